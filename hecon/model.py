@@ -1,0 +1,161 @@
+"""The model protocol and the loader that finds models by name.
+
+A model is a module in the ``models`` package (``models/<name>.py``) with its inputs in
+``inputs/<name>/``. It declares:
+
+``TITLE``
+    One line saying what decision the model informs.
+``STRATEGIES``
+    Strategy names; the second axis of every outcome array.
+``COMPARATOR``
+    The reference strategy (increments are ``strategy − comparator``).
+``EFFECTS``
+    The effect measures ICERs are reported against, a tuple of :class:`Effect`; the first
+    is the main one (QALYs, usually), used for net benefit, CEACs and value of information.
+``Options``
+    A frozen dataclass of the model's options (discounting, horizon, perspective…), every
+    field with a default.
+``evaluate(params, options) -> Outcomes``
+    The model itself: a pure, vectorised function of a :class:`~hecon.parameters.ParameterSets`.
+
+and optionally ``load_parameters(options) -> ParameterTable`` (default: read
+``inputs/<name>/parameters.csv``) and ``input_files(options) -> {role: path}`` (default: the
+parameter table), whose hashes go into every manifest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from hecon.errors import InputError
+from hecon.outcomes import Outcomes
+from hecon.parameters import ParameterSets, ParameterTable
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INPUTS = PROJECT_ROOT / "inputs"
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An effect measure for ICERs and net benefit.
+
+    ``outcome`` names a consequence; when ``higher_is_better`` is false (infection episodes,
+    deaths) the effect is the number avoided, so that every ICER reads "cost per unit gained".
+    """
+
+    outcome: str
+    label: str
+    higher_is_better: bool = True
+
+    def of(self, outcomes: Outcomes):
+        """The effect as "more is better": the outcome, or its negative."""
+        value = outcomes[self.outcome]
+        return value if self.higher_is_better else -value
+
+
+def available_models() -> list[str]:
+    """Names of the models in the ``models`` package."""
+    import models
+
+    return sorted(m.name for m in pkgutil.iter_modules(models.__path__) if not m.name.startswith("_"))
+
+
+class Model:
+    """A loaded model: its module, inputs and options, and a chunked ``evaluate``."""
+
+    def __init__(self, name: str) -> None:
+        known = available_models()
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else f"known models: {', '.join(known)}"
+            raise InputError(f"unknown model '{name}'", fix=hint)
+        self.name = name
+        self.module: ModuleType = importlib.import_module(f"models.{name}")
+
+    @property
+    def title(self) -> str:
+        return self.module.TITLE
+
+    @property
+    def strategies(self) -> tuple[str, ...]:
+        return tuple(self.module.STRATEGIES)
+
+    @property
+    def comparator(self) -> str:
+        return self.module.COMPARATOR
+
+    @property
+    def effects(self) -> tuple[Effect, ...]:
+        return tuple(self.module.EFFECTS)
+
+    @property
+    def input_dir(self) -> Path:
+        return INPUTS / self.name
+
+    def options(self, overrides: Mapping[str, Any] | None = None, *, source: str | None = None):
+        """The model's options with named overrides; an unknown name is an InputError."""
+        defaults = self.module.Options()
+        overrides = dict(overrides or {})
+        fields = {f.name: f for f in dataclasses.fields(defaults)}
+        for key in overrides:
+            if key not in fields:
+                close = difflib.get_close_matches(key, fields, n=3)
+                raise InputError(
+                    f"unknown option '{key}' for model {self.name}", file=source,
+                    fix=(f"did you mean {', '.join(close)}?" if close
+                         else f"options are: {', '.join(fields)}"),
+                )
+        try:
+            return dataclasses.replace(defaults, **overrides)
+        except (TypeError, ValueError) as error:
+            raise InputError(str(error), file=source) from None
+
+    def load_parameters(self, options=None) -> ParameterTable:
+        """The model's parameter table (for its options: a model may convert prices)."""
+        options = self.options() if options is None else options
+        loader = getattr(self.module, "load_parameters", None)
+        if loader is not None:
+            return loader(options)
+        return ParameterTable.load(self.input_dir / "parameters.csv")
+
+    def input_files(self, options=None) -> dict[str, Path]:
+        """Input files whose SHA-256 goes into the manifest."""
+        options = self.options() if options is None else options
+        files = getattr(self.module, "input_files", None)
+        if files is not None:
+            return dict(files(options))
+        return {"parameters": self.input_dir / "parameters.csv"}
+
+    @cached_property
+    def parameters(self) -> ParameterTable:
+        """The parameter table for the default options."""
+        return self.load_parameters()
+
+    def evaluate(self, params: ParameterSets, options=None, *, chunk_size: int | None = None,
+                 progress=None) -> Outcomes:
+        """Evaluate the model on a batch, in chunks of ``chunk_size`` sets to bound memory.
+
+        The result does not depend on the chunk size: parameter sets are independent rows.
+        ``progress`` is an optional callable receiving the number of sets done after each chunk.
+        """
+        options = self.options() if options is None else options
+        if chunk_size is None or chunk_size >= params.n:
+            outcomes = self.module.evaluate(params, options)
+            if progress is not None:
+                progress(params.n)
+            return outcomes
+        parts = []
+        for chunk in params.chunks(chunk_size):
+            parts.append(self.module.evaluate(chunk, options))
+            if progress is not None:
+                progress(chunk.n)
+        return Outcomes.concat(parts)

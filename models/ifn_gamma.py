@@ -1,0 +1,621 @@
+"""Interferon-gamma 1b versus placebo for ICU patients with sustained acquired immunosuppression.
+
+Model concept: ``docs/ifn_gamma.md``. Three phases, every one vectorised over parameter sets:
+
+1. **Decision tree, days 0–10** (:data:`TREE`): serious adverse event of treatment, then immune
+   restoration (mHLA-DR > 8000 AB/C) at day 10; every path enters the ICU Markov model in
+   ``icu_never_infected`` (the trial excludes uncontrolled infection at screening).
+2. **Hospital phase, daily cycles to day 90**: eight states (:data:`STATES`) with competing
+   daily hazards turned into probabilities by the competing-risks formula. The placebo-arm
+   hazards are *calibrated* for every parameter set to its placebo targets (first-infection
+   incidence, recurrences, ICU and day-90 mortality, ICU and hospital stay), see
+   :func:`calibrate`; IFN-γ multiplies the infection hazard by a hazard ratio within an
+   effect window.
+3. **Long-term phase, yearly cycles from day 90 to a lifetime horizon**: day-90 survivors die
+   at the French life table's rate × an SMR that falls with years since discharge; utility is
+   the age/sex norm reduced by a post-ICU decrement; post-ICU care costs by year.
+
+Every number a reviewer might change is in ``inputs/ifn_gamma/parameters.csv``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from numpy.polynomial.hermite_e import hermegauss
+
+from hecon.calibration import solve
+from hecon.lifetable import SEXES, LifeTable
+from hecon.markov import DAY, CORRECTIONS, DiscountSchedule, cycle_weights, run_cohort
+from hecon.model import INPUTS, Effect
+from hecon.outcomes import Outcomes
+from hecon.parameters import ParameterSets, ParameterTable
+from hecon.prices import PriceIndex
+from hecon.rates import competing_risks
+from hecon.tree import COMPLEMENT, Branch, Chance, Decision, Terminal, rollback
+
+TITLE = "IFN-γ 1b vs placebo in ICU patients with sustained acquired immunosuppression"
+STRATEGIES = ("placebo", "ifn_gamma")
+COMPARATOR = "placebo"
+EFFECTS = (
+    Effect("qalys_disc", "QALY gained"),
+    Effect("life_years_disc", "life year gained"),
+    Effect("infection_episodes", "infection episode avoided", higher_is_better=False),
+    Effect("patients_infected", "patient kept free of infection at day 90", higher_is_better=False),
+    Effect("day90_deaths", "day-90 death averted", higher_is_better=False),
+)
+INPUT_DIR = INPUTS / "ifn_gamma"
+
+STATES = ("icu_never_infected", "icu_infected", "icu_after_infection", "ward", "home",
+          "dead_icu", "dead_ward", "dead_home")
+N, I, A, W, H, DI, DW, DH = range(len(STATES))
+ICU_STATES = [N, I, A]
+YEAR_DAYS = 365.25
+
+
+@dataclass(frozen=True)
+class Arm:
+    """What distinguishes a strategy: IFN-γ given or not, screening and monitoring or not, and
+    the names of its arm-specific parameters. A third strategy is one more entry in ARMS."""
+
+    treated: bool
+    screened: bool
+    p_sae: str
+    p_restoration: str
+
+
+ARMS = {
+    "placebo": Arm(treated=False, screened=False, p_sae="p_sae_placebo",
+                   p_restoration="p_restoration_d10_placebo"),
+    "ifn_gamma": Arm(treated=True, screened=True, p_sae="p_sae_ifn",
+                     p_restoration="p_restoration_d10_ifn"),
+}
+
+#: Days 0–10: serious adverse event, then immune restoration at day 10; all enter the ICU model.
+TREE = Decision("strategy", {
+    name: Chance("serious_adverse_event", (
+        Branch("sae", arm.p_sae, Chance("restored_d10", (
+            Branch("restored", arm.p_restoration,
+                   Terminal("sae_restored", {"restored": 1.0}, state="icu_never_infected")),
+            Branch("not_restored", COMPLEMENT, Terminal("sae_not_restored", state="icu_never_infected")),
+        )), payoffs={"sae": 1.0, "cost_sae": "cost_sae", "qaly_loss": "qaly_loss_sae"}),
+        Branch("no_sae", COMPLEMENT, Chance("restored_d10", (
+            Branch("restored", arm.p_restoration,
+                   Terminal("restored", {"restored": 1.0}, state="icu_never_infected")),
+            Branch("not_restored", COMPLEMENT, Terminal("not_restored", state="icu_never_infected")),
+        ))),
+    ))
+    for name, arm in ARMS.items()
+})
+
+LIFE_TABLES = {"insee_2020_2022": "france_life_table.csv",
+               "eurostat_2023": "france_life_table_eurostat2023.csv"}
+PERSPECTIVES = ("health_system", "hospital")
+
+
+@dataclass(frozen=True)
+class Options:
+    """Options of the analysis (HAS reference case by default).
+
+    Discounting: ``discount_rate_costs`` / ``discount_rate_effects`` a year until
+    ``discount_switch_years``, then ``discount_rate_after_switch`` (HAS 2020: 2.5 %, 1.5 %
+    beyond 30 years). ``horizon_years``: ``None`` = lifetime; 0 = day 90 (within-trial).
+    ``perspective``: ``health_system`` (HAS) or ``hospital`` (no post-discharge care).
+    ``age_nodes``: Gauss–Hermite nodes of the normal age distribution (1 = everyone at the
+    mean age). ``price_year`` and ``price_series``: euros of that year, converted with the
+    INSEE consumer price index.
+    """
+
+    discount_rate_costs: float = 0.025
+    discount_rate_effects: float = 0.025
+    discount_rate_after_switch: float = 0.015
+    discount_switch_years: float = 30.0
+    horizon_years: float | None = None
+    correction: str = "half-cycle"
+    perspective: str = "health_system"
+    life_table: str = "insee_2020_2022"
+    age_nodes: int = 5
+    price_year: int = 2024
+    price_series: str = "all_items"
+    hospital_days: int = 90
+    dose_days: tuple[int, ...] = (1, 3, 5, 7, 9)
+
+    def __post_init__(self) -> None:
+        rates = (self.discount_rate_costs, self.discount_rate_effects, self.discount_rate_after_switch)
+        if any(not (0 <= r < 1) for r in rates):
+            raise ValueError("discount rates must be in [0, 1) (e.g. 0.025 for 2.5 %)")
+        if self.correction not in CORRECTIONS:
+            raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}")
+        if self.perspective not in PERSPECTIVES:
+            raise ValueError(f"perspective must be one of {', '.join(PERSPECTIVES)}")
+        if self.life_table not in LIFE_TABLES:
+            raise ValueError(f"life_table must be one of {', '.join(LIFE_TABLES)}")
+        if self.horizon_years is not None and self.horizon_years < 0:
+            raise ValueError("horizon_years must be ≥ 0 (0 = day 90) or empty for lifetime")
+        if not 1 <= self.age_nodes <= 20:
+            raise ValueError("age_nodes must be between 1 and 20")
+        if not 30 <= self.hospital_days <= 365:
+            raise ValueError("hospital_days must be between 30 and 365")
+        if any(not 0 <= d < self.hospital_days for d in self.dose_days):
+            raise ValueError("dose_days must be days within the hospital phase")
+
+    def discount(self, rate: float) -> DiscountSchedule:
+        return DiscountSchedule((rate, self.discount_rate_after_switch), (self.discount_switch_years,))
+
+
+# ---------------------------------------------------------------- inputs
+
+def input_files(options: Options) -> dict[str, object]:
+    return {"parameters": INPUT_DIR / "parameters.csv",
+            "life_table": INPUT_DIR / LIFE_TABLES[options.life_table],
+            "price_index": INPUT_DIR / "france_cpi.csv"}
+
+
+def load_parameters(options: Options) -> ParameterTable:
+    """The parameter table with every cost converted to euros of ``options.price_year``."""
+    index = PriceIndex.load(INPUT_DIR / "france_cpi.csv", series=options.price_series)
+    return ParameterTable.load(INPUT_DIR / "parameters.csv").in_price_year(options.price_year, index)
+
+
+@lru_cache(maxsize=4)
+def life_table(name: str) -> LifeTable:
+    return LifeTable.load(INPUT_DIR / LIFE_TABLES[name])
+
+
+# ---------------------------------------------------------------- hazards
+
+@dataclass(frozen=True)
+class Hazards:
+    """Daily hazards of the hospital phase, arrays [sets] (placebo arm)."""
+
+    first_infection: np.ndarray   # icu_never_infected -> icu_infected
+    recurrence: np.ndarray        # icu_after_infection -> icu_infected
+    icu_death: np.ndarray         # not infected
+    icu_discharge: np.ndarray     # not infected
+    ward_death: np.ndarray
+    ward_discharge: np.ndarray
+    home_death: np.ndarray
+    resolution: np.ndarray        # 1 / mean episode duration
+    hr_death_infected: np.ndarray
+    hr_discharge_infected: np.ndarray
+
+
+def transition_matrix(hz: Hazards, infection_factor=1.0, death_factor=1.0) -> np.ndarray:
+    """Daily transition probabilities [..., 8, 8] from the hazards, by competing risks.
+
+    Hazard arrays and the IFN-γ factors (multiplying the infection and ICU death hazards)
+    broadcast together: e.g. hazards [sets, 1] with factors [sets, strategies].
+    p_i = h_i / H · (1 − e^(−H)) for the k exits of a state with total hazard H.
+    """
+    mu = hz.icu_death * death_factor
+    rows = {
+        N: ([I, DI, W], [hz.first_infection * infection_factor, mu, hz.icu_discharge]),
+        I: ([A, DI, W], [hz.resolution, mu * hz.hr_death_infected,
+                         hz.icu_discharge * hz.hr_discharge_infected]),
+        A: ([I, DI, W], [hz.recurrence * infection_factor, mu, hz.icu_discharge]),
+        W: ([DW, H], [hz.ward_death, hz.ward_discharge]),
+        H: ([DH], [hz.home_death]),
+    }
+    shape = np.broadcast_shapes(*(np.shape(h) for _, hs in rows.values() for h in hs))
+    out = np.zeros(shape + (len(STATES), len(STATES)))
+    for source, (targets, hazards) in rows.items():
+        exits = competing_risks(np.stack([np.broadcast_to(h, shape) for h in hazards], axis=-1))
+        out[..., source, targets] = exits
+        out[..., source, source] = 1.0 - exits.sum(axis=-1)
+    for absorbing in (DI, DW, DH):
+        out[..., absorbing, absorbing] = 1.0
+    return out
+
+
+def home_death_hazard(params: ParameterSets, table: LifeTable) -> np.ndarray:
+    """Daily hazard of death at home before day 90: the life table's force of mortality at the
+    mean age (sexes weighted) × the first-year SMR of ICU survivors."""
+    age = params["age_mean"]
+    yearly = sum(
+        weight * (table.cumulative_hazard(age + 1, sex) - table.cumulative_hazard(age, sex))
+        for sex, weight in enumerate((params["p_male"], 1 - params["p_male"]))
+    )
+    return yearly * params["smr_year1"] / YEAR_DAYS
+
+
+# ---------------------------------------------------------------- calibration
+
+TARGETS = ("first_infection", "recurrences_per_infected", "icu_death", "icu_los",
+           "day90_death", "hospital_los")
+#: tolerances of the calibration: 1e-9 on proportions and episodes, 1e-7 day on stays
+TOLERANCE = np.array([1e-9, 1e-9, 1e-9, 1e-7, 1e-9, 1e-7])
+
+
+def placebo_targets(params: ParameterSets) -> np.ndarray:
+    """The placebo-arm targets [sets, 6] in the order of :data:`TARGETS`.
+
+    Day-90 mortality = p_icu + (1 − p_icu) · p(death after ICU by day 90); hospital stay =
+    ICU stay + post-ICU hospital days (the table's conditional parameterisation keeps every
+    PSA draw coherent: day-90 mortality ≥ ICU mortality, hospital ≥ ICU stay).
+    """
+    p_icu = params["target_p_icu_death"]
+    return np.stack([
+        params["target_p_first_infection_d90"],
+        params["target_recurrences_per_infected"],
+        p_icu,
+        params["target_icu_los"],
+        p_icu + (1 - p_icu) * params["target_p_death_after_icu_d90"],
+        params["target_icu_los"] + params["target_post_icu_hospital_days"],
+    ], axis=-1)
+
+
+def _occupancy_weights_closed_form(Q, m0, n_cycles: int, correction: str):
+    """Σ_{t<T} m_t and Σ_t w_t m_t for a time-homogeneous chain m_t = m0 Qᵗ (transient block).
+
+    With G = Σ_{t=0}^{T−1} Qᵗ = (I − Q)⁻¹(I − Qᵀ): flows use m0·G; occupancy adds the end
+    point and applies the within-cycle correction's end weights (Simpson uses the sum over odd
+    t, m0·Q·(I − Q²)⁻¹(I − Qᵀ), for an even number of cycles).
+    """
+    eye = np.eye(Q.shape[-1])
+    QT = np.linalg.matrix_power(Q, n_cycles)
+    y = np.linalg.solve(np.swapaxes(eye - Q, -1, -2), m0[..., None])[..., 0]
+    flows = y - np.einsum("...i,...ij->...j", y, QT)
+    m_end = np.einsum("...i,...ij->...j", m0, QT)
+    whole = flows + m_end
+    if correction == "none":
+        occupancy = flows
+    elif correction == "half-cycle":
+        occupancy = whole - 0.5 * m0
+    elif correction == "trapezoid":
+        occupancy = whole - 0.5 * m0 - 0.5 * m_end
+    else:  # simpson, even number of cycles
+        m0Q = np.einsum("...i,...ij->...j", m0, Q)
+        z = np.linalg.solve(np.swapaxes(eye - Q @ Q, -1, -2), m0Q[..., None])[..., 0]
+        odd = z - np.einsum("...i,...ij->...j", z, QT)
+        occupancy = (2 * whole + 2 * odd - m0 - m_end) / 3
+    return flows, occupancy
+
+
+def placebo_outcomes(P: np.ndarray, n_cycles: int, correction: str) -> np.ndarray:
+    """The six calibrated outcomes [m, 6] of a time-homogeneous daily matrix P [m, 8, 8]."""
+    transient = [N, I, A, W, H]
+    Q = P[..., :5, :5]
+    m0 = np.zeros(P.shape[:-2] + (5,))
+    m0[..., N] = 1.0
+    flows, occupancy = _occupancy_weights_closed_form(Q, m0, n_cycles, correction)
+    first = flows[..., N] * P[..., N, I]
+    episodes = first + flows[..., A] * P[..., A, I]
+    icu_death = sum(flows[..., s] * P[..., s, DI] for s in ICU_STATES)
+    day90_death = icu_death + flows[..., W] * P[..., W, DW] + flows[..., H] * P[..., H, DH]
+    icu_los = occupancy[..., [transient.index(s) for s in ICU_STATES]].sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recurrences = (episodes - first) / first
+    return np.stack([first, recurrences, icu_death, icu_los, day90_death,
+                     icu_los + occupancy[..., W]], axis=-1)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    hazards: Hazards
+    converged: np.ndarray   # [sets] bool
+    reasons: np.ndarray     # [sets] str, "" where calibrated
+
+
+def _initial_guess(targets: np.ndarray) -> np.ndarray:
+    """Continuous-time approximations of the six hazards (log scale), ignoring the day-90
+    truncation and the infection effects: exit rate 1/LOS split by the outcome proportions."""
+    ci, rec, p_icu, los, p_d90, hosp = targets.T
+    exit_icu = 1 / los
+    p_ward = np.clip((p_d90 - p_icu) / np.maximum(1 - p_icu, 1e-9), 1e-6, 1 - 1e-6)
+    exit_ward = np.maximum(1 - p_icu, 1e-6) / np.maximum(hosp - los, 1e-6)
+    guess = np.stack([
+        ci / np.maximum(1 - ci, 1e-6) * exit_icu,
+        rec / (1 + rec) * exit_icu * 2,
+        p_icu * exit_icu,
+        (1 - p_icu) * exit_icu,
+        p_ward * exit_ward,
+        (1 - p_ward) * exit_ward,
+    ], axis=-1)
+    return np.log(np.maximum(guess, 1e-8))
+
+
+def _feasibility(targets: np.ndarray, horizon_days: int) -> np.ndarray:
+    """Reasons why targets cannot be reproduced by any hazards, "" where they can be tried."""
+    ci, rec, p_icu, los, p_d90, hosp = targets.T
+    checks = [
+        (~((ci > 0) & (ci < 1)), "first-infection incidence must be in (0, 1)"),
+        (~(rec > 0), "recurrences per infected patient must be > 0"),
+        (~((p_icu > 0) & (p_icu < 1)), "ICU mortality must be in (0, 1)"),
+        (~((los > 0) & (los < horizon_days)), f"ICU stay must be in (0, {horizon_days}) days"),
+        (~(p_d90 > p_icu), "day-90 mortality must exceed ICU mortality"),
+        (~((hosp > los) & (hosp < horizon_days)),
+         f"hospital stay must exceed ICU stay and stay below {horizon_days} days"),
+    ]
+    reasons = np.full(len(targets), "", dtype=object)
+    for failed, message in reversed(checks):
+        reasons[failed] = message
+    return reasons
+
+
+def calibrate(params: ParameterSets, options: Options) -> Calibration:
+    """Solve the placebo-arm daily hazards of every parameter set from its targets.
+
+    Unknowns (log scale): hazards of a first infection, of a recurrence, of ICU death and ICU
+    discharge (not infected), of ward death and ward discharge. The infected-state effects
+    (hazard ratios of ICU death and discharge, episode duration) and the post-discharge death
+    hazard come from the literature. Six targets, six unknowns, solved by vectorised Newton
+    iterations on the closed-form day-90 outcomes (:func:`placebo_outcomes`). Targets that no
+    hazards reproduce are reported with the reason, never clipped.
+    """
+    targets = placebo_targets(params)
+    reasons = _feasibility(targets, options.hospital_days)
+    fixed = dict(
+        resolution=1 / params["episode_duration_mean"],
+        hr_death_infected=params["hr_icu_death_infected"],
+        hr_discharge_infected=params["hr_icu_discharge_infected"],
+        home_death=home_death_hazard(params, life_table(options.life_table)),
+    )
+    feasible = np.flatnonzero(reasons == "")
+    x0 = _initial_guess(np.where(reasons[:, None] == "", targets, 0.5))
+
+    def residual(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        sets = feasible[rows]
+        hz = _hazards(np.exp(x), {k: v[sets] for k, v in fixed.items()})
+        return placebo_outcomes(transition_matrix(hz), options.hospital_days,
+                                options.correction) - targets[sets]
+
+    x = np.full_like(x0, np.nan)
+    if feasible.size:
+        solution = solve(residual, x0[feasible], tol=TOLERANCE)
+        x[feasible] = solution.x
+        failed = feasible[~solution.converged]
+        for row, res in zip(failed, solution.residual[~solution.converged], strict=True):
+            worst = int(np.nanargmax(np.abs(res)))
+            reasons[row] = (f"no hazards reproduce the targets: {TARGETS[worst]} missed by "
+                            f"{res[worst]:.3g} (combination of targets infeasible)")
+    converged = reasons == ""
+    return Calibration(_hazards(np.exp(x), fixed), converged, reasons)
+
+
+def _hazards(rates: np.ndarray, fixed: dict) -> Hazards:
+    return Hazards(*(rates[..., j] for j in range(6)), **fixed)
+
+
+# ---------------------------------------------------------------- hospital phase
+
+def _effect_factor(hr: np.ndarray, window: np.ndarray, treated: np.ndarray, day: int) -> np.ndarray:
+    """Hazard multiplier on day ``day`` [sets, strategies]: HR for the part of the day inside
+    the effect window, 1 outside (so the window length acts smoothly); 1 for untreated arms."""
+    inside = np.clip(window - day, 0.0, 1.0)[:, None] * treated
+    return 1.0 + inside * (hr[:, None] - 1.0)
+
+
+def hospital_transitions(params: ParameterSets, hz: Hazards, treated: np.ndarray):
+    """The daily transition matrices as a function of the cycle: [sets, strategies, 8, 8].
+
+    Before the effect window ends the treated arms' infection hazard is × ``hr_infection_ifn``
+    and their ICU death hazard × ``hr_death_ifn_direct``; matrices for the whole-day-inside,
+    partial-day and outside cases are built once and selected per cycle.
+    """
+    window = params["effect_window_days"]
+    hr_inf, hr_death = params["hr_infection_ifn"], params["hr_death_ifn_direct"]
+    column = Hazards(*(np.asarray(v)[:, None] for v in vars(hz).values()))
+    last_full = np.floor(window).astype(int)
+
+    def matrices(day_offset: float) -> np.ndarray:
+        return transition_matrix(
+            column,
+            _effect_factor(hr_inf, window - day_offset, treated, 0),
+            _effect_factor(hr_death, window - day_offset, treated, 0),
+        )
+
+    inside = transition_matrix(column, 1 + treated * (hr_inf[:, None] - 1),
+                               1 + treated * (hr_death[:, None] - 1))
+    partial = matrices(last_full)
+    outside = transition_matrix(column)
+    outside = np.broadcast_to(outside, inside.shape)
+
+    def at(cycle: int) -> np.ndarray:
+        choice = np.where(cycle < last_full, 0, np.where(cycle == last_full, 1, 2))
+        return np.choose(choice[:, None, None, None], (inside, partial, outside))
+
+    return at
+
+
+def _transition_counts() -> dict[str, np.ndarray]:
+    """Transition rewards counting episodes (entries into icu_infected) and first episodes."""
+    episodes = np.zeros((len(STATES), len(STATES)))
+    episodes[[N, A], I] = 1.0
+    first = np.zeros_like(episodes)
+    first[N, I] = 1.0
+    return {"episodes": episodes, "first_episodes": first}
+
+
+# ---------------------------------------------------------------- long-term phase
+
+def _age_nodes(params: ParameterSets, n_nodes: int):
+    """Ages at randomisation [sets, nodes] and weights [nodes] of a normal age distribution
+    (Gauss–Hermite quadrature, probabilists' version; ages clipped to 18–99)."""
+    z, w = hermegauss(n_nodes) if n_nodes > 1 else (np.zeros(1), np.ones(1))
+    ages = params["age_mean"][:, None] + params["age_sd"][:, None] * z[None, :]
+    return np.clip(ages, 18.0, 99.0), w / w.sum()
+
+
+def _smr(params: ParameterSets, n_cycles: int) -> np.ndarray:
+    """SMR of each yearly cycle after day 90 [sets, cycles]: year 1, then a linear path from
+    ``smr_year2`` (year 2) to ``smr_late`` (year ``smr_late_year``), constant after."""
+    k = np.arange(n_cycles)[None, :]
+    span = np.maximum(params["smr_late_year"][:, None] - 1, 1)
+    path = params["smr_year2"][:, None] + (params["smr_late"] - params["smr_year2"])[:, None] * np.clip((k - 1) / span, 0, 1)
+    return np.where(k == 0, params["smr_year1"][:, None], path)
+
+
+def _utility_norm(params: ParameterSets, age: np.ndarray, male: float) -> np.ndarray:
+    """Population EQ-5D norm u = b0 + b1·male + b2·age + b3·age² (Ara & Brazier 2010)."""
+    return (params["utility_norm_intercept"][..., None, None] + params["utility_norm_male"][..., None, None] * male
+            + params["utility_norm_age"][..., None, None] * age + params["utility_norm_age2"][..., None, None] * age**2)
+
+
+def long_term_per_survivor(params: ParameterSets, options: Options) -> dict[str, np.ndarray]:
+    """Life years, QALYs and care costs per day-90 survivor [sets], undiscounted and discounted.
+
+    Survival of each sex and age node: S_k = exp(−Σ_{i<k} SMR_i · [Λ(a + i + 1) − Λ(a + i)])
+    with Λ the life table's cumulative hazard. Yearly cycle k counts the life-table
+    membership (S_k + S_{k+1})/2 (``none``: S_k), discounted at its middle, t = day 90 + k + ½.
+    Utility: norm(age) × (1 − decrement / norm(age at day 90)) (multiplicative post-ICU
+    decrement, Ara & Brazier 2011). Costs: first year, then later years.
+    """
+    table = life_table(options.life_table)
+    start = options.hospital_days / YEAR_DAYS
+    lifetime = table.closing_age + 1 - 18
+    n_cycles = lifetime if options.horizon_years is None else min(lifetime, round(options.horizon_years))
+    n = params.n
+    zero = np.zeros(n)
+    names = ("life_years", "qalys", "care_cost")
+    if n_cycles == 0:
+        return {**{f"{k}{s}": zero for k in names for s in ("", "_disc")}, "survival": np.ones((n, 1))}
+    ages, node_weight = _age_nodes(params, options.age_nodes)
+    ages = ages + start
+    k = np.arange(n_cycles + 1)
+    smr = _smr(params, n_cycles)                                           # [n, K]
+    totals = dict.fromkeys([f"{k}{s}" for k in names for s in ("", "_disc")], zero)
+    totals["survival"] = np.zeros((n, n_cycles + 1))
+    mid = start + np.arange(n_cycles) + 0.5
+    d_costs = options.discount(options.discount_rate_costs).factor(mid)
+    d_effects = options.discount(options.discount_rate_effects).factor(mid)
+    cost_rate = np.where(np.arange(n_cycles)[None, :] == 0, params["cost_post_discharge_year1"][:, None],
+                         params["cost_post_discharge_later_years"][:, None])
+    if options.perspective == "hospital":
+        cost_rate = np.zeros_like(cost_rate)
+    for sex, name in enumerate(SEXES):
+        weight = (params["p_male"] if name == "male" else 1 - params["p_male"])[:, None] * node_weight[None, :]
+        age_k = ages[:, :, None] + k[None, None, :]                         # [n, J, K+1]
+        cumhaz = table.cumulative_hazard(age_k, sex)
+        step = np.diff(cumhaz, axis=-1) * smr[:, None, :]                   # [n, J, K]
+        survival = np.exp(-np.concatenate([np.zeros(step.shape[:-1] + (1,)), np.cumsum(step, -1)], -1))
+        member = survival[..., :-1] if options.correction == "none" else 0.5 * (survival[..., :-1] + survival[..., 1:])
+        totals["survival"] = totals["survival"] + (survival * weight[..., None]).sum(1)
+        norm = _utility_norm(params, age_k[..., :-1] + 0.5, float(name == "male"))
+        norm0 = _utility_norm(params, ages[..., None], float(name == "male"))
+        utility = norm * (1 - params["utility_decrement_post_icu"][:, None, None] / norm0)
+        for key, rate, disc in (("life_years", 1.0, d_effects), ("qalys", utility, d_effects),
+                                ("care_cost", cost_rate[:, None, :], d_costs)):
+            per_node = (member * rate).sum(-1), (member * rate * disc).sum(-1)
+            totals[key] = totals[key] + (per_node[0] * weight).sum(-1)
+            totals[f"{key}_disc"] = totals[f"{key}_disc"] + (per_node[1] * weight).sum(-1)
+    return totals
+
+
+# ---------------------------------------------------------------- the model
+
+LABELS = {
+    "drug": "IFN-γ doses", "administration": "Administration", "monitoring": "mHLA-DR and lymphocyte monitoring",
+    "adverse_events": "Serious adverse events", "icu_not_infected": "ICU days, not infected",
+    "icu_infected": "ICU days, infected", "infection_treatment": "Infection episode treatment",
+    "ward": "Ward days", "post_discharge_d90": "Post-discharge care to day 90",
+    "long_term_care": "Long-term care after day 90", "total_cost": "Total cost",
+    "infection_episodes": "Infection episodes per patient (day 90)",
+    "patients_infected": "Patients with ≥ 1 episode (day 90)", "icu_deaths": "ICU deaths",
+    "day90_deaths": "Day-90 deaths", "icu_days": "ICU days", "hospital_days": "Hospital days",
+    "immune_restored_d10": "Immune restoration at day 10", "serious_adverse_events": "Serious adverse events (n)",
+    "ifn_doses": "IFN-γ doses given", "life_years": "Life years", "life_years_disc": "Life years (discounted)",
+    "qalys": "QALYs", "qalys_disc": "QALYs (discounted)",
+}
+ALIVE = [N, I, A, W, H]
+
+
+def _strategy_flags(attribute: str) -> np.ndarray:
+    return np.array([float(getattr(ARMS[s], attribute)) for s in STRATEGIES])
+
+
+def _doses(params: ParameterSets, trace: np.ndarray, treated: np.ndarray, discount: np.ndarray,
+           dose_days: tuple[int, ...]):
+    """Doses given [sets, strategies], undiscounted and discounted: a scheduled dose is given
+    if the patient is alive in ICU that day, up to ``ifn_doses_max`` doses (fractional maxima
+    give the last dose partially, keeping the parameter continuous for sensitivity analyses)."""
+    days = np.asarray(dose_days)
+    allowed = np.clip(params["ifn_doses_max"][:, None] - np.arange(len(days))[None, :], 0, 1)
+    in_icu = trace[:, :, days][..., ICU_STATES].sum(-1) * allowed[:, None, :] * treated[None, :, None]
+    return in_icu.sum(-1), (in_icu * discount[days]).sum(-1)
+
+
+def evaluate(params: ParameterSets, options: Options) -> Outcomes:
+    """Costs and consequences of every strategy for a batch of parameter sets.
+
+    Sets whose calibration fails get NaN outcomes and a row in ``Outcomes.problems``.
+    """
+    T = options.hospital_days
+    calibration = calibrate(params, options)
+    ok = calibration.converged
+    hz = Hazards(*(np.where(ok, v, 0.01) if v.ndim else v for v in vars(calibration.hazards).values()))
+    treated, screened = _strategy_flags("treated"), _strategy_flags("screened")
+    tree = rollback(TREE, params, states=STATES, n_sets=params.n)
+    cost_discount = options.discount(options.discount_rate_costs)
+    run = run_cohort(hospital_transitions(params, hz, treated), tree.state_distribution, T,
+                     state_names=STATES, strategy_names=STRATEGIES,
+                     transition_rewards=_transition_counts(), cycle_length=DAY,
+                     discount=cost_discount, correction=options.correction, check=False)
+    trace = run.trace
+    t = np.arange(T + 1) / YEAR_DAYS
+    weights = cycle_weights(T, options.correction)
+    dc = cost_discount.factor(t)
+    de = options.discount(options.discount_rate_effects).factor(t)
+    occ, occ_c, occ_e = (np.einsum("nstk,t->nsk", trace, weights * d) for d in (1.0, dc, de))
+    alive_end = trace[:, :, T, ALIVE].sum(-1)
+    doses, doses_disc = _doses(params, trace, treated, dc, options.dose_days)
+    long_term = long_term_per_survivor(params, options)
+    p = {name: params[name][:, None] for name in params}
+    health_system = float(options.perspective == "health_system")
+    tests = (1 / p["p_eligible_among_screened"] + p["n_mhladr_tests_ifn"]) * (p["cost_mhladr_test"] + p["cost_lymphocyte_count"])
+    costs = {
+        "drug": doses_disc * p["price_ifn_vial"],
+        "administration": doses_disc * p["cost_administration_per_dose"],
+        "monitoring": screened[None, :] * tests,
+        "adverse_events": tree.payoffs["cost_sae"],
+        "icu_not_infected": p["cost_icu_day"] * (occ_c[..., N] + occ_c[..., A]),
+        "icu_infected": (p["cost_icu_day"] + p["cost_icu_day_infected_extra"]) * occ_c[..., I],
+        "infection_treatment": p["cost_infection_episode"] * run.discounted["episodes"],
+        "ward": p["cost_ward_day"] * occ_c[..., W],
+        "post_discharge_d90": health_system * p["cost_post_discharge_year1"] / YEAR_DAYS * occ_c[..., H],
+        "long_term_care": alive_end * long_term["care_cost_disc"][:, None],
+    }
+    def qalys(occupancy):  # noqa: E306
+        return (p["utility_icu_day"] * occupancy[..., ICU_STATES].sum(-1) + p["utility_ward_day"] * occupancy[..., W]
+                + p["utility_home_to_d90"] * occupancy[..., H]) / YEAR_DAYS - tree.payoffs["qaly_loss"]
+    consequences = {
+        "infection_episodes": run.undiscounted["episodes"],
+        "patients_infected": run.undiscounted["first_episodes"],
+        "icu_deaths": trace[:, :, T, DI],
+        "day90_deaths": trace[:, :, T, [DI, DW, DH]].sum(-1),
+        "icu_days": occ[..., ICU_STATES].sum(-1),
+        "hospital_days": occ[..., [N, I, A, W]].sum(-1),
+        "immune_restored_d10": tree.payoffs["restored"],
+        "serious_adverse_events": tree.payoffs["sae"],
+        "ifn_doses": doses,
+        "life_years": occ[..., ALIVE].sum(-1) / YEAR_DAYS + alive_end * long_term["life_years"][:, None],
+        "life_years_disc": occ_e[..., ALIVE].sum(-1) / YEAR_DAYS + alive_end * long_term["life_years_disc"][:, None],
+        "qalys": qalys(occ) + alive_end * long_term["qalys"][:, None],
+        "qalys_disc": qalys(occ_e) + alive_end * long_term["qalys_disc"][:, None],
+    }
+    invalid = ~ok[:, None]
+    costs = {k: np.where(invalid, np.nan, v) for k, v in costs.items()}
+    consequences = {k: np.where(invalid, np.nan, v) for k, v in consequences.items()}
+    problems = pd.DataFrame({"set": np.flatnonzero(~ok), "reason": calibration.reasons[~ok]})
+    details = {"trace": _trace_frame(trace, alive_end, long_term)} if params.n == 1 else {}
+    return Outcomes(STRATEGIES, costs, consequences, LABELS, details, problems)
+
+
+def _trace_frame(trace: np.ndarray, alive_end: np.ndarray, long_term: dict) -> pd.DataFrame:
+    """The daily trace and the yearly survival of one parameter set, tidy, per strategy."""
+    frames = []
+    for j, strategy in enumerate(STRATEGIES):
+        daily = pd.DataFrame(trace[0, j], columns=list(STATES))
+        daily.insert(0, "cycle", np.arange(len(daily)))
+        daily.insert(0, "phase", "hospital (daily)")
+        daily.insert(0, "strategy", strategy)
+        daily.insert(3, "time_years", daily["cycle"] / YEAR_DAYS)
+        survival = long_term["survival"][0] * alive_end[0, j]
+        yearly = pd.DataFrame({"strategy": strategy, "phase": "long term (yearly)",
+                               "cycle": np.arange(len(survival)),
+                               "time_years": (len(daily) - 1) / YEAR_DAYS + np.arange(len(survival)),
+                               "alive": survival, "dead": 1 - survival})
+        frames += [daily, yearly]
+    return pd.concat(frames, ignore_index=True)
