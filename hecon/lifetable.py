@@ -4,8 +4,9 @@ A period life table gives, for each integer age x, the probability q_x of dying 
 ages x and x + 1. hecon reads it as a piecewise-constant force of mortality,
 μ(a) = −ln(1 − q_⌊a⌋), so that the cumulative hazard between any two (fractional) ages is an
 exact integral and survival is smooth in the starting age (which a PSA samples).
-Ages beyond the table's last row are extrapolated by a Gompertz law fitted to its last 15 ages,
-up to the closing age, where everyone dies (q = 1).
+Ages beyond the table's last row of data are extrapolated by a Gompertz law fitted to its last
+15 ages, up to the closing age (110), where everyone dies. A final row with q = 1 (an open
+interval closed by construction, as INSEE's 100+) is not data and is replaced by the tail.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class LifeTable:
         return self.hazard.shape[1] - 1
 
     @classmethod
-    def load(cls, path: str | Path, closing_age: int = 100) -> LifeTable:
+    def load(cls, path: str | Path, closing_age: int = 110) -> LifeTable:
         """Read a CSV with columns ``age, sex, qx`` (other columns ignored)."""
         path = Path(path)
         try:
@@ -65,6 +66,8 @@ class LifeTable:
                 line = int(part.index[bad[0]]) + 2
                 raise InputError("qx must be a probability in [0, 1]", file=path, row=line,
                                  column="qx")
+            if qx[-1] == 1.0:
+                qx = qx[:-1]
             rows.append(_extend(qx[: closing_age + 1], closing_age))
         return cls(np.vstack(rows), path)
 

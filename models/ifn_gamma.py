@@ -540,12 +540,17 @@ def _doses(params: ParameterSets, trace: np.ndarray, treated: np.ndarray, discou
 def evaluate(params: ParameterSets, options: Options) -> Outcomes:
     """Costs and consequences of every strategy for a batch of parameter sets.
 
-    Sets whose calibration fails get NaN outcomes and a row in ``Outcomes.problems``.
+    The placebo hazards are calibrated set by set (:func:`calibrate`); sets whose calibration
+    fails get NaN outcomes and a row in ``Outcomes.problems``.
     """
+    return evaluate_with_hazards(params, options, calibrate(params, options))
+
+
+def evaluate_with_hazards(params: ParameterSets, options: Options, calibration: Calibration) -> Outcomes:
+    """The model for given placebo hazards (calibrated, or chosen by a verification test)."""
     T = options.hospital_days
-    calibration = calibrate(params, options)
     ok = calibration.converged
-    hz = Hazards(*(np.where(ok, v, 0.01) if v.ndim else v for v in vars(calibration.hazards).values()))
+    hz = Hazards(*(np.where(ok, v, 0.01) for v in vars(calibration.hazards).values()))
     treated, screened = _strategy_flags("treated"), _strategy_flags("screened")
     tree = rollback(TREE, params, states=STATES, n_sets=params.n)
     cost_discount = options.discount(options.discount_rate_costs)

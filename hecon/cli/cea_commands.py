@@ -1,0 +1,261 @@
+"""`hecon cea` and `hecon voi`: decision analytics of a PSA file produced anywhere.
+
+Willingness to pay: the curves (CEAC, EVPI, expected loss) cover the grid 0, step, …, max
+plus the report thresholds (``--wtp``, repeatable; by default 20,000, 50,000 and 100,000
+per unit of effect, common reference values where no official threshold exists). The NMB
+table and the EVPPI are given at the report thresholds and at the grid threshold where the
+EVPI peaks (where decision uncertainty costs the most), which keeps the EVPPI's one
+regression per parameter cheap.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hecon.cli._app import QuietOpt, SeedOpt, app, say, user_errors
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from hecon.psafile import PSA
+    from hecon.voi import Population
+
+DEFAULT_REPORT_WTP = (20_000.0, 50_000.0, 100_000.0)
+MAX_GRID_POINTS = 100_001
+
+PsaArg = Annotated[Path, typer.Argument(help="PSA results: CSV (long or wide layout) or .xlsx.")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Results folder (written atomically; replaced if it exists).")]
+EffectOpt = Annotated[str | None, typer.Option("--effect", help="Effect column (long layout, e.g. qaly) or the effect token joined to strategy names (wide layout, e.g. LYs).")]
+CostOpt = Annotated[str | None, typer.Option("--cost", help="Cost column (long layout) or cost token (wide layout).")]
+WtpOpt = Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay per unit of effect (repeatable). Default: 20000, 50000, 100000.")]
+WtpMaxOpt = Annotated[float, typer.Option("--wtp-max", help="Largest willingness to pay of the curves.")]
+WtpStepOpt = Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid.")]
+CurrencyOpt = Annotated[str, typer.Option("--currency", help="Currency label of the figures.")]
+UnitOpt = Annotated[str | None, typer.Option("--effect-unit", help="Unit of effect in the figures (default: from the file's effect name, else QALY).")]
+
+
+def wtp_grid(report: list[float] | None, wtp_max: float, wtp_step: float) -> tuple[np.ndarray, np.ndarray]:
+    """The curves' grid (with the report thresholds in it) and the report thresholds."""
+    import numpy as np
+
+    from hecon.cea import wtp_values
+    from hecon.errors import InputError
+
+    if not (np.isfinite(wtp_max) and wtp_max > 0 and np.isfinite(wtp_step) and wtp_step > 0):
+        raise InputError("--wtp-max and --wtp-step must be positive numbers",
+                         fix="give e.g. --wtp-max 200000 --wtp-step 1000")
+    if wtp_max / wtp_step >= MAX_GRID_POINTS:
+        raise InputError(f"the grid would hold more than {MAX_GRID_POINTS:,} thresholds",
+                         fix="increase --wtp-step")
+    chosen = wtp_values(report if report else DEFAULT_REPORT_WTP)
+    grid = np.arange(0.0, wtp_max + wtp_step / 2, wtp_step)
+    return np.union1d(grid, chosen), np.unique(chosen)
+
+
+def effect_unit_of(psa: PSA, unit: str | None) -> str:
+    """The figures' unit of effect: the one given, else read from the file's effect name."""
+    if unit:
+        return unit
+    name = psa.effect_name.lower()
+    if name.startswith("qaly"):
+        return "QALY"
+    if name.startswith(("ly", "life")):
+        return "life year"
+    return "QALY" if name in ("effect", "effects", "eff", "e") else psa.effect_name
+
+
+def parse_groups(specs: list[str] | None) -> dict[str, list[str]]:
+    """``NAME=p1,p2`` → ``{NAME: [p1, p2]}``."""
+    from hecon.errors import InputError
+
+    groups = {}
+    for spec in specs or []:
+        name, sep, members = spec.partition("=")
+        columns = [m.strip() for m in members.split(",") if m.strip()]
+        if not sep or not name.strip() or not columns:
+            raise InputError(f"cannot read the group '{spec}'", fix="write --group NAME=p1,p2")
+        groups[name.strip()] = columns
+    return groups
+
+
+def population_of(size: float | None, incidence: float | None, horizon: float | None,
+                  discount: float) -> Population | None:
+    """The population of the population EVPI, from --population or --incidence/--horizon."""
+    from hecon.errors import InputError
+    from hecon.voi import Population
+
+    if size is not None and (incidence is not None or horizon is not None):
+        raise InputError("give either --population or --incidence with --horizon, not both",
+                         fix="keep one way of stating the population")
+    if size is not None:
+        return Population(annual_incidence=size, horizon_years=1.0)
+    if (incidence is None) != (horizon is None):
+        raise InputError("--incidence and --horizon go together",
+                         fix="give both, e.g. --incidence 5000 --horizon 10")
+    if incidence is None:
+        return None
+    return Population(annual_incidence=incidence, horizon_years=horizon, discount_rate=discount)
+
+
+def evppi_frame(psa: PSA, report: np.ndarray, grid_evpi: pd.DataFrame,
+                groups: dict[str, list[str]], seed: int, quiet: bool) -> pd.DataFrame | None:
+    """EVPPI of each parameter alone and of each group, at the report thresholds and where the
+    EVPI peaks; None when the file has no parameter columns."""
+    import numpy as np
+    import pandas as pd
+
+    from hecon.voi import evppi
+
+    if psa.parameters.empty:
+        say(quiet, "No parameter columns: EVPPI skipped.")
+        return None
+    peak = grid_evpi["wtp"].to_numpy()[grid_evpi["evpi"].to_numpy().argmax()]
+    thresholds = np.union1d(report, [peak])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frames = [evppi(psa.costs, psa.effects, psa.parameters, thresholds, seed=seed)]
+        if groups:
+            frames.append(evppi(psa.costs, psa.effects, psa.parameters, thresholds,
+                                groups=groups, seed=seed))
+    for warning in caught:
+        say(quiet, f"note: {warning.message}")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _write_tables(folder: Path, tables: dict[str, pd.DataFrame | None]) -> list[str]:
+    from hecon.io import write_csv
+
+    return [write_csv(table, folder / f"{name}.csv").name
+            for name, table in tables.items() if table is not None]
+
+
+def _write_figures(folder: Path, figures: dict) -> list[str]:
+    from hecon.plots import write_figure
+
+    return [path.name for stem, figure in figures.items() if figure is not None
+            for path in write_figure(figure, folder, stem)]
+
+
+@app.command("cea")
+@user_errors
+def cea_command(
+    psa_file: PsaArg,
+    out: OutOpt,
+    effect: EffectOpt = None,
+    cost: CostOpt = None,
+    wtp: WtpOpt = None,
+    wtp_max: WtpMaxOpt = 200_000.0,
+    wtp_step: WtpStepOpt = 1_000.0,
+    currency: CurrencyOpt = "€",
+    effect_unit: UnitOpt = None,
+    seed: SeedOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Decision analytics of a PSA file: ICERs, NMB, CEAC/CEAF, EVPI, EVPPI, expected loss."""
+    from hecon import cea, plots, voi
+    from hecon.io import manifest, results_folder, write_manifest
+    from hecon.psafile import read_psa
+
+    psa = read_psa(psa_file, effect=effect, cost=cost)
+    grid, report = wtp_grid(wtp, wtp_max, wtp_step)
+    unit = effect_unit_of(psa, effect_unit)
+    names = list(psa.strategies)
+    icers = cea.icer_table(psa.costs, psa.effects, names)
+    acceptability = cea.ceac(psa.costs, psa.effects, names, grid)
+    perfect = voi.evpi_table(psa.costs, psa.effects, grid)
+    loss = cea.expected_loss(psa.costs, psa.effects, names, grid)
+    partial = evppi_frame(psa, report, perfect, {}, seed, quiet)
+    units = {"currency": currency, "effect_unit": unit}
+    with results_folder(out) as folder:
+        written = _write_tables(folder, {
+            "icers": icers,
+            "nmb": cea.nmb_table(psa.costs, psa.effects, names, report),
+            "ceac": acceptability,
+            "evpi": perfect,
+            "evppi": partial,
+            "expected_loss": loss,
+        })
+        written += _write_figures(folder, {
+            "ce_plane": plots.ce_plane(psa.costs, psa.effects, names, wtp=report[0], **units),
+            "ceac": plots.ceac_plot(acceptability, **units),
+            "evpi": plots.evpi_plot(perfect, **units),
+            "evppi": None if partial is None else plots.evppi_plot(partial, report[0], **units),
+            "expected_loss": plots.expected_loss_plot(loss, **units),
+        })
+        write_manifest(folder, _manifest(manifest, "cea", psa, seed, {
+            "effect": effect, "cost": cost, "report_wtp": report.tolist(), "wtp_max": wtp_max,
+            "wtp_step": wtp_step, "currency": currency, "effect_unit": unit}))
+    say(quiet, _summary(psa))
+    say(quiet, icers.to_string(index=False))
+    say(quiet, f"\nWrote {', '.join(written)}, manifest.json to {out}")
+
+
+@app.command("voi")
+@user_errors
+def voi_command(
+    psa_file: PsaArg,
+    out: OutOpt,
+    group: Annotated[list[str] | None, typer.Option("--group", help="Parameter group NAME=p1,p2 (repeatable); each parameter alone is always included.")] = None,
+    population: Annotated[float | None, typer.Option("--population", help="Effective population (already discounted) for the population EVPI.")] = None,
+    incidence: Annotated[float | None, typer.Option("--incidence", help="Patients concerned per year.")] = None,
+    horizon: Annotated[float | None, typer.Option("--horizon", help="Decision horizon in years.")] = None,
+    discount: Annotated[float, typer.Option("--discount", help="Annual discount rate of the population (0.025 for 2.5 %).")] = 0.0,
+    effect: EffectOpt = None,
+    cost: CostOpt = None,
+    wtp: WtpOpt = None,
+    wtp_max: WtpMaxOpt = 200_000.0,
+    wtp_step: WtpStepOpt = 1_000.0,
+    currency: CurrencyOpt = "€",
+    effect_unit: UnitOpt = None,
+    seed: SeedOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Value of information of a PSA file: EVPI (per patient and population) and EVPPI."""
+    from hecon import plots, voi
+    from hecon.io import manifest, results_folder, write_manifest
+    from hecon.psafile import read_psa
+
+    psa = read_psa(psa_file, effect=effect, cost=cost)
+    groups = parse_groups(group)
+    people = population_of(population, incidence, horizon, discount)
+    grid, report = wtp_grid(wtp, wtp_max, wtp_step)
+    unit = effect_unit_of(psa, effect_unit)
+    perfect = voi.evpi_table(psa.costs, psa.effects, grid, people)
+    partial = evppi_frame(psa, report, perfect, groups, seed, quiet)
+    units = {"currency": currency, "effect_unit": unit}
+    with results_folder(out) as folder:
+        written = _write_tables(folder, {"evpi": perfect, "evppi": partial})
+        written += _write_figures(folder, {
+            "evpi": plots.evpi_plot(perfect, **units),
+            "evppi": None if partial is None else plots.evppi_plot(partial, report[0], **units),
+        })
+        write_manifest(folder, _manifest(manifest, "voi", psa, seed, {
+            "effect": effect, "cost": cost, "groups": groups, "report_wtp": report.tolist(),
+            "wtp_max": wtp_max, "wtp_step": wtp_step, "population": people and vars(people),
+            "effective_population": people and people.size(), "currency": currency,
+            "effect_unit": unit}))
+    say(quiet, _summary(psa))
+    at_report = perfect[perfect["wtp"].isin(report)]
+    say(quiet, at_report.to_string(index=False))
+    say(quiet, f"\nWrote {', '.join(written)}, manifest.json to {out}")
+
+
+def _manifest(build, command: str, psa: PSA, seed: int, options: dict) -> dict:
+    return build(model="psa-file", command=command, inputs={"psa": psa.source}, seed=seed,
+                 options=options, extra={
+                     "psa": {"format": psa.format, "strategies": list(psa.strategies),
+                             "draws": psa.n_draws, "cost": psa.cost_name,
+                             "effect": psa.effect_name,
+                             "parameters": list(map(str, psa.parameters.columns)),
+                             "ignored_columns": list(psa.ignored)}})
+
+
+def _summary(psa: PSA) -> str:
+    ignored = f"; ignored derived columns: {', '.join(psa.ignored)}" if psa.ignored else ""
+    return (f"{psa.source.name}: {psa.format} layout, {psa.n_draws} draws, strategies "
+            f"{', '.join(psa.strategies)}, {len(psa.parameters.columns)} parameters{ignored}\n")

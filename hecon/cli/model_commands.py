@@ -1,0 +1,68 @@
+"""`hecon models`, `hecon validate`, `hecon base`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hecon.cli._app import ModelArg, QuietOpt, app, say, user_errors
+
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (written atomically; replaced if it exists). Default: results/<model>-<command>.")]
+
+
+def default_out(model: str, command: str, out: Path | None) -> Path:
+    return out if out is not None else Path("results") / f"{model}-{command}"
+
+
+@app.command("models")
+@user_errors
+def models_command() -> None:
+    """List the models, with their strategies."""
+    from hecon.model import Model, available_models
+
+    for name in available_models():
+        model = Model(name)
+        typer.echo(f"{name}: {model.title} (strategies: {', '.join(model.strategies)})")
+
+
+@app.command("validate")
+@user_errors
+def validate_command(
+    target: Annotated[str, typer.Argument(help="A model name, or the path of a parameter CSV.")],
+) -> None:
+    """Validate a parameter table and print it."""
+    import pandas as pd
+
+    from hecon.model import Model
+    from hecon.parameters import ParameterTable
+
+    path = Path(target)
+    table = ParameterTable.load(path) if path.suffix == ".csv" or path.exists() else Model(target).parameters
+    frame = table.to_frame()
+    columns = [c for c in ("name", "value", "unit", "distribution", "low", "high", "status") if c in frame]
+    with pd.option_context("display.max_rows", None, "display.width", 160, "display.max_colwidth", 40):
+        typer.echo(frame[columns].to_string(index=False))
+    typer.echo(f"\n{len(frame)} parameters, valid.")
+
+
+@app.command("base")
+@user_errors
+def base_command(model: ModelArg, out: OutOpt = None, quiet: QuietOpt = False) -> None:
+    """Base case: cost-consequence table, ICERs per effect, traces and manifest."""
+    from hecon.basecase import base_case
+    from hecon.io import manifest, results_folder, write_manifest
+    from hecon.model import Model
+    from hecon.report_text import console_table
+
+    loaded = Model(model)
+    options = loaded.options()
+    result = base_case(loaded, options)
+    out = default_out(model, "base", out)
+    with results_folder(out) as folder:
+        result.write(folder)
+        write_manifest(folder, manifest(model=model, command="base", inputs=loaded.input_files(options),
+                                        options=vars(options)))
+    say(quiet, console_table(result))
+    say(quiet, f"\nResults written to {out}")

@@ -1,0 +1,493 @@
+"""Probability distributions for parameter uncertainty, and how to fit them to published evidence.
+
+Every distribution is a small frozen dataclass with the same five methods: ``mean()``,
+``ppf(q)`` (the quantile function, vectorised), ``sample(rng, size)``, ``support()`` and
+``describe()``. Continuous distributions delegate to the equivalent frozen ``scipy.stats``
+distribution, available as the ``scipy`` attribute.
+
+Sampling is by inversion: ``sample(rng, size) == ppf(unit_draws(rng, size))``. The same
+quantile functions therefore map Monte Carlo draws, Latin hypercube designs and SALib's unit
+samples onto a parameter, and the first ``m`` draws of ``sample(rng, n)`` equal
+``sample(rng, m)`` for the same generator state.
+
+Fitting helpers follow Briggs, Claxton & Sculpher (2006), *Decision Modelling for Health
+Economic Evaluation*, Oxford University Press, chapter 4: beta for probabilities and
+utilities, gamma for costs, lognormal for relative effects, Dirichlet for multinomial
+transitions. Impossible requests raise :class:`DistributionError`, an
+:class:`~hecon.errors.InputError` naming the offending argument.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from hecon.errors import InputError
+
+__all__ = [
+    "Beta",
+    "Dirichlet",
+    "Distribution",
+    "DistributionError",
+    "Fixed",
+    "Gamma",
+    "LogNormal",
+    "Normal",
+    "Pert",
+    "TruncatedNormal",
+    "Triangular",
+    "Uniform",
+    "beta_from_events",
+    "beta_from_mean_se",
+    "dirichlet_from_counts",
+    "gamma_from_mean_se",
+    "lognormal_from_ci",
+    "lognormal_from_mean_se",
+    "normal_from_ci",
+    "unit_draws",
+]
+
+_CELLS = 2**52
+
+
+class DistributionError(InputError):
+    """An impossible distribution or fitting request.
+
+    ``argument`` names the offending argument (``"se"``, ``"lower"``, ``"alpha"`` …) and,
+    for a vector argument such as a Dirichlet's ``alpha``, ``index`` its position, so that
+    the parameter loader can point at the matching cell of its table.
+    """
+
+    def __init__(self, message: str, *, argument: str, index: int | None = None,
+                 fix: str | None = None) -> None:
+        self.argument = argument
+        self.index = index
+        super().__init__(message, fix=fix)
+
+
+def _require(condition: bool, argument: str, message: str, fix: str | None = None) -> None:
+    if not condition:
+        raise DistributionError(message, argument=argument, fix=fix)
+
+
+def _require_finite(**arguments: float) -> None:
+    for argument, number in arguments.items():
+        _require(isinstance(number, numbers.Real) and math.isfinite(number), argument,
+                 f"{argument} must be a finite number, got {number!r}")
+
+
+def _require_positive(**arguments: float) -> None:
+    _require_finite(**arguments)
+    for argument, number in arguments.items():
+        _require(number > 0, argument, f"{argument} must be positive, got {number:g}")
+
+
+def _require_interval(lower: float, upper: float) -> None:
+    _require_finite(lower=lower, upper=upper)
+    _require(lower < upper, "upper", f"lower ({lower:g}) must be below upper ({upper:g})")
+
+
+def _require_mode(lower: float, mode: float, upper: float) -> None:
+    _require_interval(lower, upper)
+    _require_finite(mode=mode)
+    _require(lower <= mode <= upper, "mode",
+             f"mode {mode:g} must lie between lower ({lower:g}) and upper ({upper:g})")
+
+
+def _z(level: float) -> float:
+    """Two-sided standard normal critical value: Φ⁻¹(1 − (1 − level)/2)."""
+    _require(isinstance(level, numbers.Real) and 0 < level < 1, "level",
+             f"confidence level must lie strictly between 0 and 1, got {level!r}")
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def unit_draws(rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
+    """Uniform draws on the open interval (0, 1), reproducible from ``rng``.
+
+    Each draw is the midpoint of one of 2⁵² equal cells, ``(k + ½) / 2⁵²`` with ``k`` a
+    uniform integer, so that no draw is exactly 0 or 1 (where the quantile function of an
+    unbounded distribution is infinite). Draws are generated in C order, one after another:
+    the first ``m`` of ``unit_draws(rng, n)`` equal ``unit_draws(rng, m)``.
+    """
+    return (rng.integers(0, _CELLS, size=size) + 0.5) / _CELLS
+
+
+class Distribution(ABC):
+    """A univariate distribution of one parameter.
+
+    ``kind`` is the name used in the ``distribution`` column of a parameter table.
+    """
+
+    kind: ClassVar[str]
+
+    @abstractmethod
+    def mean(self) -> float:
+        """Expected value."""
+
+    @abstractmethod
+    def ppf(self, q: ArrayLike) -> np.ndarray:
+        """Quantile function (inverse CDF), applied elementwise to probabilities ``q``."""
+
+    @abstractmethod
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest possible values (possibly infinite)."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Short readable form, e.g. ``"Beta(12, 30)"``."""
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` independent draws by inversion: ``ppf(unit_draws(rng, size))``."""
+        return self.ppf(unit_draws(rng, size))
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+class _ScipyDistribution(Distribution):
+    """A distribution computed by its frozen ``scipy.stats`` equivalent."""
+
+    @abstractmethod
+    def _freeze(self):
+        """The equivalent frozen ``scipy.stats`` distribution."""
+
+    @cached_property
+    def scipy(self):
+        """The equivalent frozen ``scipy.stats`` distribution."""
+        return self._freeze()
+
+    def mean(self) -> float:
+        return float(self.scipy.mean())
+
+    def ppf(self, q: ArrayLike) -> np.ndarray:
+        return np.asarray(self.scipy.ppf(q), dtype=float)
+
+    def support(self) -> tuple[float, float]:
+        lower, upper = self.scipy.support()
+        return float(lower), float(upper)
+
+    def describe(self) -> str:
+        arguments = ", ".join(f"{getattr(self, name):.6g}" for name in self.__dataclass_fields__)
+        return f"{type(self).__name__}({arguments})"
+
+
+@dataclass(frozen=True)
+class Beta(_ScipyDistribution):
+    """Beta(α, β) on (0, 1), mean α / (α + β): probabilities and utilities."""
+
+    alpha: float
+    beta: float
+    kind: ClassVar[str] = "beta"
+
+    def __post_init__(self) -> None:
+        _require_positive(alpha=self.alpha, beta=self.beta)
+
+    def _freeze(self):
+        return stats.beta(self.alpha, self.beta)
+
+
+@dataclass(frozen=True)
+class Gamma(_ScipyDistribution):
+    """Gamma with ``shape`` k and ``scale`` θ on (0, ∞), mean kθ, variance kθ²: costs, rates."""
+
+    shape: float
+    scale: float
+    kind: ClassVar[str] = "gamma"
+
+    def __post_init__(self) -> None:
+        _require_positive(shape=self.shape, scale=self.scale)
+
+    def _freeze(self):
+        return stats.gamma(self.shape, scale=self.scale)
+
+
+@dataclass(frozen=True)
+class LogNormal(_ScipyDistribution):
+    """exp(N(μ, σ²)) with μ = ``meanlog``, σ = ``sdlog``; mean exp(μ + σ²/2): ratios, costs."""
+
+    meanlog: float
+    sdlog: float
+    kind: ClassVar[str] = "lognormal"
+
+    def __post_init__(self) -> None:
+        _require_finite(meanlog=self.meanlog)
+        _require_positive(sdlog=self.sdlog)
+
+    def _freeze(self):
+        return stats.lognorm(self.sdlog, scale=math.exp(self.meanlog))
+
+
+@dataclass(frozen=True)
+class Normal(_ScipyDistribution):
+    """Normal N(μ, σ²): ``mu`` is the mean, ``sigma`` the standard deviation."""
+
+    mu: float
+    sigma: float
+    kind: ClassVar[str] = "normal"
+
+    def __post_init__(self) -> None:
+        _require_finite(mu=self.mu)
+        _require_positive(sigma=self.sigma)
+
+    def _freeze(self):
+        return stats.norm(self.mu, self.sigma)
+
+
+@dataclass(frozen=True)
+class TruncatedNormal(_ScipyDistribution):
+    """N(μ, σ²) restricted to [lower, upper]; μ and σ are those of the untruncated normal,
+    so the mean of the truncated distribution differs from μ unless the bounds are symmetric."""
+
+    mu: float
+    sigma: float
+    lower: float
+    upper: float
+    kind: ClassVar[str] = "truncnormal"
+
+    def __post_init__(self) -> None:
+        _require_finite(mu=self.mu)
+        _require_positive(sigma=self.sigma)
+        _require_interval(self.lower, self.upper)
+
+    def _freeze(self):
+        a, b = (self.lower - self.mu) / self.sigma, (self.upper - self.mu) / self.sigma
+        return stats.truncnorm(a, b, loc=self.mu, scale=self.sigma)
+
+
+@dataclass(frozen=True)
+class Uniform(_ScipyDistribution):
+    """Uniform on [lower, upper]."""
+
+    lower: float
+    upper: float
+    kind: ClassVar[str] = "uniform"
+
+    def __post_init__(self) -> None:
+        _require_interval(self.lower, self.upper)
+
+    def _freeze(self):
+        return stats.uniform(self.lower, self.upper - self.lower)
+
+
+@dataclass(frozen=True)
+class Triangular(_ScipyDistribution):
+    """Triangular on [lower, upper] with its peak at ``mode``; mean (a + m + b) / 3."""
+
+    lower: float
+    mode: float
+    upper: float
+    kind: ClassVar[str] = "triangular"
+
+    def __post_init__(self) -> None:
+        _require_mode(self.lower, self.mode, self.upper)
+
+    def _freeze(self):
+        width = self.upper - self.lower
+        return stats.triang((self.mode - self.lower) / width, loc=self.lower, scale=width)
+
+
+@dataclass(frozen=True)
+class Pert(_ScipyDistribution):
+    """Beta-PERT on [a, b] with mode m and λ = 4: a + (b − a)·Beta(α, β), mean (a + 4m + b)/6.
+
+    α = 1 + 4(m − a)/(b − a), β = 1 + 4(b − m)/(b − a) (Vose 2008, *Risk Analysis*, 3rd ed.,
+    Wiley, §9.1.4).
+    """
+
+    lower: float
+    mode: float
+    upper: float
+    kind: ClassVar[str] = "pert"
+
+    def __post_init__(self) -> None:
+        _require_mode(self.lower, self.mode, self.upper)
+
+    def _freeze(self):
+        width = self.upper - self.lower
+        alpha = 1 + 4 * (self.mode - self.lower) / width
+        beta = 1 + 4 * (self.upper - self.mode) / width
+        return stats.beta(alpha, beta, loc=self.lower, scale=width)
+
+
+@dataclass(frozen=True)
+class Fixed(Distribution):
+    """A parameter without uncertainty: every quantile and every draw is ``value``."""
+
+    value: float
+    kind: ClassVar[str] = "fixed"
+
+    def __post_init__(self) -> None:
+        _require_finite(value=self.value)
+
+    def mean(self) -> float:
+        return float(self.value)
+
+    def ppf(self, q: ArrayLike) -> np.ndarray:
+        return np.full(np.shape(q), float(self.value))
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``value`` repeated ``size`` times (``rng`` is not used)."""
+        return np.full(size, float(self.value))
+
+    def support(self) -> tuple[float, float]:
+        return float(self.value), float(self.value)
+
+    def describe(self) -> str:
+        return f"Fixed({self.value:.6g})"
+
+
+@dataclass(frozen=True)
+class Dirichlet(Distribution):
+    """Dirichlet(α₁, …, α_k) on the simplex: k probabilities that sum to one, mean αᵢ / Σα.
+
+    Its quantile "function" takes unit samples ``u`` shaped ``[n, k]``, maps column ``i``
+    through the Gamma(αᵢ, 1) quantile function and divides each row by its sum. Normalised
+    independent Gamma(αᵢ, 1) variables are Dirichlet(α) distributed (Devroye 1986,
+    *Non-Uniform Random Variate Generation*, Springer, §XI.4; Briggs et al. 2006, §4.4), so
+    Monte Carlo, Latin hypercube or SALib unit samples all drive a Dirichlet the same way.
+    Each component's marginal is Beta(αᵢ, Σα − αᵢ).
+    """
+
+    alpha: tuple[float, ...]
+    kind: ClassVar[str] = "dirichlet"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "alpha", tuple(self.alpha))
+        _require(len(self.alpha) >= 2, "alpha",
+                 f"a Dirichlet needs at least two categories, got {len(self.alpha)}")
+        for index, count in enumerate(self.alpha):
+            if not (isinstance(count, numbers.Real) and math.isfinite(count) and count > 0):
+                raise DistributionError(
+                    f"Dirichlet alpha[{index}] must be a positive finite number, got {count!r}",
+                    argument="alpha", index=index)
+
+    @property
+    def k(self) -> int:
+        """Number of categories."""
+        return len(self.alpha)
+
+    def mean(self) -> np.ndarray:
+        alpha = np.asarray(self.alpha, dtype=float)
+        return alpha / alpha.sum()
+
+    def ppf(self, q: ArrayLike) -> np.ndarray:
+        """Map unit samples ``[n, k]`` to Dirichlet draws ``[n, k]`` (see the class docstring)."""
+        q = np.asarray(q, dtype=float)
+        if q.ndim != 2 or q.shape[1] != self.k:
+            raise ValueError(f"Dirichlet.ppf expects unit samples shaped [n, {self.k}], got {q.shape}")
+        gammas = stats.gamma.ppf(q, np.asarray(self.alpha))
+        return gammas / gammas.sum(axis=1, keepdims=True)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` draws shaped ``[size, k]``: ``ppf(unit_draws(rng, (size, k)))``."""
+        return self.ppf(unit_draws(rng, (size, self.k)))
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, 1.0
+
+    def marginal(self, index: int) -> Beta:
+        """The marginal distribution of component ``index``: Beta(αᵢ, Σα − αᵢ)."""
+        return Beta(self.alpha[index], sum(self.alpha) - self.alpha[index])
+
+    def describe(self) -> str:
+        return f"Dirichlet({', '.join(f'{a:.6g}' for a in self.alpha)})"
+
+
+# --- fitting helpers ---------------------------------------------------------------------------
+
+
+def beta_from_mean_se(mean: float, se: float) -> Beta:
+    """Beta with the given mean and standard error, by the method of moments.
+
+    α = m·(m(1 − m)/s² − 1), β = (1 − m)·(m(1 − m)/s² − 1), which needs 0 < m < 1 and
+    s² < m(1 − m) (Briggs, Claxton & Sculpher 2006, §4.3.1).
+    """
+    _require_finite(mean=mean)
+    _require(0 < mean < 1, "mean", f"a beta mean must lie strictly between 0 and 1, got {mean:g}")
+    _require_positive(se=se)
+    spread = mean * (1 - mean)
+    _require(se**2 < spread, "se",
+             f"standard error {se:g} is too large for a beta with mean {mean:g} "
+             f"(it needs se² < mean·(1 − mean), i.e. se < {math.sqrt(spread):.4g})",
+             fix="check the standard error, or use another distribution")
+    common = spread / se**2 - 1
+    return Beta(mean * common, (1 - mean) * common)
+
+
+def beta_from_events(events: float, n: float) -> Beta:
+    """Beta(events, n − events): the posterior of a proportion observed as events out of n
+    under an improper Beta(0, 0) prior (Briggs, Claxton & Sculpher 2006, §4.3.1)."""
+    _require_finite(events=events, n=n)
+    _require(events >= 0, "events", f"the number of events must not be negative, got {events:g}")
+    _require(events <= n, "events", f"events ({events:g}) exceed the number of patients n ({n:g})")
+    _require(0 < events < n, "events",
+             f"Beta(events, n − events) needs at least one event and one non-event, "
+             f"got {events:g} of {n:g}",
+             fix="add a prior, e.g. Beta(events + 1, n − events + 1)")
+    return Beta(events, n - events)
+
+
+def gamma_from_mean_se(mean: float, se: float) -> Gamma:
+    """Gamma with the given mean and standard error: shape = m²/s², scale = s²/m
+    (Briggs, Claxton & Sculpher 2006, §4.3.2)."""
+    _require_positive(mean=mean, se=se)
+    return Gamma(mean**2 / se**2, se**2 / mean)
+
+
+def lognormal_from_ci(point: float, lower: float, upper: float, level: float = 0.95) -> LogNormal:
+    """Lognormal of a ratio reported as a point estimate and a confidence interval.
+
+    μ = ln(point), σ = (ln upper − ln lower) / (2z) with z = Φ⁻¹(1 − (1 − level)/2): the
+    interval is taken as symmetric on the log scale, as for a relative risk, odds or
+    hazard ratio estimated on that scale (Briggs, Claxton & Sculpher 2006, §4.3.3).
+    """
+    z = _z(level)
+    _require_positive(point=point, lower=lower, upper=upper)
+    _require(lower < upper, "upper", f"lower ({lower:g}) must be below upper ({upper:g})")
+    _require(lower <= point <= upper, "point",
+             f"the interval [{lower:g}, {upper:g}] does not contain its point estimate {point:g}")
+    return LogNormal(math.log(point), (math.log(upper) - math.log(lower)) / (2 * z))
+
+
+def lognormal_from_mean_se(mean: float, se: float) -> LogNormal:
+    """Lognormal with the given mean and standard error, by moment matching:
+    σ² = ln(1 + s²/m²), μ = ln m − σ²/2 (Briggs, Claxton & Sculpher 2006, §4.3.2)."""
+    _require_positive(mean=mean, se=se)
+    variance_log = math.log1p((se / mean) ** 2)
+    return LogNormal(math.log(mean) - variance_log / 2, math.sqrt(variance_log))
+
+
+def normal_from_ci(mean: float, lower: float, upper: float, level: float = 0.95) -> Normal:
+    """Normal with the given mean whose ``level`` interval has the given width:
+    sd = (upper − lower) / (2z), z = Φ⁻¹(1 − (1 − level)/2)."""
+    z = _z(level)
+    _require_finite(mean=mean, lower=lower, upper=upper)
+    _require(lower < upper, "upper", f"lower ({lower:g}) must be below upper ({upper:g})")
+    _require(lower <= mean <= upper, "mean",
+             f"the interval [{lower:g}, {upper:g}] does not contain its point estimate {mean:g}")
+    return Normal(mean, (upper - lower) / (2 * z))
+
+
+def dirichlet_from_counts(counts: ArrayLike) -> Dirichlet:
+    """Dirichlet(n₁, …, n_k) from the observed counts of k outcomes: the posterior under an
+    improper Dirichlet(0, …, 0) prior (Briggs, Claxton & Sculpher 2006, §4.4)."""
+    values = np.asarray(counts, dtype=float).ravel()
+    negative = np.flatnonzero(~(values >= 0))
+    if negative.size:
+        raise DistributionError(f"counts must not be negative, got {values[negative[0]]:g}",
+                                argument="counts", index=int(negative[0]))
+    zero = np.flatnonzero(values == 0)
+    if zero.size:
+        raise DistributionError(
+            f"count {zero[0]} is zero: a Dirichlet needs every count positive",
+            argument="counts", index=int(zero[0]),
+            fix="add a prior, e.g. one to every count")
+    return Dirichlet(tuple(float(v) for v in values))

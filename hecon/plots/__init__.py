@@ -1,0 +1,7 @@
+"""Plotly figures built from the results of the computing modules; they never compute."""
+
+from hecon.plots.cea import ce_plane, ceac_plot, evpi_plot, evppi_plot, expected_loss_plot
+from hecon.plots.io import write_figure
+
+__all__ = ["ce_plane", "ceac_plot", "evpi_plot", "evppi_plot", "expected_loss_plot",
+           "write_figure"]
