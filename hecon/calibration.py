@@ -45,10 +45,11 @@ def solve(
     r = residual(x, np.arange(n))
     eye = np.eye(k) * step
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    while iterations < max_iter:
         done = np.all(np.abs(r) <= tol, axis=1)
         if done.all():
             break
+        iterations += 1
         active = np.flatnonzero(~done)
         xa, ra = x[active], r[active]
         stacked = (xa[None, :, :] + eye[:, None, :]).reshape(k * len(active), k)

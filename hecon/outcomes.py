@@ -133,7 +133,7 @@ class Outcomes:
         """Long form: ``set, strategy, outcome, kind, value`` (kind: cost or consequence)."""
         wide = self.wide()
         long = wide.melt(id_vars=["set", "strategy"], var_name="outcome", value_name="value")
-        kinds = {name: "cost" for name in [*self.costs, "total_cost"]}
+        kinds = dict.fromkeys([*self.costs, "total_cost"], "cost")
         long["kind"] = long["outcome"].map(kinds).fillna("consequence")
         return long[["set", "strategy", "outcome", "kind", "value"]]
 

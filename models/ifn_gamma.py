@@ -25,15 +25,15 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from hecon.parameters import ParameterSets, ParameterTable
+from hecon.prices import PriceIndex
 from numpy.polynomial.hermite_e import hermegauss
 
 from hecon.calibration import solve
 from hecon.lifetable import SEXES, LifeTable
-from hecon.markov import DAY, CORRECTIONS, DiscountSchedule, cycle_weights, run_cohort
+from hecon.markov import CORRECTIONS, DAY, DiscountSchedule, cycle_weights, run_cohort
 from hecon.model import INPUTS, Effect
 from hecon.outcomes import Outcomes
-from hecon.parameters import ParameterSets, ParameterTable
-from hecon.prices import PriceIndex
 from hecon.rates import competing_risks
 from hecon.tree import COMPLEMENT, Branch, Chance, Decision, Terminal, rollback
 
@@ -51,7 +51,7 @@ INPUT_DIR = INPUTS / "ifn_gamma"
 
 STATES = ("icu_never_infected", "icu_infected", "icu_after_infection", "ward", "home",
           "dead_icu", "dead_ward", "dead_home")
-N, I, A, W, H, DI, DW, DH = range(len(STATES))
+N, I, A, W, H, DI, DW, DH = range(len(STATES))  # noqa: E741 (state indices)
 ICU_STATES = [N, I, A]
 YEAR_DAYS = 365.25
 
@@ -347,12 +347,12 @@ def calibrate(params: ParameterSets, options: Options) -> Calibration:
     """
     targets = placebo_targets(params)
     reasons = _feasibility(targets, options.hospital_days)
-    fixed = dict(
-        resolution=1 / params["episode_duration_mean"],
-        hr_death_infected=params["hr_icu_death_infected"],
-        hr_discharge_infected=params["hr_icu_discharge_infected"],
-        home_death=home_death_hazard(params, life_table(options.life_table)),
-    )
+    fixed = {
+        "resolution": 1 / params["episode_duration_mean"],
+        "hr_death_infected": params["hr_icu_death_infected"],
+        "hr_discharge_infected": params["hr_icu_discharge_infected"],
+        "home_death": home_death_hazard(params, life_table(options.life_table)),
+    }
     feasible = np.flatnonzero(reasons == "")
     x0 = _initial_guess(np.where(reasons[:, None] == "", targets, 0.5))
 
@@ -413,9 +413,14 @@ def hospital_transitions(params: ParameterSets, hz: Hazards, treated: np.ndarray
     outside = transition_matrix(column)
     outside = np.broadcast_to(outside, inside.shape)
 
+    last_change = int(last_full.max())
+    full = (np.arange(last_change + 1)[:, None] < last_full[None, :])[..., None, None, None]
+    part = (np.arange(last_change + 1)[:, None] == last_full[None, :])[..., None, None, None]
+
     def at(cycle: int) -> np.ndarray:
-        choice = np.where(cycle < last_full, 0, np.where(cycle == last_full, 1, 2))
-        return np.choose(choice[:, None, None, None], (inside, partial, outside))
+        if cycle > last_change:
+            return outside
+        return np.where(full[cycle], inside, np.where(part[cycle], partial, outside))
 
     return at
 
@@ -448,59 +453,83 @@ def _smr(params: ParameterSets, n_cycles: int) -> np.ndarray:
     return np.where(k == 0, params["smr_year1"][:, None], path)
 
 
-def _utility_norm(params: ParameterSets, age: np.ndarray, male: float) -> np.ndarray:
-    """Population EQ-5D norm u = b0 + b1·male + b2·age + b3·age² (Ara & Brazier 2010)."""
-    return (params["utility_norm_intercept"][..., None, None] + params["utility_norm_male"][..., None, None] * male
-            + params["utility_norm_age"][..., None, None] * age + params["utility_norm_age2"][..., None, None] * age**2)
+def _survival(params: ParameterSets, table: LifeTable, ages: np.ndarray, sex: int,
+              n_cycles: int) -> np.ndarray:
+    """S_k, k = 0 … K, of sub-cohorts aged ``ages`` [sets, nodes] at day 90.
+
+    Yearly cycle k spans ages a + k to a + k + 1; with the table's piecewise-constant force
+    of mortality, its cumulative hazard is (1 − f)·μ_{⌊a⌋+k} + f·μ_{⌊a⌋+k+1}, f = a − ⌊a⌋,
+    multiplied by the cycle's SMR.
+    """
+    whole = np.floor(ages).astype(int)
+    fraction = (ages - whole)[..., None]
+    hazard = table.hazard[sex]
+    padded = np.concatenate([hazard, np.full(n_cycles + 2, hazard[-1])])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, n_cycles + 1)[whole]
+    step = windows[..., :-1] + fraction * np.diff(windows, axis=-1)
+    step *= _smr(params, n_cycles)[:, None, :]
+    survival = np.empty(step.shape[:-1] + (n_cycles + 1,))
+    survival[..., 0] = 1.0
+    np.exp(-np.cumsum(step, axis=-1), out=survival[..., 1:])
+    return survival
 
 
 def long_term_per_survivor(params: ParameterSets, options: Options) -> dict[str, np.ndarray]:
     """Life years, QALYs and care costs per day-90 survivor [sets], undiscounted and discounted.
 
-    Survival of each sex and age node: S_k = exp(−Σ_{i<k} SMR_i · [Λ(a + i + 1) − Λ(a + i)])
-    with Λ the life table's cumulative hazard. Yearly cycle k counts the life-table
-    membership (S_k + S_{k+1})/2 (``none``: S_k), discounted at its middle, t = day 90 + k + ½.
-    Utility: norm(age) × (1 − decrement / norm(age at day 90)) (multiplicative post-ICU
-    decrement, Ara & Brazier 2011). Costs: first year, then later years.
+    Survival of each sex and age node from :func:`_survival`. Yearly cycle k counts the
+    life-table membership M_k = (S_k + S_{k+1})/2 (``none``: S_k), discounted at its middle,
+    t = day 90 + k + ½. Utility at the cycle's mid-age x: norm(x) × (1 − decrement / norm(a₀))
+    with the Ara & Brazier norm b0 + b1·male + b2·x + b3·x² and a₀ the age at day 90 (the
+    post-ICU decrement applied multiplicatively); the polynomial lets Σ_k M_k d_k u_k be summed
+    from Σ M d, Σ M d x and Σ M d x². Costs: the first-year rate in cycle 0, then later years.
+    ``survival`` is the cohort's S_k (sexes and age nodes weighted).
     """
     table = life_table(options.life_table)
     start = options.hospital_days / YEAR_DAYS
     lifetime = table.closing_age + 1 - 18
     n_cycles = lifetime if options.horizon_years is None else min(lifetime, round(options.horizon_years))
-    n = params.n
-    zero = np.zeros(n)
-    names = ("life_years", "qalys", "care_cost")
+    keys = [f"{k}{s}" for k in ("life_years", "qalys", "care_cost") for s in ("", "_disc")]
     if n_cycles == 0:
-        return {**{f"{k}{s}": zero for k in names for s in ("", "_disc")}, "survival": np.ones((n, 1))}
+        return {**dict.fromkeys(keys, np.zeros(params.n)), "survival": np.ones((params.n, 1))}
     ages, node_weight = _age_nodes(params, options.age_nodes)
     ages = ages + start
-    k = np.arange(n_cycles + 1)
-    smr = _smr(params, n_cycles)                                           # [n, K]
-    totals = dict.fromkeys([f"{k}{s}" for k in names for s in ("", "_disc")], zero)
-    totals["survival"] = np.zeros((n, n_cycles + 1))
-    mid = start + np.arange(n_cycles) + 0.5
-    d_costs = options.discount(options.discount_rate_costs).factor(mid)
-    d_effects = options.discount(options.discount_rate_effects).factor(mid)
-    cost_rate = np.where(np.arange(n_cycles)[None, :] == 0, params["cost_post_discharge_year1"][:, None],
-                         params["cost_post_discharge_later_years"][:, None])
+    mid = np.arange(n_cycles) + 0.5
+    d_costs = options.discount(options.discount_rate_costs).factor(start + mid)
+    d_effects = options.discount(options.discount_rate_effects).factor(start + mid)
+    ones = np.ones(n_cycles)
+    first = (mid < 1).astype(float)
+    # columns: Σ M, Σ M d_e, Σ M d_e x, Σ M d_e x², Σ M x, Σ M x², first-year M, first-year M d_c, Σ M d_c
+    weights = np.stack([ones, d_effects, d_effects * mid, d_effects * mid**2, mid, mid**2,
+                        first, first * d_costs, d_costs], axis=1)
+    totals = dict.fromkeys(keys, 0.0)
+    totals["survival"] = 0.0
+    b0, b1, b2, b3 = (params[f"utility_norm_{c}"][:, None] for c in ("intercept", "male", "age", "age2"))
+    decrement = params["utility_decrement_post_icu"][:, None]
+    y1, later = params["cost_post_discharge_year1"], params["cost_post_discharge_later_years"]
     if options.perspective == "hospital":
-        cost_rate = np.zeros_like(cost_rate)
+        y1, later = 0.0 * y1, 0.0 * later
     for sex, name in enumerate(SEXES):
-        weight = (params["p_male"] if name == "male" else 1 - params["p_male"])[:, None] * node_weight[None, :]
-        age_k = ages[:, :, None] + k[None, None, :]                         # [n, J, K+1]
-        cumhaz = table.cumulative_hazard(age_k, sex)
-        step = np.diff(cumhaz, axis=-1) * smr[:, None, :]                   # [n, J, K]
-        survival = np.exp(-np.concatenate([np.zeros(step.shape[:-1] + (1,)), np.cumsum(step, -1)], -1))
+        male = float(name == "male")
+        weight = (params["p_male"] if male else 1 - params["p_male"])[:, None] * node_weight[None, :]
+        survival = _survival(params, table, ages, sex, n_cycles)
         member = survival[..., :-1] if options.correction == "none" else 0.5 * (survival[..., :-1] + survival[..., 1:])
+        s = (member.reshape(-1, n_cycles) @ weights).reshape(member.shape[:-1] + (weights.shape[1],))
+        s = np.moveaxis(s, -1, 0)                                       # [9, sets, nodes]
+        a0 = ages
+        norm0 = b0 + b1 * male + b2 * a0 + b3 * a0**2
+        scale = 1 - decrement / norm0
+        # Σ M u with x = a0 + mid: norm = (b0 + b1 m + b2 a0 + b3 a0²) + (b2 + 2 b3 a0)·mid + b3·mid²
+        qalys_und = scale * (norm0 * s[0] + (b2 + 2 * b3 * a0) * s[4] + b3 * s[5])
+        qalys_disc = scale * (norm0 * s[1] + (b2 + 2 * b3 * a0) * s[2] + b3 * s[3])
+        per_node = {
+            "life_years": s[0], "life_years_disc": s[1], "qalys": qalys_und, "qalys_disc": qalys_disc,
+            "care_cost": y1[:, None] * s[6] + later[:, None] * (s[0] - s[6]),
+            "care_cost_disc": y1[:, None] * s[7] + later[:, None] * (s[8] - s[7]),
+        }
+        for key, value in per_node.items():
+            totals[key] = totals[key] + (value * weight).sum(-1)
         totals["survival"] = totals["survival"] + (survival * weight[..., None]).sum(1)
-        norm = _utility_norm(params, age_k[..., :-1] + 0.5, float(name == "male"))
-        norm0 = _utility_norm(params, ages[..., None], float(name == "male"))
-        utility = norm * (1 - params["utility_decrement_post_icu"][:, None, None] / norm0)
-        for key, rate, disc in (("life_years", 1.0, d_effects), ("qalys", utility, d_effects),
-                                ("care_cost", cost_rate[:, None, :], d_costs)):
-            per_node = (member * rate).sum(-1), (member * rate * disc).sum(-1)
-            totals[key] = totals[key] + (per_node[0] * weight).sum(-1)
-            totals[f"{key}_disc"] = totals[f"{key}_disc"] + (per_node[1] * weight).sum(-1)
     return totals
 
 

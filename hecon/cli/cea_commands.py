@@ -10,7 +10,6 @@ regression per parameter cheap.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,14 +18,10 @@ import typer
 from hecon.cli._app import QuietOpt, SeedOpt, app, say, user_errors
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
     from hecon.psafile import PSA
     from hecon.voi import Population
-
-DEFAULT_REPORT_WTP = (20_000.0, 50_000.0, 100_000.0)
-MAX_GRID_POINTS = 100_001
 
 PsaArg = Annotated[Path, typer.Argument(help="PSA results: CSV (long or wide layout) or .xlsx.")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Results folder (written atomically; replaced if it exists).")]
@@ -37,24 +32,6 @@ WtpMaxOpt = Annotated[float, typer.Option("--wtp-max", help="Largest willingness
 WtpStepOpt = Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid.")]
 CurrencyOpt = Annotated[str, typer.Option("--currency", help="Currency label of the figures.")]
 UnitOpt = Annotated[str | None, typer.Option("--effect-unit", help="Unit of effect in the figures (default: from the file's effect name, else QALY).")]
-
-
-def wtp_grid(report: list[float] | None, wtp_max: float, wtp_step: float) -> tuple[np.ndarray, np.ndarray]:
-    """The curves' grid (with the report thresholds in it) and the report thresholds."""
-    import numpy as np
-
-    from hecon.cea import wtp_values
-    from hecon.errors import InputError
-
-    if not (np.isfinite(wtp_max) and wtp_max > 0 and np.isfinite(wtp_step) and wtp_step > 0):
-        raise InputError("--wtp-max and --wtp-step must be positive numbers",
-                         fix="give e.g. --wtp-max 200000 --wtp-step 1000")
-    if wtp_max / wtp_step >= MAX_GRID_POINTS:
-        raise InputError(f"the grid would hold more than {MAX_GRID_POINTS:,} thresholds",
-                         fix="increase --wtp-step")
-    chosen = wtp_values(report if report else DEFAULT_REPORT_WTP)
-    grid = np.arange(0.0, wtp_max + wtp_step / 2, wtp_step)
-    return np.union1d(grid, chosen), np.unique(chosen)
 
 
 def effect_unit_of(psa: PSA, unit: str | None) -> str:
@@ -102,31 +79,6 @@ def population_of(size: float | None, incidence: float | None, horizon: float | 
     return Population(annual_incidence=incidence, horizon_years=horizon, discount_rate=discount)
 
 
-def evppi_frame(psa: PSA, report: np.ndarray, grid_evpi: pd.DataFrame,
-                groups: dict[str, list[str]], seed: int, quiet: bool) -> pd.DataFrame | None:
-    """EVPPI of each parameter alone and of each group, at the report thresholds and where the
-    EVPI peaks; None when the file has no parameter columns."""
-    import numpy as np
-    import pandas as pd
-
-    from hecon.voi import evppi
-
-    if psa.parameters.empty:
-        say(quiet, "No parameter columns: EVPPI skipped.")
-        return None
-    peak = grid_evpi["wtp"].to_numpy()[grid_evpi["evpi"].to_numpy().argmax()]
-    thresholds = np.union1d(report, [peak])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frames = [evppi(psa.costs, psa.effects, psa.parameters, thresholds, seed=seed)]
-        if groups:
-            frames.append(evppi(psa.costs, psa.effects, psa.parameters, thresholds,
-                                groups=groups, seed=seed))
-    for warning in caught:
-        say(quiet, f"note: {warning.message}")
-    return pd.concat(frames, ignore_index=True)
-
-
 def _write_tables(folder: Path, tables: dict[str, pd.DataFrame | None]) -> list[str]:
     from hecon.io import write_csv
 
@@ -157,36 +109,24 @@ def cea_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Decision analytics of a PSA file: ICERs, NMB, CEAC/CEAF, EVPI, EVPPI, expected loss."""
-    from hecon import cea, plots, voi
+    from hecon.decision import decision_analysis, wtp_grid
     from hecon.io import manifest, results_folder, write_manifest
+    from hecon.plots import decision_figures
     from hecon.psafile import read_psa
 
     psa = read_psa(psa_file, effect=effect, cost=cost)
     grid, report = wtp_grid(wtp, wtp_max, wtp_step)
     unit = effect_unit_of(psa, effect_unit)
-    names = list(psa.strategies)
-    icers = cea.icer_table(psa.costs, psa.effects, names)
-    acceptability = cea.ceac(psa.costs, psa.effects, names, grid)
-    perfect = voi.evpi_table(psa.costs, psa.effects, grid)
-    loss = cea.expected_loss(psa.costs, psa.effects, names, grid)
-    partial = evppi_frame(psa, report, perfect, {}, seed, quiet)
-    units = {"currency": currency, "effect_unit": unit}
+    if psa.parameters.empty:
+        say(quiet, "No parameter columns: EVPPI skipped.")
+    analysis = decision_analysis(psa.costs, psa.effects, psa.strategies, grid, report,
+                                 parameters=psa.parameters, seed=seed,
+                                 note=lambda text: say(quiet, f"note: {text}"))
+    icers = analysis.icers
     with results_folder(out) as folder:
-        written = _write_tables(folder, {
-            "icers": icers,
-            "nmb": cea.nmb_table(psa.costs, psa.effects, names, report),
-            "ceac": acceptability,
-            "evpi": perfect,
-            "evppi": partial,
-            "expected_loss": loss,
-        })
-        written += _write_figures(folder, {
-            "ce_plane": plots.ce_plane(psa.costs, psa.effects, names, wtp=report[0], **units),
-            "ceac": plots.ceac_plot(acceptability, **units),
-            "evpi": plots.evpi_plot(perfect, **units),
-            "evppi": None if partial is None else plots.evppi_plot(partial, report[0], **units),
-            "expected_loss": plots.expected_loss_plot(loss, **units),
-        })
+        written = _write_tables(folder, analysis.tables())
+        written += _write_figures(folder, decision_figures(analysis, currency=currency,
+                                                           effect_unit=unit))
         write_manifest(folder, _manifest(manifest, "cea", psa, seed, {
             "effect": effect, "cost": cost, "report_wtp": report.tolist(), "wtp_max": wtp_max,
             "wtp_step": wtp_step, "currency": currency, "effect_unit": unit}))
@@ -216,7 +156,10 @@ def voi_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Value of information of a PSA file: EVPI (per patient and population) and EVPPI."""
+    import numpy as np
+
     from hecon import plots, voi
+    from hecon.decision import partial_information, wtp_grid
     from hecon.io import manifest, results_folder, write_manifest
     from hecon.psafile import read_psa
 
@@ -226,7 +169,14 @@ def voi_command(
     grid, report = wtp_grid(wtp, wtp_max, wtp_step)
     unit = effect_unit_of(psa, effect_unit)
     perfect = voi.evpi_table(psa.costs, psa.effects, grid, people)
-    partial = evppi_frame(psa, report, perfect, groups, seed, quiet)
+    partial = None
+    if psa.parameters.empty:
+        say(quiet, "No parameter columns: EVPPI skipped.")
+    else:
+        peak = perfect["wtp"].to_numpy()[perfect["evpi"].to_numpy().argmax()]
+        partial = partial_information(psa.costs, psa.effects, psa.parameters,
+                                      np.union1d(report, [peak]), groups=groups, seed=seed,
+                                      note=lambda text: say(quiet, f"note: {text}"))
     units = {"currency": currency, "effect_unit": unit}
     with results_folder(out) as folder:
         written = _write_tables(folder, {"evpi": perfect, "evppi": partial})

@@ -1,7 +1,14 @@
 """Plotly figures built from the results of the computing modules; they never compute."""
 
-from hecon.plots.cea import ce_plane, ceac_plot, evpi_plot, evppi_plot, expected_loss_plot
+from hecon.plots.cea import (
+    ce_plane,
+    ceac_plot,
+    decision_figures,
+    evpi_plot,
+    evppi_plot,
+    expected_loss_plot,
+)
 from hecon.plots.io import write_figure
 
-__all__ = ["ce_plane", "ceac_plot", "evpi_plot", "evppi_plot", "expected_loss_plot",
+__all__ = ["ce_plane", "ceac_plot", "decision_figures", "evpi_plot", "evppi_plot", "expected_loss_plot",
            "write_figure"]

@@ -157,3 +157,19 @@ def expected_loss_plot(loss_frame: pd.DataFrame, *, currency: str = CURRENCY,
                                     name=str(name)))
     return _layout(figure, "Expected loss", _wtp_title(currency, effect_unit),
                    f"Expected loss per patient ({currency})")
+
+
+def decision_figures(analysis, *, comparator: str | int = 0, currency: str = CURRENCY,
+                     effect_unit: str = EFFECT_UNIT) -> dict[str, go.Figure]:
+    """The figures of a :class:`hecon.decision.DecisionAnalysis`, by file stem."""
+    units = {"currency": currency, "effect_unit": effect_unit}
+    figures = {
+        "ce_plane": ce_plane(analysis.costs, analysis.effects, analysis.strategies,
+                             comparator=comparator, wtp=float(analysis.report[0]), **units),
+        "ceac": ceac_plot(analysis.ceac, **units),
+        "evpi": evpi_plot(analysis.evpi, **units),
+        "expected_loss": expected_loss_plot(analysis.expected_loss, **units),
+    }
+    if analysis.evppi is not None:
+        figures["evppi"] = evppi_plot(analysis.evppi, float(analysis.report[0]), **units)
+    return figures

@@ -1,0 +1,43 @@
+"""`hecon psa`: probabilistic sensitivity analysis of a model, with its decision analytics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, app, say, user_errors
+from hecon.cli.model_commands import OutOpt, default_out
+
+WtpOpt = Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay, € per QALY (repeatable). Default: 20000, 50000, 100000.")]
+
+
+@app.command("psa")
+@user_errors
+def psa_command(
+    model: ModelArg,
+    n: Annotated[int, typer.Option("--n", help="Number of PSA draws.", min=2)] = 1000,
+    seed: SeedOpt = 1,
+    out: OutOpt = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Parameter sets evaluated at once (bounds memory; results do not depend on it).", min=1)] = 10_000,
+    wtp: WtpOpt = None,
+    wtp_max: Annotated[float, typer.Option("--wtp-max", help="Largest willingness to pay of the curves (€ per QALY).")] = 200_000.0,
+    wtp_step: Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid (€).")] = 1_000.0,
+    invalid: Annotated[str, typer.Option("--invalid", help="Draws the model cannot evaluate: 'drop' (exclude and report them) or 'error' (stop).")] = "drop",
+    quiet: QuietOpt = False,
+) -> None:
+    """PSA: N seeded draws, evaluated in chunks; CE plane, CEAC/CEAF, EVPI, EVPPI by parameter group."""
+    from hecon.errors import InputError
+    from hecon.model import Model
+    from hecon.pipeline import write_psa
+    from hecon.psa import INVALID_POLICIES
+
+    if invalid not in INVALID_POLICIES:
+        raise InputError(f"--invalid must be one of {', '.join(INVALID_POLICIES)}, not '{invalid}'")
+    loaded = Model(model)
+    out = default_out(model, "psa", out)
+    summary = write_psa(loaded, out, n=n, seed=seed, chunk_size=chunk_size, report_wtp=wtp,
+                        wtp_max=wtp_max, wtp_step=wtp_step, invalid=invalid, quiet=quiet)
+    say(quiet, summary)
+    say(quiet, f"\nResults written to {Path(out)}")
