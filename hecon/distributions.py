@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import ClassVar
 
@@ -175,7 +175,7 @@ class _ScipyDistribution(Distribution):
         return float(lower), float(upper)
 
     def describe(self) -> str:
-        arguments = ", ".join(f"{getattr(self, name):.6g}" for name in self.__dataclass_fields__)
+        arguments = ", ".join(f"{getattr(self, f.name):.6g}" for f in fields(self))
         return f"{type(self).__name__}({arguments})"
 
 

@@ -514,8 +514,7 @@ def long_term_per_survivor(params: ParameterSets, options: Options) -> dict[str,
         weight = (params["p_male"] if male else 1 - params["p_male"])[:, None] * node_weight[None, :]
         survival = _survival(params, table, ages, sex, n_cycles)
         member = survival[..., :-1] if options.correction == "none" else 0.5 * (survival[..., :-1] + survival[..., 1:])
-        s = (member.reshape(-1, n_cycles) @ weights).reshape(member.shape[:-1] + (weights.shape[1],))
-        s = np.moveaxis(s, -1, 0)                                       # [9, sets, nodes]
+        s = np.einsum("snk,kw->wsn", member, weights)  # [9, sets, nodes]; BLAS-free: batch-invariant
         a0 = ages
         norm0 = b0 + b1 * male + b2 * a0 + b3 * a0**2
         scale = 1 - decrement / norm0

@@ -111,11 +111,13 @@ def test_no_infection_hazard_gives_no_episodes(table, options):
 def test_cohort_dead_by_day_90_accrues_nothing_later(table, options):
     params = table.base_case()
     calibration = m.calibrate(params, options)
-    hazards = dataclasses.replace(calibration.hazards, icu_death=np.full(1, 50.0))
+    deadly = np.full(1, 50.0)
+    hazards = dataclasses.replace(calibration.hazards, icu_death=deadly, ward_death=deadly, home_death=deadly)
     outcomes = m.evaluate_with_hazards(params, options, dataclasses.replace(calibration, hazards=hazards))
-    np.testing.assert_allclose(outcomes["day90_deaths"], 1.0)
-    assert np.all(outcomes["long_term_care"] == 0)
-    np.testing.assert_allclose(outcomes["life_years"], 1 / m.YEAR_DAYS * 0.5, rtol=1e-6)  # half a day, half-cycle
+    np.testing.assert_allclose(outcomes["day90_deaths"], 1.0, atol=1e-12)
+    np.testing.assert_allclose(outcomes["long_term_care"], 0.0, atol=1e-6)
+    assert (outcomes["qalys"] < 1 / m.YEAR_DAYS).all()  # only the first hours in ICU
+    assert (outcomes["life_years"] < 1 / m.YEAR_DAYS).all()
 
 
 def test_total_cost_rises_with_drug_price(table, options):

@@ -1,0 +1,5 @@
+"""``python -m hecon`` runs the command-line interface."""
+
+from hecon.cli import main
+
+main()
