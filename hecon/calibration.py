@@ -36,8 +36,9 @@ def solve(
     ``residual(x, rows)`` maps unknowns [m, k] to residuals [m, k] row by row; ``rows`` [m]
     says which set of the batch each row belongs to (rows are independent parameter sets). The Jacobian is the forward difference
     J[:, :, j] = (r(x + ε e_j) − r(x)) / ε, computed with one call on the stacked batch.
-    A step is halved (up to 30 times) until the residual norm decreases. A row converges when
-    every |r_i| ≤ tol_i; rows that do not are reported, never clipped.
+    A step is halved (up to 30 times) until the residual norm decreases; a row for which no
+    step decreases it has stalled (no root near) and leaves the iterations. A row converges
+    when every |r_i| ≤ tol_i; rows that do not are reported, never clipped.
     """
     x = np.array(x0, dtype=float)
     n, k = x.shape
@@ -45,8 +46,9 @@ def solve(
     r = residual(x, np.arange(n))
     eye = np.eye(k) * step
     iterations = 0
+    stalled = np.zeros(n, dtype=bool)
     while iterations < max_iter:
-        done = np.all(np.abs(r) <= tol, axis=1)
+        done = np.all(np.abs(r) <= tol, axis=1) | stalled
         if done.all():
             break
         iterations += 1
@@ -58,13 +60,15 @@ def solve(
         ok = np.isfinite(jac).all(axis=(1, 2)) & (np.abs(np.linalg.det(jac)) > 0)
         delta = np.zeros_like(xa)
         delta[ok] = -np.linalg.solve(jac[ok], ra[ok][..., None])[..., 0]
-        x[active], r[active] = _damped(residual, active, xa, ra, delta)
+        x[active], r[active], improved = _damped(residual, active, xa, ra, delta)
+        stalled[active[~improved]] = True
     converged = np.all(np.abs(r) <= tol, axis=1) & np.isfinite(r).all(axis=1)
     return Solution(x, r, converged, iterations)
 
 
 def _damped(residual, rows, x, r, delta, halvings: int = 30):
-    """Take the largest step x + 2⁻ʲ·delta that lowers the residual norm (per row)."""
+    """Take the largest step x + 2⁻ʲ·delta that lowers the residual norm (per row); also
+    return which rows found such a step."""
     norm = np.linalg.norm(r, axis=1)
     scale = np.ones(len(x))
     pending = np.ones(len(x), dtype=bool)
@@ -80,4 +84,4 @@ def _damped(residual, rows, x, r, delta, halvings: int = 30):
         new_x[accept], new_r[accept] = trial_x[better], trial_r[better]
         pending[accept] = False
         scale[idx[~better]] /= 2
-    return new_x, new_r
+    return new_x, new_r, ~pending

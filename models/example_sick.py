@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from hecon.parameters import ParameterSets
 
 from hecon.markov import CORRECTIONS, YEAR, DiscountSchedule, run_cohort
 from hecon.model import Effect
 from hecon.outcomes import Outcomes
+from hecon.parameters import ParameterSets
 from hecon.tree import COMPLEMENT, Branch, Chance, Decision, Terminal, rollback
 
 TITLE = "Example: standard care vs drug A vs drug B in a healthy–sick–dead model"

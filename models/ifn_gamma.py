@@ -25,8 +25,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from hecon.parameters import ParameterSets, ParameterTable
-from hecon.prices import PriceIndex
 from numpy.polynomial.hermite_e import hermegauss
 
 from hecon.calibration import solve
@@ -34,6 +32,8 @@ from hecon.lifetable import SEXES, LifeTable
 from hecon.markov import CORRECTIONS, DAY, DiscountSchedule, cycle_weights, run_cohort
 from hecon.model import INPUTS, Effect
 from hecon.outcomes import Outcomes
+from hecon.parameters import ParameterSets, ParameterTable
+from hecon.prices import PriceIndex
 from hecon.rates import competing_risks
 from hecon.tree import COMPLEMENT, Branch, Chance, Decision, Terminal, rollback
 
@@ -369,8 +369,9 @@ def calibrate(params: ParameterSets, options: Options) -> Calibration:
         failed = feasible[~solution.converged]
         for row, res in zip(failed, solution.residual[~solution.converged], strict=True):
             worst = int(np.nanargmax(np.abs(res)))
-            reasons[row] = (f"no hazards reproduce the targets: {TARGETS[worst]} missed by "
-                            f"{res[worst]:.3g} (combination of targets infeasible)")
+            target = targets[row, worst]
+            reasons[row] = (f"no hazards reproduce this combination of targets: closest {TARGETS[worst]} "
+                            f"{target + res[worst]:.4g} for a target of {target:.4g}")
     converged = reasons == ""
     return Calibration(_hazards(np.exp(x), fixed), converged, reasons)
 
