@@ -497,9 +497,14 @@ def _parse_row(raw: Mapping[str, str], line: int, path: Path | None,
     form = next((f for f in FORMS[kind] if set(f[0]) == filled), None)
     if form is None:
         expected = " or ".join("(" + ", ".join(f[0]) + ")" if f[0] else "no argument" for f in FORMS[kind])
-        extra = sorted(filled - set().union(*(set(f[0]) for f in FORMS[kind])))
-        column = extra[0] if extra else next(iter(FORMS[kind][0][0]), "distribution")
-        raise fail(column, f"{kind} takes {expected}; filled: {', '.join(sorted(filled)) or 'none'}",
+        within = [set(f[0]) for f in FORMS[kind] if set(f[0]) <= filled]
+        if within:  # a complete form plus cells it does not use
+            column = sorted(filled - max(within, key=len), key=ARGUMENTS.index)[0]
+            message = f"column '{column}' is set but {kind} does not use it here"
+        else:       # an incomplete form
+            column = next(c for c in FORMS[kind][0][0] if c not in filled)
+            message = f"{kind} needs '{column}'"
+        raise fail(column, f"{message}: {kind} takes {expected}",
                    "fill exactly the arguments of one form and leave the others empty")
     group = raw["group"] or None
     if kind == "dirichlet":

@@ -1,0 +1,195 @@
+"""The parameter table: loading, validation errors, batches, sampling, overrides, prices."""
+
+import csv
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hecon.errors import InputError
+from hecon.parameters import COLUMNS, ParameterSets, ParameterTable
+from hecon.prices import PriceIndex
+
+ROWS = [
+    {"name": "p_event", "value": "0.3", "distribution": "beta", "alpha": "30", "beta": "70", "source": "trial"},
+    {"name": "p_fit", "value": "0.4", "distribution": "beta", "se": "0.05", "source": "cohort"},
+    {"name": "cost_day", "value": "1000", "distribution": "gamma", "se": "100", "price_year": "2009", "source": "study"},
+    {"name": "hr", "value": "0.7", "distribution": "lognormal", "ci_low": "0.5", "ci_high": "0.98", "source": "RCT"},
+    {"name": "age", "value": "60", "distribution": "normal", "se": "2", "low": "55", "high": "65", "source": "registry"},
+    {"name": "window", "value": "20", "distribution": "uniform", "lower": "10", "upper": "30", "source": "assumption: x"},
+    {"name": "doses", "value": "4", "distribution": "pert", "lower": "3", "upper": "5", "source": "assumption: y"},
+    {"name": "fixed_one", "value": "5", "distribution": "fixed", "source": "label"},
+    {"name": "stay", "value": "0.75", "distribution": "dirichlet", "alpha": "75", "group": "exits", "source": "trial"},
+    {"name": "leave", "value": "0.25", "distribution": "dirichlet", "alpha": "25", "group": "exits", "source": "trial"},
+]
+
+
+def write_table(path, rows, columns=COLUMNS):
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows([{c: r.get(c, "") for c in columns} for r in rows])
+    return path
+
+
+@pytest.fixture
+def table(tmp_path):
+    return ParameterTable.load(write_table(tmp_path / "params.csv", ROWS))
+
+
+def test_loads_every_distribution(table):
+    assert table.names == [r["name"] for r in ROWS]
+    assert table.uncertain == [n for n in table.names if n != "fixed_one"]
+    assert table.dirichlet_groups == {"exits": ["stay", "leave"]}
+    assert table["p_fit"].distribution.mean() == pytest.approx(0.4)
+    assert table["doses"].distribution.mean() == pytest.approx((3 + 4 * 4 + 5) / 6)
+    low, high = table["hr"].low, table["hr"].high  # default: the 95 % interval
+    assert (low, high) == pytest.approx((0.5, 0.98), rel=1e-9)
+
+
+def test_base_case_and_batches(table):
+    base = table.base_case(3)
+    assert base.n == 3 and np.all(base["cost_day"] == 1000)
+    chunks = list(base.chunks(2))
+    assert [c.n for c in chunks] == [2, 1]
+    assert ParameterSets.concat(chunks)["age"].tolist() == base["age"].tolist()
+    with pytest.raises(ValueError):
+        base["age"][0] = 1  # read-only inputs
+
+
+def test_sampling_is_reproducible_and_prefix_stable(table):
+    a, b = table.sample(500, seed=7), table.sample(500, seed=7)
+    assert all(np.array_equal(a[n], b[n]) for n in table.names)
+    first = table.sample(100, seed=7)
+    assert all(np.array_equal(first[n], a[n][:100]) for n in table.names)
+    np.testing.assert_allclose(a["stay"] + a["leave"], 1.0)
+    assert np.all(a["fixed_one"] == 5)
+
+
+def test_sample_moments(table):
+    draws = table.sample(40_000, seed=3)
+    assert draws["p_fit"].mean() == pytest.approx(0.4, abs=0.002)
+    assert draws["p_fit"].std() == pytest.approx(0.05, abs=0.002)
+    assert draws["cost_day"].std() == pytest.approx(100, rel=0.03)
+    assert np.median(draws["hr"]) == pytest.approx(0.7, rel=0.01)
+    assert draws["stay"].mean() == pytest.approx(0.75, abs=0.003)
+
+
+def test_from_unit_maps_medians(table):
+    sets = table.from_unit(np.full((1, len(table.uncertain)), 0.5))
+    assert sets["hr"][0] == pytest.approx(0.7)
+    assert sets["age"][0] == pytest.approx(60)
+    assert sets["stay"][0] + sets["leave"][0] == pytest.approx(1.0)
+
+
+def test_override_rescales_dirichlet_siblings(table):
+    sets = table.override(table.base_case(2), {"stay": [0.5, 0.9], "hr": 1.0})
+    np.testing.assert_allclose(sets["leave"], [0.5, 0.1])
+    assert np.all(sets["hr"] == 1.0)
+    with pytest.raises(InputError, match="did you mean hr"):
+        table.override(table.base_case(), {"hr_": 1.0})
+
+
+def test_with_changes_revalidates(table):
+    changed = table.with_changes(values={"hr": 2.06}, distributions={"hr": {"ci_low": 0.92, "ci_high": 4.57}})
+    assert changed["hr"].value == 2.06 and changed["hr"].distribution.ppf(0.5) == pytest.approx(2.06)
+    with pytest.raises(InputError, match="does not contain"):
+        table.with_changes(values={"hr": 2.06})  # the old CI no longer contains it
+
+
+def test_price_year_conversion():
+    index = PriceIndex.load("inputs/ifn_gamma/france_cpi.csv")
+    assert index.factor(2009, 2024) == pytest.approx(119.82 / 93.29)
+    table = ParameterTable.load("inputs/ifn_gamma/parameters.csv").in_price_year(2024, index)
+    assert table["cost_icu_day"].value == pytest.approx(1425 * 119.82 / 93.29)
+    assert table["cost_icu_day"].distribution.mean() == pytest.approx(1425 * 119.82 / 93.29)
+    assert table["cost_icu_day"].price_year == 2024
+    with pytest.raises(InputError, match="years available"):
+        index.factor(1990, 2024)
+
+
+def test_shipped_tables_load():
+    for model in ("ifn_gamma", "example_sick"):
+        table = ParameterTable.load(f"inputs/{model}/parameters.csv")
+        assert all(p.source for p in table.parameters.values())
+
+
+# ---------------------------------------------------------------- malformed tables
+
+CORRUPTIONS = {
+    # corruption -> (row index in ROWS or None for header, column named in the error)
+    "non_numeric": (lambda rows: rows[2].update(value="abc"), 2, "value"),
+    "unknown_distribution": (lambda rows: rows[0].update(distribution="betta"), 0, "distribution"),
+    "duplicate_name": (lambda rows: rows[3].update(name="p_event"), 3, "name"),
+    "beta_mean_out_of_range": (lambda rows: rows[1].update(value="1.4"), 1, "value"),
+    "negative_se": (lambda rows: rows[2].update(se="-5"), 2, "se"),
+    "se_too_large_for_beta": (lambda rows: rows[1].update(se="0.6"), 1, "se"),
+    "ci_without_point": (lambda rows: rows[3].update(ci_low="0.8"), 3, "value"),
+    "low_above_value": (lambda rows: rows[4].update(low="61"), 4, "low"),
+    "unused_argument": (lambda rows: rows[0].update(se="0.1"), 0, "se"),
+    "empty_source": (lambda rows: rows[5].update(source=""), 5, "source"),
+    "lower_above_upper": (lambda rows: rows[5].update(lower="40", value="35"), 5, "upper"),
+    "dirichlet_value": (lambda rows: rows[8].update(value="0.7"), 8, "value"),
+    "bad_status": (lambda rows: rows[0].update(status="maybe"), 0, "status"),
+    "bad_year": (lambda rows: rows[2].update(price_year="20x9"), 2, "price_year"),
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(sorted(CORRUPTIONS)))
+def test_each_corruption_names_file_row_and_column(tmp_path, corruption):
+    rows = [dict(r) for r in ROWS]
+    corrupt, index, column = CORRUPTIONS[corruption]
+    corrupt(rows)
+    path = write_table(tmp_path / f"{corruption}.csv", rows)
+    before = path.read_bytes()
+    with pytest.raises(InputError) as caught:
+        ParameterTable.load(path)
+    error = caught.value
+    assert error.file == str(path)
+    assert error.row == index + 2, str(error)  # header is line 1
+    assert error.column == column, str(error)
+    assert path.read_bytes() == before  # inputs are never modified
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+def test_arbitrary_text_is_an_input_error_or_a_table(tmp_path, text):
+    path = tmp_path / "random.csv"
+    path.write_text(text, encoding="utf-8")
+    try:
+        ParameterTable.load(path)
+    except InputError as error:
+        assert str(path) in str(error)
+
+
+@pytest.mark.parametrize("header, message", [
+    (COLUMNS[:-1], "missing column"), ((*COLUMNS, "extra"), "unknown column")])
+def test_header_errors(tmp_path, header, message):
+    path = write_table(tmp_path / "h.csv", ROWS, header)
+    with pytest.raises(InputError, match=message) as caught:
+        ParameterTable.load(path)
+    assert caught.value.row == 1
+
+
+def test_ragged_row_and_empty_file(tmp_path):
+    path = write_table(tmp_path / "r.csv", ROWS)
+    lines = path.read_text().splitlines()
+    lines[3] += ",surplus"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match="cells") as caught:
+        ParameterTable.load(path)
+    assert caught.value.row == 4
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(InputError, match="empty"):
+        ParameterTable.load(tmp_path / "empty.csv")
+    with pytest.raises(InputError, match="not found"):
+        ParameterTable.load(tmp_path / "missing.csv")
+
+
+def test_csv_reader_is_not_fooled_by_quoted_commas(tmp_path):
+    rows = [dict(r) for r in ROWS]
+    rows[0]["description"] = "a, quoted, description"
+    table = ParameterTable.load(write_table(tmp_path / "q.csv", rows))
+    assert table["p_event"].description == "a, quoted, description"
