@@ -21,13 +21,15 @@ class BaseCase:
     outcomes: Outcomes
     cost_consequence: pd.DataFrame
     icers: pd.DataFrame
+    checks: pd.DataFrame | None = None
 
     @property
     def trace(self) -> pd.DataFrame | None:
         return self.outcomes.details.get("trace")
 
     def write(self, folder: Path) -> list[Path]:
-        """Write ``outcomes.csv``, ``cost_consequence.csv``, ``icers.csv`` (and ``trace.csv``)."""
+        """Write ``outcomes.csv``, ``cost_consequence.csv``, ``icers.csv`` (and ``trace.csv``,
+        ``checks.csv`` when the model has them)."""
         written = [
             write_csv(self.outcomes.wide().drop(columns="set"), folder / "outcomes.csv"),
             write_csv(self.cost_consequence, folder / "cost_consequence.csv"),
@@ -35,6 +37,8 @@ class BaseCase:
         ]
         if self.trace is not None:
             written.append(write_csv(self.trace, folder / "trace.csv"))
+        if self.checks is not None:
+            written.append(write_csv(self.checks, folder / "checks.csv"))
         return written
 
 
@@ -51,4 +55,5 @@ def base_case(model: Model, options=None, parameters=None) -> BaseCase:
         raise ModelError(f"the base case of {model.name} cannot be evaluated: "
                          f"{outcomes.problems['reason'].iloc[0]}", sets=[0])
     return BaseCase(outcomes, cost_consequence(outcomes, model.comparator),
-                    icers(outcomes, model.effects, model.comparator))
+                    icers(outcomes, model.effects, model.comparator),
+                    model.validation(table, options))

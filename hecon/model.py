@@ -19,8 +19,9 @@ A model is a module in the ``models`` package (``models/<name>.py``) with its in
     The model itself: a pure, vectorised function of a :class:`~hecon.parameters.ParameterSets`.
 
 and optionally ``load_parameters(options) -> ParameterTable`` (default: read
-``inputs/<name>/parameters.csv``) and ``input_files(options) -> {role: path}`` (default: the
-parameter table), whose hashes go into every manifest.
+``inputs/<name>/parameters.csv``), ``input_files(options) -> {role: path}`` (default: the
+parameter table), whose hashes go into every manifest, and ``validation(table, options) ->
+DataFrame`` (TECH-VER checks: ``check, kind, model, target, low, high, passed, source``).
 """
 
 from __future__ import annotations
@@ -134,6 +135,14 @@ class Model:
         if files is not None:
             return dict(files(options))
         return {"parameters": self.input_dir / "parameters.csv"}
+
+    def validation(self, table: ParameterTable | None = None, options=None):
+        """The model's verification and validation checks of its base case, or None."""
+        checks = getattr(self.module, "validation", None)
+        if checks is None:
+            return None
+        options = self.options() if options is None else options
+        return checks(self.load_parameters(options) if table is None else table, options)
 
     @cached_property
     def parameters(self) -> ParameterTable:

@@ -20,6 +20,7 @@ Every number a reviewer might change is in ``inputs/ifn_gamma/parameters.csv``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -653,3 +654,60 @@ def _trace_frame(trace: np.ndarray, alive_end: np.ndarray, long_term: dict) -> p
                                "alive": survival, "dead": 1 - survival})
         frames += [daily, yearly]
     return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------- verification and validation
+
+#: External validation targets (evidence file §4.1 and §6.1): value, plausible range, source
+EXTERNAL = {
+    "extra_icu_days_per_episode": (5.0, (3.0, 8.0), "Ohannessian et al. Crit Care Med 2018 (+5.0 days per HAI, multistate)"),
+    "attributable_icu_mortality": (0.13, (0.03, 0.17), "Melsen et al. Lancet Infect Dis 2013 (13 %; 2011 estimate 9 %, 3-17 %)"),
+    "mortality_1y_after_day90": (0.151, (0.10, 0.30), "Hill et al. Crit Care 2016;20:76: 1-year mortality after discharge, ICU stay 14-60 d"),
+    "mortality_3y_after_day90": (0.269, (0.20, 0.40), "Hill et al. 2016: 3-year mortality 26.9 %; Pandolfi 2023 sepsis survivors 36.6 %"),
+    "mortality_5y_after_day90": (0.358, (0.28, 0.50), "Hill et al. 2016: 5-year mortality 35.8 %"),
+}
+
+
+def validation(table: ParameterTable, options: Options) -> pd.DataFrame:
+    """TECH-VER checks of the base case: calibration targets reproduced, traces, and the
+    model's implied values against external evidence it was not calibrated to.
+
+    Columns ``check, kind, model, target, low, high, passed, source``. Calibration checks pass
+    within 0.001 (proportions) or 0.1 day (stays); external checks pass inside their range.
+    """
+    params = table.base_case()
+    calibration = calibrate(params, options)
+    base = evaluate_with_hazards(params, options, calibration)
+    no_infection = dataclasses.replace(calibration.hazards, first_infection=np.zeros(1), recurrence=np.zeros(1))
+    clean = evaluate_with_hazards(params, options, dataclasses.replace(calibration, hazards=no_infection))
+    placebo = STRATEGIES.index(COMPARATOR)
+    got = {name: base[name][0, placebo] for name in base.names}
+    targets = placebo_targets(params)[0]
+    model_values = [got["patients_infected"], got["infection_episodes"] / got["patients_infected"] - 1,
+                    got["icu_deaths"], got["icu_days"], got["day90_deaths"], got["hospital_days"]]
+    rows = []
+    for name, value, target in zip(TARGETS, model_values, targets, strict=True):
+        tolerance = 0.1 if name.endswith("los") else 0.001
+        rows.append((f"placebo {name.replace('_', ' ')}", "calibration", value, target,
+                     target - tolerance, target + tolerance, "parameter table"))
+    trace = base.details["trace"]
+    daily = trace[trace.phase.str.startswith("hospital")][list(STATES)].to_numpy()
+    rows.append(("trace rows sum to one (max deviation)", "internal", np.abs(daily.sum(1) - 1).max(),
+                 0.0, 0.0, 1e-9, "TECH-VER"))
+    rows.append(("trace entries within [0, 1] (min, as deviation below 0)", "internal",
+                 max(0.0, -daily.min()), 0.0, 0.0, 1e-12, "TECH-VER"))
+    episodes = got["infection_episodes"]
+    implied = {
+        "extra_icu_days_per_episode": (got["icu_days"] - clean["icu_days"][0, placebo]) / episodes,
+        "attributable_icu_mortality": (got["icu_deaths"] - clean["icu_deaths"][0, placebo]) / got["patients_infected"],
+    }
+    survival = base.details["trace"]
+    alive = survival[(survival.strategy == COMPARATOR) & survival.phase.str.startswith("long")]["alive"].to_numpy()
+    for years in (1, 3, 5):
+        implied[f"mortality_{years}y_after_day90"] = 1 - alive[years] / alive[0] if len(alive) > years else np.nan
+    for name, value in implied.items():
+        target, (low, high), source = EXTERNAL[name]
+        rows.append((name.replace("_", " "), "external", value, target, low, high, source))
+    frame = pd.DataFrame(rows, columns=["check", "kind", "model", "target", "low", "high", "source"])
+    frame.insert(6, "passed", (frame["model"] >= frame["low"]) & (frame["model"] <= frame["high"]))
+    return frame

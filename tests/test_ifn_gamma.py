@@ -173,3 +173,11 @@ def test_within_trial_horizon_has_no_long_term_phase(table, options):
     short = m.evaluate(table.base_case(), dataclasses.replace(options, horizon_years=0))
     assert np.all(short["long_term_care"] == 0)
     assert (short["life_years"] < 90 / m.YEAR_DAYS).all()
+
+
+def test_validation_reports_calibration_and_external_checks(table, options):
+    checks = m.validation(table, options)
+    assert checks[checks.kind.isin(["calibration", "internal"])].passed.all()
+    external = checks[checks.kind == "external"]
+    assert len(external) == 5 and external.source.str.len().gt(10).all()
+    assert np.isfinite(external.model).all()
