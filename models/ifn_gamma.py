@@ -95,6 +95,7 @@ TREE = Decision("strategy", {
 LIFE_TABLES = {"insee_2020_2022": "france_life_table.csv",
                "eurostat_2023": "france_life_table_eurostat2023.csv"}
 PERSPECTIVES = ("health_system", "hospital")
+INFECTION_EFFECTS = ("hazard_ratios", "attributable")
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,10 @@ class Options:
     beyond 30 years). ``horizon_years``: ``None`` = lifetime; 0 = day 90 (within-trial).
     ``perspective``: ``health_system`` (HAS) or ``hospital`` (no post-discharge care).
     ``age_nodes``: Gauss–Hermite nodes of the normal age distribution (1 = everyone at the
-    mean age). ``price_year`` and ``price_series``: euros of that year, converted with the
+    mean age). ``infection_effects``: how an episode changes ICU death and discharge —
+    ``hazard_ratios`` (Melsen 2013's daily hazard ratios, from the table) or ``attributable``
+    (the two hazard ratios calibrated so that each episode adds ``target_extra_icu_days_per_episode``
+    ICU days and ``target_attributable_icu_mortality`` deaths per infected patient). ``price_year`` and ``price_series``: euros of that year, converted with the
     INSEE consumer price index.
     """
 
@@ -123,6 +127,7 @@ class Options:
     price_series: str = "all_items"
     hospital_days: int = 90
     dose_days: tuple[int, ...] = (1, 3, 5, 7, 9)
+    infection_effects: str = "hazard_ratios"
 
     def __post_init__(self) -> None:
         rates = (self.discount_rate_costs, self.discount_rate_effects, self.discount_rate_after_switch)
@@ -142,6 +147,8 @@ class Options:
             raise ValueError("hospital_days must be between 30 and 365")
         if any(not 0 <= d < self.hospital_days for d in self.dose_days):
             raise ValueError("dose_days must be days within the hospital phase")
+        if self.infection_effects not in INFECTION_EFFECTS:
+            raise ValueError(f"infection_effects must be one of {', '.join(INFECTION_EFFECTS)}")
 
     def discount(self, rate: float) -> DiscountSchedule:
         return DiscountSchedule((rate, self.discount_rate_after_switch), (self.discount_switch_years,))
@@ -225,27 +232,31 @@ def home_death_hazard(params: ParameterSets, table: LifeTable) -> np.ndarray:
 # ---------------------------------------------------------------- calibration
 
 TARGETS = ("first_infection", "recurrences_per_infected", "icu_death", "icu_los",
-           "day90_death", "hospital_los")
+           "day90_death", "hospital_los", "extra_icu_days_per_episode", "attributable_icu_mortality")
 #: tolerances of the calibration: 1e-9 on proportions and episodes, 1e-7 day on stays
-TOLERANCE = np.array([1e-9, 1e-9, 1e-9, 1e-7, 1e-9, 1e-7])
+TOLERANCE = np.array([1e-9, 1e-9, 1e-9, 1e-7, 1e-9, 1e-7, 1e-7, 1e-9])
 
 
-def placebo_targets(params: ParameterSets) -> np.ndarray:
-    """The placebo-arm targets [sets, 6] in the order of :data:`TARGETS`.
+def placebo_targets(params: ParameterSets, attributable: bool = False) -> np.ndarray:
+    """The placebo-arm targets [sets, 6] (8 with the ``attributable`` infection effects) in the
+    order of :data:`TARGETS`.
 
     Day-90 mortality = p_icu + (1 − p_icu) · p(death after ICU by day 90); hospital stay =
     ICU stay + post-ICU hospital days (the table's conditional parameterisation keeps every
     PSA draw coherent: day-90 mortality ≥ ICU mortality, hospital ≥ ICU stay).
     """
     p_icu = params["target_p_icu_death"]
-    return np.stack([
+    targets = [
         params["target_p_first_infection_d90"],
         params["target_recurrences_per_infected"],
         p_icu,
         params["target_icu_los"],
         p_icu + (1 - p_icu) * params["target_p_death_after_icu_d90"],
         params["target_icu_los"] + params["target_post_icu_hospital_days"],
-    ], axis=-1)
+    ]
+    if attributable:
+        targets += [params["target_extra_icu_days_per_episode"], params["target_attributable_icu_mortality"]]
+    return np.stack(targets, axis=-1)
 
 
 def _occupancy_weights_closed_form(Q, m0, n_cycles: int, correction: str):
@@ -275,8 +286,11 @@ def _occupancy_weights_closed_form(Q, m0, n_cycles: int, correction: str):
     return flows, occupancy
 
 
-def placebo_outcomes(P: np.ndarray, n_cycles: int, correction: str) -> np.ndarray:
-    """The six calibrated outcomes [m, 6] of a time-homogeneous daily matrix P [m, 8, 8]."""
+def placebo_outcomes(P: np.ndarray, n_cycles: int, correction: str,
+                     uninfected: np.ndarray | None = None) -> np.ndarray:
+    """The calibrated outcomes [m, 6] of a time-homogeneous daily matrix P [m, 8, 8]; with the
+    matrix of the same patients never infected (``uninfected``), also the extra ICU days per
+    episode and the attributable ICU mortality per infected patient [m, 8]."""
     transient = [N, I, A, W, H]
     Q = P[..., :5, :5]
     m0 = np.zeros(P.shape[:-2] + (5,))
@@ -289,8 +303,11 @@ def placebo_outcomes(P: np.ndarray, n_cycles: int, correction: str) -> np.ndarra
     icu_los = occupancy[..., [transient.index(s) for s in ICU_STATES]].sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         recurrences = (episodes - first) / first
-    return np.stack([first, recurrences, icu_death, icu_los, day90_death,
-                     icu_los + occupancy[..., W]], axis=-1)
+    outcomes = [first, recurrences, icu_death, icu_los, day90_death, icu_los + occupancy[..., W]]
+    if uninfected is not None:
+        clean = placebo_outcomes(uninfected, n_cycles, correction)
+        outcomes += [(icu_los - clean[..., 3]) / episodes, (icu_death - clean[..., 2]) / first]
+    return np.stack(outcomes, axis=-1)
 
 
 @dataclass(frozen=True)
@@ -303,7 +320,7 @@ class Calibration:
 def _initial_guess(targets: np.ndarray) -> np.ndarray:
     """Continuous-time approximations of the six hazards (log scale), ignoring the day-90
     truncation and the infection effects: exit rate 1/LOS split by the outcome proportions."""
-    ci, rec, p_icu, los, p_d90, hosp = targets.T
+    ci, rec, p_icu, los, p_d90, hosp = targets.T[:6]
     exit_icu = 1 / los
     p_ward = np.clip((p_d90 - p_icu) / np.maximum(1 - p_icu, 1e-9), 1e-6, 1 - 1e-6)
     exit_ward = np.maximum(1 - p_icu, 1e-6) / np.maximum(hosp - los, 1e-6)
@@ -314,13 +331,14 @@ def _initial_guess(targets: np.ndarray) -> np.ndarray:
         (1 - p_icu) * exit_icu,
         p_ward * exit_ward,
         (1 - p_ward) * exit_ward,
+        *([np.full(len(targets), 0.3), np.full(len(targets), 2.0)] if targets.shape[1] == 8 else []),
     ], axis=-1)
     return np.log(np.maximum(guess, 1e-8))
 
 
 def _feasibility(targets: np.ndarray, horizon_days: int) -> np.ndarray:
     """Reasons why targets cannot be reproduced by any hazards, "" where they can be tried."""
-    ci, rec, p_icu, los, p_d90, hosp = targets.T
+    ci, rec, p_icu, los, p_d90, hosp = targets.T[:6]
     checks = [
         (~((ci > 0) & (ci < 1)), "first-infection incidence must be in (0, 1)"),
         (~(rec > 0), "recurrences per infected patient must be > 0"),
@@ -340,32 +358,40 @@ def calibrate(params: ParameterSets, options: Options) -> Calibration:
     """Solve the placebo-arm daily hazards of every parameter set from its targets.
 
     Unknowns (log scale): hazards of a first infection, of a recurrence, of ICU death and ICU
-    discharge (not infected), of ward death and ward discharge. The infected-state effects
-    (hazard ratios of ICU death and discharge, episode duration) and the post-discharge death
-    hazard come from the literature. Six targets, six unknowns, solved by vectorised Newton
-    iterations on the closed-form day-90 outcomes (:func:`placebo_outcomes`). Targets that no
-    hazards reproduce are reported with the reason, never clipped.
+    discharge (not infected), of ward death and ward discharge. The episode duration and the
+    post-discharge death hazard come from the literature, and so do the infected-state hazard
+    ratios of ICU death and discharge (``infection_effects="hazard_ratios"``) — or those two
+    are solved as well, from the attributable extra ICU days and ICU mortality of an episode
+    (``"attributable"``: eight targets, eight unknowns). Solved by vectorised Newton iterations
+    on the closed-form day-90 outcomes (:func:`placebo_outcomes`). Targets that no hazards
+    reproduce are reported with the reason, never clipped.
     """
-    targets = placebo_targets(params)
+    attributable = options.infection_effects == "attributable"
+    targets = placebo_targets(params, attributable)
     reasons = _feasibility(targets, options.hospital_days)
     fixed = {
-        "resolution": 1 / params["episode_duration_mean"],
-        "hr_death_infected": params["hr_icu_death_infected"],
-        "hr_discharge_infected": params["hr_icu_discharge_infected"],
         "home_death": home_death_hazard(params, life_table(options.life_table)),
+        "resolution": 1 / params["episode_duration_mean"],
     }
+    if not attributable:
+        fixed |= {"hr_death_infected": params["hr_icu_death_infected"],
+                  "hr_discharge_infected": params["hr_icu_discharge_infected"]}
     feasible = np.flatnonzero(reasons == "")
     x0 = _initial_guess(np.where(reasons[:, None] == "", targets, 0.5))
 
     def residual(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        sets = feasible[rows]
-        hz = _hazards(np.exp(x), {k: v[sets] for k, v in fixed.items()})
-        return placebo_outcomes(transition_matrix(hz), options.hospital_days,
-                                options.correction) - targets[sets]
+        sets = feasible[rows]  # log hazards kept within [e^-30, e^5] a day: chains stay regular
+        hz = _hazards(np.exp(np.clip(x, -30, 5)), {k: v[sets] for k, v in fixed.items()})
+        uninfected = None
+        if attributable:
+            zero = np.zeros(len(sets))
+            uninfected = transition_matrix(dataclasses.replace(hz, first_infection=zero, recurrence=zero))
+        return placebo_outcomes(transition_matrix(hz), options.hospital_days, options.correction,
+                                uninfected) - targets[sets]
 
     x = np.full_like(x0, np.nan)
     if feasible.size:
-        solution = solve(residual, x0[feasible], tol=TOLERANCE)
+        solution = solve(residual, x0[feasible], tol=TOLERANCE[: targets.shape[1]])
         x[feasible] = solution.x
         failed = feasible[~solution.converged]
         for row, res in zip(failed, solution.residual[~solution.converged], strict=True):
@@ -378,7 +404,11 @@ def calibrate(params: ParameterSets, options: Options) -> Calibration:
 
 
 def _hazards(rates: np.ndarray, fixed: dict) -> Hazards:
-    return Hazards(*(rates[..., j] for j in range(6)), **fixed)
+    """Hazards from the solved rates (six, or eight with the two infected-state hazard ratios)
+    and the fixed ones."""
+    solved = ["first_infection", "recurrence", "icu_death", "icu_discharge", "ward_death", "ward_discharge",
+              "hr_discharge_infected", "hr_death_infected"][: rates.shape[-1]]
+    return Hazards(**{name: rates[..., j] for j, name in enumerate(solved)}, **fixed)
 
 
 # ---------------------------------------------------------------- hospital phase
@@ -686,7 +716,7 @@ def validation(table: ParameterTable, options: Options) -> pd.DataFrame:
     model_values = [got["patients_infected"], got["infection_episodes"] / got["patients_infected"] - 1,
                     got["icu_deaths"], got["icu_days"], got["day90_deaths"], got["hospital_days"]]
     rows = []
-    for name, value, target in zip(TARGETS, model_values, targets, strict=True):
+    for name, value, target in zip(TARGETS[:6], model_values, targets, strict=True):
         tolerance = 0.1 if name.endswith("los") else 0.001
         rows.append((f"placebo {name.replace('_', ' ')}", "calibration", value, target,
                      target - tolerance, target + tolerance, "parameter table"))

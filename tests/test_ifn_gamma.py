@@ -181,3 +181,13 @@ def test_validation_reports_calibration_and_external_checks(table, options):
     external = checks[checks.kind == "external"]
     assert len(external) == 5 and external.source.str.len().gt(10).all()
     assert np.isfinite(external.model).all()
+
+
+def test_attributable_infection_effects_reproduce_their_targets(table, options):
+    opts = dataclasses.replace(options, infection_effects="attributable")
+    checks = m.validation(table, opts).set_index("check")
+    assert checks.loc["extra icu days per episode", "model"] == pytest.approx(
+        table["target_extra_icu_days_per_episode"].value, abs=1e-6)
+    assert checks.loc["attributable icu mortality", "model"] == pytest.approx(
+        table["target_attributable_icu_mortality"].value, abs=1e-8)
+    assert checks[checks.kind == "calibration"].passed.all()
