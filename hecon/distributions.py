@@ -384,7 +384,8 @@ class Dirichlet(Distribution):
         if q.ndim != 2 or q.shape[1] != self.k:
             raise ValueError(f"Dirichlet.ppf expects unit samples shaped [n, {self.k}], got {q.shape}")
         gammas = stats.gamma.ppf(q, np.asarray(self.alpha))
-        return gammas / gammas.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):  # a row of zeros (u = 0 throughout) is undefined: NaN
+            return gammas / gammas.sum(axis=1, keepdims=True)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` draws shaped ``[size, k]``: ``ppf(unit_draws(rng, (size, k)))``."""

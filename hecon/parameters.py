@@ -295,17 +295,20 @@ class ParameterTable:
     def sample(self, n: int, seed: int | np.random.SeedSequence) -> ParameterSets:
         """n seeded draws from every distribution; Dirichlet groups drawn jointly.
 
-        One child ``SeedSequence`` is spawned per sampling unit (a parameter or a Dirichlet
-        group) in table order, so a parameter's draws depend only on the seed and its
-        position among the uncertain units, and the first m of n draws equal ``sample(m)``.
+        Unit i (a parameter or a Dirichlet group, counted in table order) draws from the i-th
+        child of ``seed`` (the ``SeedSequence`` with spawn key ``seed.spawn_key + (i,)``, as
+        ``seed.spawn`` would give, but without advancing a ``SeedSequence`` passed in, so the
+        same object always gives the same draws). A parameter's draws therefore depend only on
+        the seed and its position among the uncertain units: adding a row at the end leaves
+        the others unchanged, and the first m of n draws equal ``sample(m, seed)``.
         """
         if n < 1:
             raise InputError(f"the number of draws must be at least 1, not {n}")
         sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        units = self._units()
         values = {p.name: p.value for p in self.parameters.values()}
-        for (group, names), child in zip(units, sequence.spawn(len(units)), strict=True):
-            rng = np.random.default_rng(child)
+        for i, (group, names) in enumerate(self._units()):
+            rng = np.random.default_rng(np.random.SeedSequence(
+                sequence.entropy, spawn_key=(*sequence.spawn_key, i), pool_size=sequence.pool_size))
             if group is None:
                 values[names[0]] = self.parameters[names[0]].distribution.sample(rng, n)
             else:
@@ -321,6 +324,8 @@ class ParameterTable:
         columns = {name: j for j, name in enumerate(self.uncertain)}
         if u.ndim != 2 or u.shape[1] != len(columns):
             raise ValueError(f"unit samples must be shaped [n, {len(columns)}], got {u.shape}")
+        if not np.all((u >= 0) & (u <= 1)):
+            raise ValueError("unit samples must lie in [0, 1]")
         values = {p.name: p.value for p in self.parameters.values()}
         for group, names in self._units():
             if group is None:
@@ -328,6 +333,10 @@ class ParameterTable:
             else:
                 draws = self.dirichlet[group].ppf(u[:, [columns[name] for name in names]])
                 values.update({name: draws[:, i] for i, name in enumerate(names)})
+        infinite = [name for name in self.uncertain if not np.all(np.isfinite(values[name]))]
+        if infinite:
+            raise InputError(f"unit samples of 0 or 1 make parameter '{infinite[0]}' infinite or undefined",
+                             fix="use a design inside the open interval (0, 1)")
         return ParameterSets(values, n=u.shape[0])
 
     def override(self, sets: ParameterSets, overrides: Mapping[str, ArrayLike],
@@ -350,6 +359,10 @@ class ParameterTable:
                 continue
             rest = [m for m in members if m not in overrides]
             fixed_mass = sum(values[m] for m in changed)
+            if np.any([values[m] < 0 for m in changed]) or np.any(fixed_mass > 1 + DIRICHLET_TOLERANCE):
+                raise InputError(f"overrides of Dirichlet group '{group}' ({', '.join(changed)}) "
+                                 "must be probabilities summing to at most one", file=file,
+                                 fix="keep each overridden share in [0, 1] and their sum ≤ 1")
             if not rest:
                 if not np.allclose(fixed_mass, 1.0, atol=DIRICHLET_TOLERANCE):
                     raise InputError(f"the overridden Dirichlet group '{group}' does not sum to one",
@@ -426,14 +439,20 @@ def _read_csv(path: Path) -> tuple[list[dict[str, str]], list[int]]:
                 raise InputError("the parameter table is empty", file=path,
                                  fix=f"the first line must be the header: {','.join(COLUMNS)}")
             header = [h.strip() for h in header]
+            if len(header) == 1 and ";" in header[0]:
+                raise InputError("the columns are separated by semicolons", file=path, row=1,
+                                 fix="save the table as comma-separated CSV")
             missing = [c for c in COLUMNS if c not in header]
             if missing:
                 raise InputError(f"missing column(s): {', '.join(missing)}", file=path, row=1,
-                                 fix=f"the header must be: {','.join(COLUMNS)}")
+                                 column=missing[0], fix=f"the header must be: {','.join(COLUMNS)}")
             extra = [h for h in header if h not in COLUMNS]
             if extra:
+                close = difflib.get_close_matches(extra[0], COLUMNS, n=1)
                 raise InputError(f"unknown column(s): {', '.join(extra)}", file=path, row=1,
-                                 fix=f"remove them; the columns are: {','.join(COLUMNS)}")
+                                 column=extra[0],
+                                 fix=(f"did you mean {close[0]}? " if close else "")
+                                 + f"the columns are: {','.join(COLUMNS)}")
             if len(set(header)) != len(header):
                 raise InputError("a column appears twice in the header", file=path, row=1)
             rows, lines, start = [], [], reader.line_num + 1
@@ -468,7 +487,8 @@ def _number(raw: Mapping[str, str], column: str, line: int, path: Path | None) -
         number = math.nan
     if not math.isfinite(number):
         raise InputError(f"'{text}' is not a finite number", file=path, row=line, column=column,
-                         fix="write a plain number such as 0.25 or 1500")
+                         fix="use a dot as the decimal separator" if "," in text
+                         else "write a plain number such as 0.25 or 1500")
     return number
 
 
@@ -526,8 +546,14 @@ def _parse_row(raw: Mapping[str, str], line: int, path: Path | None,
     low, high = numbers["low"], numbers["high"]
     if (low is None) != (high is None):
         raise fail("low" if low is None else "high", "give both low and high, or neither")
-    if low is None:
-        low, high = (math.nan, math.nan) if distribution is None else map(float, distribution.ppf([0.025, 0.975]))
+    if low is None and distribution is None:  # a Dirichlet member: set from its marginal later
+        low, high = math.nan, math.nan
+    elif low is None:
+        low, high = map(float, distribution.ppf([0.025, 0.975]))
+        if not low <= value <= high:
+            raise fail("value", f"value {value:g} lies outside the default one-way range, the "
+                       f"95 % interval [{low:.4g}, {high:.4g}] of {distribution.describe()}",
+                       "give low and high explicitly, or check value and the distribution")
     elif not low <= value <= high:
         raise fail("low" if low > value else "high",
                    f"one-way range [{low:g}, {high:g}] does not contain the value {value:g}",

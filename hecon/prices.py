@@ -40,13 +40,18 @@ class PriceIndex:
                 raise InputError(f"no series '{series}' in the price index", file=path,
                                  column="series", fix=f"choose one of {', '.join(known)}")
             frame = frame[frame["series"] == series]
+        year = pd.to_numeric(frame["year"], errors="coerce")
         index = pd.to_numeric(frame["index"], errors="coerce")
-        bad = frame.index[~(index > 0)]
-        if len(bad):
-            raise InputError("index values must be positive numbers", file=path,
-                             row=int(bad[0]) + 2, column="index")
-        return cls(dict(zip(frame["year"].astype(int), index.astype(float), strict=True)),
-                   series, path)
+        checks = [("year", ~(year == year.round()), "years must be whole numbers"),
+                  ("year", year.duplicated(), "a year appears twice in the series"),
+                  ("index", ~(index > 0) | ~index.lt(float("inf")), "index values must be positive numbers")]
+        for column, bad, message in checks:
+            if bad.any():
+                raise InputError(message, file=path, row=int(frame.index[bad.to_numpy()][0]) + 2,
+                                 column=column)
+        if frame.empty:
+            raise InputError("the price index has no rows", file=path)
+        return cls(dict(zip(year.astype(int), index.astype(float), strict=True)), series, path)
 
     def factor(self, from_year: int, to_year: int) -> float:
         """I(to_year) / I(from_year): multiply a cost of ``from_year`` by it."""

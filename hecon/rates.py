@@ -101,7 +101,8 @@ def odds(prob: ArrayLike) -> np.ndarray:
 def prob_from_odds(odds: ArrayLike) -> np.ndarray:
     """Probability o / (1 + o) from odds o ≥ 0 (1 for infinite odds)."""
     odds = _non_negative(odds, "odds")
-    return np.where(np.isinf(odds), 1.0, odds / (1 + odds))
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isinf(odds), 1.0, odds / (1 + odds))
 
 
 def apply_rr(prob: ArrayLike, rr: ArrayLike) -> np.ndarray:

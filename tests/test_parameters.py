@@ -1,6 +1,7 @@
 """The parameter table: loading, validation errors, batches, sampling, overrides, prices."""
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,3 +194,136 @@ def test_csv_reader_is_not_fooled_by_quoted_commas(tmp_path):
     rows[0]["description"] = "a, quoted, description"
     table = ParameterTable.load(write_table(tmp_path / "q.csv", rows))
     assert table["p_event"].description == "a, quoted, description"
+
+
+NUMERIC_CELLS = [(i, c) for i, row in enumerate(ROWS) for c in ("value", "se", "ci_low", "ci_high",
+                 "alpha", "beta", "lower", "upper", "low", "high") if row.get(c)]
+
+
+@st.composite
+def corrupted_tables(draw):
+    """A valid table with one cell, column or row corrupted at random, and where the error
+    must point: (rows, columns, extra line text, expected row, expected column)."""
+    rows, columns = [dict(r) for r in ROWS], list(COLUMNS)
+    i = draw(st.integers(0, len(ROWS) - 1))
+    kind = draw(st.sampled_from(["number", "empty_name", "duplicate", "distribution", "source",
+                                 "drop_column", "extra_column", "ragged"]))
+    if kind == "number":
+        i, column = draw(st.sampled_from(NUMERIC_CELLS))
+        rows[i][column] = draw(st.sampled_from(["abc", "1,5", "nan", "inf", "--2", "0x"]))
+        return rows, columns, None, i + 2, column
+    if kind == "empty_name":
+        rows[i]["name"] = ""
+        return rows, columns, None, i + 2, "name"
+    if kind == "duplicate":
+        i = draw(st.integers(1, len(ROWS) - 1))
+        rows[i]["name"] = ROWS[draw(st.integers(0, i - 1))]["name"]
+        return rows, columns, None, i + 2, "name"
+    if kind == "distribution":
+        rows[i]["distribution"] = draw(st.sampled_from(["weibull", "Betta", "log-normal", ""]))
+        return rows, columns, None, i + 2, "distribution"
+    if kind == "source":
+        rows[i]["source"] = " "
+        return rows, columns, None, i + 2, "source"
+    if kind == "drop_column":
+        column = draw(st.sampled_from(COLUMNS))
+        columns.remove(column)
+        return rows, columns, None, 1, column
+    if kind == "extra_column":
+        column = draw(st.from_regex(r"[a-z_]{1,10}", fullmatch=True).filter(lambda c: c not in COLUMNS))
+        columns.insert(draw(st.integers(0, len(columns))), column)
+        return rows, columns, None, 1, column
+    return rows, columns, i, i + 2, None  # ragged: one cell too many on row i
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(corrupted_tables())
+def test_random_corruption_names_file_row_and_column(tmp_path, corrupted):
+    rows, columns, ragged, row, column = corrupted
+    path = write_table(tmp_path / "corrupt.csv", rows, columns)
+    if ragged is not None:
+        lines = path.read_text().splitlines()
+        lines[ragged + 1] += ",surplus"
+        path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as caught:
+        ParameterTable.load(path)
+    error = caught.value
+    assert (error.file, error.row, error.column) == (str(path), row, column), str(error)
+    assert str(path) in str(error) and f"row {row}" in str(error)
+
+
+def test_hints_for_spreadsheet_habits(tmp_path):
+    path = tmp_path / "semicolons.csv"
+    path.write_text(";".join(COLUMNS) + "\n")
+    with pytest.raises(InputError, match="semicolons"):
+        ParameterTable.load(path)
+    rows = [dict(r) for r in ROWS]
+    rows[4]["value"] = "60,5"
+    with pytest.raises(InputError, match="decimal separator"):
+        ParameterTable.load(write_table(tmp_path / "comma.csv", rows))
+
+
+def test_value_outside_the_default_range_is_refused(tmp_path):
+    rows = [dict(r) for r in ROWS]
+    rows[0]["value"] = "0.9"  # Beta(30, 70) has a 95 % interval of about [0.21, 0.39]
+    with pytest.raises(InputError, match="default one-way range") as caught:
+        ParameterTable.load(write_table(tmp_path / "range.csv", rows))
+    assert (caught.value.row, caught.value.column) == (2, "value")
+
+
+def test_seed_sequence_is_not_advanced_and_rows_added_at_the_end_keep_their_draws(tmp_path, table):
+    sequence = np.random.SeedSequence(2024)
+    first, second = table.sample(50, sequence), table.sample(50, sequence)
+    assert all(np.array_equal(first[n], second[n]) for n in table.names)
+    assert all(np.array_equal(first[n], table.sample(50, 2024)[n]) for n in table.names)
+    longer = [*ROWS, {"name": "extra", "value": "2", "distribution": "gamma", "se": "1", "source": "x"}]
+    extended = ParameterTable.load(write_table(tmp_path / "longer.csv", longer)).sample(50, 2024)
+    assert all(np.array_equal(first[n], extended[n]) for n in table.names)
+
+
+def test_sample_equals_from_unit_of_the_same_draws(table):
+    u = np.random.default_rng(0).random((200, len(table.uncertain)))
+    sets = table.from_unit(u)
+    column = table.uncertain.index("cost_day")
+    np.testing.assert_allclose(sets["cost_day"], table["cost_day"].distribution.ppf(u[:, column]))
+    np.testing.assert_allclose(sets["stay"] + sets["leave"], 1.0)
+    with pytest.raises(InputError, match="infinite"):
+        table.from_unit(np.zeros((1, len(table.uncertain))))
+
+
+def test_dirichlet_overrides_must_leave_room_for_the_siblings(table):
+    with pytest.raises(InputError, match="at most one"):
+        table.override(table.base_case(), {"stay": 1.2})
+    with pytest.raises(InputError, match="sum to one"):
+        table.override(table.base_case(), {"stay": 0.5, "leave": 0.4})
+    both = table.override(table.base_case(), {"stay": 0.6, "leave": 0.4})
+    assert (both["stay"][0], both["leave"][0]) == (0.6, 0.4)
+
+
+def test_monetary_beta_cannot_change_price_year(tmp_path, table):
+    index = PriceIndex.load("inputs/ifn_gamma/france_cpi.csv")
+    converted = table.in_price_year(2024, index)
+    factor = 119.82 / 93.29
+    assert converted["cost_day"].value == pytest.approx(1000 * factor)
+    assert converted["cost_day"].distribution.scipy.std() == pytest.approx(100 * factor)
+    assert converted["cost_day"].low == pytest.approx(table["cost_day"].low * factor)
+    assert converted["hr"] == table["hr"]  # not monetary
+    rows = [dict(r) for r in ROWS]
+    rows[0]["price_year"] = "2009"
+    with pytest.raises(InputError, match="beta") as caught:
+        ParameterTable.load(write_table(tmp_path / "money.csv", rows)).in_price_year(2024, index)
+    assert (caught.value.row, caught.value.column) == (2, "distribution")
+
+
+def test_worked_table_in_the_documentation_loads(tmp_path):
+    text = Path("docs/parameters.md").read_text(encoding="utf-8")
+    block = text.split("```csv\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "worked.csv"
+    path.write_text(block, encoding="utf-8")
+    table = ParameterTable.load(path)
+    kinds = {p.distribution.kind if p.distribution else "dirichlet" for p in table.parameters.values()}
+    assert kinds == {"beta", "gamma", "lognormal", "normal", "truncnormal", "uniform",
+                     "triangular", "pert", "fixed", "dirichlet"}
+    assert table.dirichlet_groups == {"sick_exits": ["sick_recover", "sick_die", "sick_stay"]}
+    assert table.groups["costs"] == ["cost_icu_day", "cost_drug_course"]
+    assert table["cost_drug_course"].distribution.mean() == pytest.approx(20)
