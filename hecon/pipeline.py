@@ -15,6 +15,8 @@ from hecon.plots import decision_figures, write_figure
 from hecon.progress import progress_bar
 from hecon.psa import PSA, run_psa
 
+EVPPI_CHOICES = ("groups", "all", "none")
+
 
 def evppi_groups(psa: PSA) -> dict[str, list[str]]:
     """The parameter table's groups, restricted to the parameters the PSA varies."""

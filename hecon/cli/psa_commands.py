@@ -25,19 +25,22 @@ def psa_command(
     wtp_max: Annotated[float, typer.Option("--wtp-max", help="Largest willingness to pay of the curves (€ per QALY).")] = 200_000.0,
     wtp_step: Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid (€).")] = 1_000.0,
     invalid: Annotated[str, typer.Option("--invalid", help="Draws the model cannot evaluate: 'drop' (exclude and report them) or 'error' (stop).")] = "drop",
+    evppi: Annotated[str, typer.Option("--evppi", help="EVPPI of the parameter table's groups ('groups'), of every parameter alone too ('all'), or none ('none').")] = "groups",
     quiet: QuietOpt = False,
 ) -> None:
     """PSA: N seeded draws, evaluated in chunks; CE plane, CEAC/CEAF, EVPI, EVPPI by parameter group."""
     from hecon.errors import InputError
     from hecon.model import Model
-    from hecon.pipeline import write_psa
+    from hecon.pipeline import EVPPI_CHOICES, write_psa
     from hecon.psa import INVALID_POLICIES
 
     if invalid not in INVALID_POLICIES:
         raise InputError(f"--invalid must be one of {', '.join(INVALID_POLICIES)}, not '{invalid}'")
+    if evppi not in EVPPI_CHOICES:
+        raise InputError(f"--evppi must be one of {', '.join(EVPPI_CHOICES)}, not '{evppi}'")
     loaded = Model(model)
     out = default_out(model, "psa", out)
     summary = write_psa(loaded, out, n=n, seed=seed, chunk_size=chunk_size, report_wtp=wtp,
-                        wtp_max=wtp_max, wtp_step=wtp_step, invalid=invalid, quiet=quiet)
+                        wtp_max=wtp_max, wtp_step=wtp_step, invalid=invalid, evppi=evppi, quiet=quiet)
     say(quiet, summary)
     say(quiet, f"\nResults written to {Path(out)}")
