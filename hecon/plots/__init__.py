@@ -9,6 +9,7 @@ from hecon.plots.cea import (
     expected_loss_plot,
 )
 from hecon.plots.io import write_figure
+from hecon.plots.sensitivity import gsa_bars, threshold_curve, tornado, two_way_maps
 
 __all__ = ["ce_plane", "ceac_plot", "decision_figures", "evpi_plot", "evppi_plot", "expected_loss_plot",
-           "write_figure"]
+           "write_figure", "tornado", "two_way_maps", "threshold_curve", "gsa_bars"]

@@ -1,0 +1,166 @@
+"""`hecon dsa`, `twoway`, `threshold`, `scenarios`, `gsa`: the sensitivity analyses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, app, say, user_errors
+from hecon.cli.model_commands import OutOpt, default_out
+
+WtpOpt = Annotated[float, typer.Option("--wtp", help="Willingness to pay, € per QALY.")]
+OutcomeOpt = Annotated[str, typer.Option("--outcome", help="inmb, inhb, icer, cost, effect, or any outcome of the model (its increment).")]
+StrategyOpt = Annotated[str | None, typer.Option("--strategy", help="Strategy compared with the comparator (default: the first other one).")]
+RangeOpt = Annotated[str, typer.Option("--range", help="'table' (the table's low/high) or 'ci95' (the distribution's 2.5 %/97.5 % quantiles).")]
+
+
+def _write(out, model, command: str, options, tables: dict, figures: dict, extra: dict | None = None,
+           seed: int | None = None) -> None:
+    from hecon.io import manifest, results_folder, write_csv, write_manifest
+    from hecon.plots import write_figure
+
+    with results_folder(out) as folder:
+        for name, table in tables.items():
+            write_csv(table, folder / f"{name}.csv")
+        for stem, figure in figures.items():
+            write_figure(figure, folder, stem)
+        write_manifest(folder, manifest(model=model.name, command=command, inputs=model.input_files(options),
+                                        seed=seed, options={**vars(options), **(extra or {})}))
+
+
+@app.command("dsa")
+@user_errors
+def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, outcome: OutcomeOpt = "inmb",
+                range_: RangeOpt = "table", strategy: StrategyOpt = None,
+                top: Annotated[int, typer.Option("--top", help="Parameters shown in the tornado (0 = all).", min=0)] = 15,
+                quiet: QuietOpt = False) -> None:
+    """One-way sensitivity analysis of every parameter, with a tornado diagram."""
+    from hecon.model import Model
+    from hecon.plots import tornado
+    from hecon.sensitivity import Measure, one_way
+
+    loaded = Model(model)
+    options = loaded.options()
+    result = one_way(loaded, loaded.load_parameters(options), options, Measure(loaded, outcome, wtp, strategy), range_)
+    out = default_out(model, "dsa", out)
+    _write(out, loaded, "dsa", options, {"dsa": result}, {"tornado": tornado(result, top or None)},
+           {"wtp": wtp, "outcome": outcome, "range": range_, "strategy": strategy})
+    say(quiet, f"{result.attrs['measure']}: base case {result.attrs['base_outcome']:,.2f}")
+    say(quiet, result.head(top or None)[["parameter", "low", "high", "outcome_at_low", "outcome_at_high", "range"]].to_string(index=False))
+    say(quiet, f"\nResults written to {out}")
+
+
+@app.command("twoway")
+@user_errors
+def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="First parameter.")],
+                   y: Annotated[str, typer.Option("--y", help="Second parameter.")], out: OutOpt = None,
+                   steps: Annotated[int, typer.Option("--steps", help="Grid points per parameter.", min=2)] = 21,
+                   wtp: WtpOpt = 50_000.0, outcome: OutcomeOpt = "inmb", range_: RangeOpt = "table",
+                   strategy: StrategyOpt = None, quiet: QuietOpt = False) -> None:
+    """Two-way sensitivity analysis: a grid over two parameters, heat maps of the outcome and of the optimal strategy."""
+    from hecon.model import Model
+    from hecon.plots import two_way_maps
+    from hecon.sensitivity import Measure, two_way
+
+    loaded = Model(model)
+    options = loaded.options()
+    measure = Measure(loaded, outcome, wtp, strategy)
+    grid = two_way(loaded, loaded.load_parameters(options), x, y, options, measure, steps, range_)
+    out = default_out(model, "twoway", out)
+    _write(out, loaded, "twoway", options, {"twoway": grid}, {"twoway": two_way_maps(grid, measure.label)},
+           {"x": x, "y": y, "steps": steps, "wtp": wtp, "outcome": outcome})
+    say(quiet, f"{steps}×{steps} grid of {x} and {y}; optimal strategies: {', '.join(sorted(grid.optimal.unique()))}")
+    say(quiet, f"Results written to {out}")
+
+
+@app.command("threshold")
+@user_errors
+def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--param", help="The parameter to vary (e.g. price_ifn_vial).")],
+                      out: OutOpt = None,
+                      wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 30000, 50000, 100000, 150000.")] = None,
+                      low: Annotated[float | None, typer.Option("--low", help="Lower end of the search (default: the table's low).")] = None,
+                      high: Annotated[float | None, typer.Option("--high", help="Upper end of the search (default: the table's high).")] = None,
+                      strategy: StrategyOpt = None, quiet: QuietOpt = False) -> None:
+    """The value of a parameter at which the decision changes, by willingness to pay (value-based price)."""
+    import numpy as np
+    import pandas as pd
+
+    from hecon.model import Model
+    from hecon.plots import threshold_curve
+    from hecon.sensitivity import parameter_range, threshold
+
+    loaded = Model(model)
+    options = loaded.options()
+    table = loaded.load_parameters(options)
+    if param not in table:
+        raise table.unknown(param)
+    table_low, table_high = parameter_range(table, param)
+    bounds = (table_low if low is None else low, table_high if high is None else high)
+    chosen = wtp or [30_000.0, 50_000.0, 100_000.0, 150_000.0]
+    curve = np.union1d(np.linspace(0, 200_000, 41), chosen)
+    result = threshold(loaded, table, param, curve, options, strategy, bounds)
+    out = default_out(model, "threshold", out)
+    _write(out, loaded, "threshold", options, {"threshold": result[result.wtp.isin(chosen)], "threshold_curve": result},
+           {"threshold": threshold_curve(result)}, {"param": param, "bounds": bounds, "wtp": chosen})
+    with pd.option_context("display.max_colwidth", 120, "display.width", 200):
+        say(quiet, result[result.wtp.isin(chosen)][["wtp", "threshold", "reason"]].to_string(index=False))
+    say(quiet, f"\nResults written to {out}")
+
+
+@app.command("scenarios")
+@user_errors
+def scenarios_command(model: ModelArg, out: OutOpt = None,
+                      psa: Annotated[int | None, typer.Option("--psa", help="Also run a PSA of N draws per scenario (probability cost-effective).", min=2)] = None,
+                      seed: SeedOpt = 1,
+                      only: Annotated[list[str] | None, typer.Option("--only", help="Run only this scenario (repeatable).")] = None,
+                      wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 20000, 50000, 100000.")] = None,
+                      quiet: QuietOpt = False) -> None:
+    """The base case and every scenario file in inputs/<model>/scenarios/."""
+    import pandas as pd
+
+    from hecon.model import Model
+    from hecon.scenarios import load_scenarios, run_scenarios
+
+    loaded = Model(model)
+    scenarios = load_scenarios(loaded.input_dir / "scenarios", loaded, only)
+    table = run_scenarios(loaded, scenarios, wtp=wtp or (20_000, 50_000, 100_000), psa_n=psa, seed=seed)
+    out = default_out(model, "scenarios", out)
+    options = loaded.options()
+    _write(out, loaded, "scenarios", options, {"scenarios": table}, {},
+           {"psa": psa, "scenarios": [s.name for s in scenarios]}, seed=seed if psa else None)
+    compared = table.dropna(subset=["status"])
+    with pd.option_context("display.width", 200, "display.max_colwidth", 30):
+        say(quiet, compared[["scenario", "strategy", "incremental_cost", "incremental_effect", "icer", "status"]].to_string(index=False))
+    say(quiet, f"\nResults written to {out}")
+
+
+@app.command("gsa")
+@user_errors
+def gsa_command(model: ModelArg,
+                method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
+                n: Annotated[int, typer.Option("--n", help="Sobol: base sample size (a power of 2); Morris: trajectories.", min=2)] = 256,
+                out: OutOpt = None, outcome: OutcomeOpt = "inmb", wtp: WtpOpt = 50_000.0,
+                strategy: StrategyOpt = None, seed: SeedOpt = 1, quiet: QuietOpt = False) -> None:
+    """Global sensitivity analysis with SALib (Sobol' indices or Morris elementary effects)."""
+    from hecon import gsa
+    from hecon.errors import InputError
+    from hecon.model import Model
+    from hecon.plots import gsa_bars
+    from hecon.sensitivity import Measure
+
+    if method not in ("sobol", "morris"):
+        raise InputError(f"--method must be sobol or morris, not '{method}'")
+    loaded = Model(model)
+    options = loaded.options()
+    measure = Measure(loaded, outcome, wtp, strategy)
+    table = loaded.load_parameters(options)
+    analyse = gsa.sobol if method == "sobol" else gsa.morris
+    indices = analyse(table, lambda sets: measure.of(loaded.evaluate(sets, options, chunk_size=10_000)), n, seed)
+    out = default_out(model, "gsa", out)
+    _write(out, loaded, "gsa", options, {"gsa": indices}, {"gsa": gsa_bars(indices)},
+           {"method": method, "n": n, "outcome": outcome, "wtp": wtp, **indices.attrs}, seed=seed)
+    say(quiet, f"{method}: {indices.attrs['design_points']} model evaluations; "
+               f"{indices.attrs['invalid_points']} could not be evaluated (set to the mean output)")
+    say(quiet, indices.head(15).to_string(index=False))
+    say(quiet, f"\nResults written to {out}")

@@ -1,0 +1,87 @@
+"""Figures of the sensitivity analyses: tornado, two-way heat maps, threshold curve, GSA bars.
+Each draws a table computed by :mod:`hecon.sensitivity` or :mod:`hecon.gsa`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+
+def _number(value: float) -> str:
+    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def tornado(one_way: pd.DataFrame, top: int | None = 15) -> go.Figure:
+    """Horizontal bars from the base-case outcome to the outcome at each parameter's low and
+    high value, widest on top; labels give the parameter and its range. For an ICER, bars
+    whose end crosses into dominance are marked (the ratio is then not plotted as a number)."""
+    frame = one_way.head(top) if top else one_way
+    frame = frame.iloc[::-1]
+    base = one_way.attrs.get("base_outcome", 0.0)
+    labels = [f"{p} ({_number(lo)} – {_number(hi)})" for p, lo, hi in zip(frame.parameter, frame.low, frame.high, strict=True)]
+    figure = go.Figure()
+    for side, colour in (("low", "#4C78A8"), ("high", "#F58518")):
+        values = frame[f"outcome_at_{side}"].to_numpy(dtype=float)
+        text = None
+        if f"status_at_{side}" in frame:
+            status = frame[f"status_at_{side}"].astype(str).to_numpy()
+            crossed = ~pd.Series(status).str.startswith("NE").to_numpy()
+            text = np.where(crossed, status, "")
+            values = np.where(crossed, base, values)
+        figure.add_bar(y=labels, x=values - base, base=base, orientation="h", name=f"parameter at {side}",
+                       marker_color=colour, text=text, textposition="outside")
+    figure.add_vline(x=base, line_dash="dash", annotation_text=f"base {_number(base)}")
+    figure.update_layout(barmode="overlay", template="plotly_white",
+                         title=f"One-way sensitivity: {one_way.attrs.get('measure', '')}",
+                         xaxis_title=one_way.attrs.get("measure", "outcome"),
+                         height=max(400, 28 * len(frame) + 150), legend_title_text="")
+    return figure
+
+
+def two_way_maps(grid: pd.DataFrame, measure: str = "incremental NMB") -> go.Figure:
+    """Heat maps of the measure and of the optimal strategy over a two-way grid."""
+    x, y = grid["x"].iloc[0], grid["y"].iloc[0]
+    table = grid.pivot(index="y_value", columns="x_value", values="outcome")
+    strategies = sorted(grid["optimal"].unique())
+    codes = grid.assign(code=grid["optimal"].map({s: i for i, s in enumerate(strategies)}))
+    optimal = codes.pivot(index="y_value", columns="x_value", values="code")
+    figure = make_subplots(1, 2, subplot_titles=(measure, "Optimal strategy"), horizontal_spacing=0.15)
+    figure.add_heatmap(x=table.columns, y=table.index, z=table.to_numpy(), colorscale="RdBu",
+                       zmid=0, colorbar={"x": 0.43, "title": ""}, row=1, col=1)
+    figure.add_heatmap(x=optimal.columns, y=optimal.index, z=optimal.to_numpy(), showscale=True,
+                       colorscale="Viridis", zmin=0, zmax=max(len(strategies) - 1, 1),
+                       colorbar={"tickvals": list(range(len(strategies))), "ticktext": strategies},
+                       row=1, col=2)
+    figure.update_xaxes(title_text=x)
+    figure.update_yaxes(title_text=y)
+    figure.update_layout(template="plotly_white", title=f"Two-way sensitivity: {x} × {y}")
+    return figure
+
+
+def threshold_curve(frame: pd.DataFrame, unit: str = "€") -> go.Figure:
+    """The threshold value of the parameter against the willingness to pay (value-based price)."""
+    parameter = frame["parameter"].iloc[0]
+    figure = go.Figure(go.Scatter(x=frame["wtp"], y=frame["threshold"], mode="lines+markers", name=parameter))
+    figure.update_layout(template="plotly_white", title=f"Threshold of {parameter} by willingness to pay",
+                         xaxis_title=f"Willingness to pay ({unit} per QALY)", yaxis_title=f"{parameter} at INMB = 0")
+    return figure
+
+
+def gsa_bars(indices: pd.DataFrame, top: int | None = 20) -> go.Figure:
+    """Sobol' S1 and ST with their confidence intervals, or Morris μ* and σ."""
+    frame = indices.head(top) if top else indices
+    figure = go.Figure()
+    if "ST" in frame:
+        for column in ("S1", "ST"):
+            figure.add_bar(x=frame["parameter"], y=frame[column], name=column,
+                           error_y={"type": "data", "array": frame[f"{column}_conf"]})
+        title, axis = "Sobol' indices", "index"
+    else:
+        figure.add_bar(x=frame["parameter"], y=frame["mu_star"], name="μ*",
+                       error_y={"type": "data", "array": frame["mu_star_conf"]})
+        figure.add_bar(x=frame["parameter"], y=frame["sigma"], name="σ")
+        title, axis = "Morris elementary effects", "effect per unit of probability"
+    figure.update_layout(template="plotly_white", barmode="group", title=title, yaxis_title=axis)
+    return figure

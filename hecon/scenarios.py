@@ -1,0 +1,175 @@
+"""Scenario analyses: small YAML files of named overrides, run beside the base case.
+
+A scenario file (``inputs/<model>/scenarios/<name>.yaml``, read with ``yaml.safe_load``)::
+
+    name: sceptical_effect
+    description: IFN-γ has no effect on infections (GRID; PREV-HAP any infection OR 0.89)
+    parameters:
+      hr_infection_ifn: 1.0                     # a new base value
+      effect_window_days:                       # or value and/or a new distribution
+        value: 10
+        distribution: uniform
+        lower: 7
+        upper: 14
+    options:
+      discount_rate_costs: 0.0
+
+A new distribution replaces the row's old arguments. Unknown keys, parameters or options
+end in an error naming the file and the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from hecon.cea import ceac, describe_increment
+from hecon.errors import InputError
+from hecon.model import Model
+from hecon.parameters import ARGUMENTS, ParameterTable
+from hecon.psa import run_psa
+
+TOP_LEVEL = ("name", "description", "parameters", "options")
+CELLS = ("value", "distribution", *ARGUMENTS, "low", "high")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Named overrides of parameter values or distributions and of model options."""
+
+    name: str
+    description: str = ""
+    values: Mapping[str, float] = field(default_factory=dict)
+    distributions: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    options: Mapping[str, object] = field(default_factory=dict)
+    source: Path | None = None
+
+    def table(self, model: Model, options) -> ParameterTable:
+        """The model's parameter table with this scenario's changes (re-validated)."""
+        return model.load_parameters(options).with_changes(self.values, self.distributions, file=self.source)
+
+    def model_options(self, model: Model):
+        return model.options(self.options, source=self.source)
+
+
+BASE_CASE = Scenario("base_case", "The base case")
+
+
+def load_scenario(path: str | Path, model: Model) -> Scenario:
+    """Read and check one scenario file against the model's parameters and options."""
+    path = Path(path)
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(f"cannot read the scenario ({error.strerror})", file=path) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise InputError(f"not valid YAML ({getattr(error, 'problem', error)})", file=path,
+                         row=None if mark is None else mark.line + 1) from None
+    if not isinstance(content, dict):
+        raise InputError("a scenario must be a mapping with keys name, description, parameters, options",
+                         file=path)
+    unknown = [k for k in content if k not in TOP_LEVEL]
+    if unknown:
+        raise InputError(f"unknown key '{unknown[0]}'", file=path, fix=f"use only {', '.join(TOP_LEVEL)}")
+    name = content.get("name", path.stem)
+    if not isinstance(name, str) or not name:
+        raise InputError("'name' must be a non-empty text", file=path, column="name")
+    values, distributions = _parameters(content.get("parameters") or {}, path, model)
+    options = content.get("options") or {}
+    if not isinstance(options, dict):
+        raise InputError("'options' must be a mapping of option: value", file=path, column="options")
+    scenario = Scenario(name, str(content.get("description", "")), values, distributions, options, path)
+    defaults = scenario.model_options(model)  # unknown or invalid options fail here
+    scenario.table(model, defaults)           # unknown parameters or impossible distributions here
+    return scenario
+
+
+def _parameters(spec, path: Path, model: Model):
+    if not isinstance(spec, dict):
+        raise InputError("'parameters' must be a mapping of parameter: value", file=path, column="parameters")
+    values, distributions = {}, {}
+    table = model.parameters
+    for name, change in spec.items():
+        if name not in table:
+            raise table.unknown(str(name), path)
+        if isinstance(change, dict):
+            bad = [k for k in change if k not in CELLS]
+            if bad:
+                raise InputError(f"parameter '{name}': unknown key '{bad[0]}'", file=path,
+                                 column=f"parameters.{name}", fix=f"use {', '.join(CELLS)}")
+            if "value" in change:
+                values[name] = _number(change["value"], path, f"parameters.{name}.value")
+            cells = {k: v for k, v in change.items() if k != "value"}
+            for key, cell in cells.items():
+                if key != "distribution":
+                    _number(cell, path, f"parameters.{name}.{key}")
+            if cells:
+                distributions[name] = cells
+        else:
+            values[name] = _number(change, path, f"parameters.{name}")
+    return values, distributions
+
+
+def _number(value, path: Path, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise InputError(f"'{value}' is not a number", file=path, column=key, fix="write a plain number")
+    return float(value)
+
+
+def load_scenarios(folder: str | Path, model: Model, only: Sequence[str] | None = None) -> list[Scenario]:
+    """Every ``*.yaml`` scenario in a folder (sorted by file name), or the ones named."""
+    folder = Path(folder)
+    scenarios = [load_scenario(p, model) for p in sorted(folder.glob("*.yaml"))]
+    if only:
+        names = {s.name for s in scenarios}
+        missing = [n for n in only if n not in names]
+        if missing:
+            raise InputError(f"no scenario named '{missing[0]}' in {folder}",
+                             fix=f"scenarios: {', '.join(sorted(names))}")
+        scenarios = [s for s in scenarios if s.name in only]
+    return scenarios
+
+
+def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[float] = (20_000, 50_000, 100_000),
+                  psa_n: int | None = None, seed: int = 1) -> pd.DataFrame:
+    """The base case and every scenario: costs and main effect per strategy, the increment of
+    each strategy over the comparator with its ICER and status, incremental NMB at each WTP,
+    and with ``psa_n`` the probability each strategy is cost-effective at each WTP."""
+    effect = model.effects[0]
+    rows = []
+    for scenario in [BASE_CASE, *scenarios]:
+        options = scenario.model_options(model)
+        table = scenario.table(model, options)
+        outcomes = model.evaluate(table.base_case(), options)
+        if len(outcomes.problems):
+            raise InputError(f"scenario '{scenario.name}' cannot be evaluated: {outcomes.problems.reason.iloc[0]}",
+                             file=scenario.source)
+        cost, gain = outcomes.total_cost[0], effect.of(outcomes)[0]
+        ref = model.strategies.index(model.comparator)
+        probability = _probability_cost_effective(model, table, options, wtp, psa_n, seed) if psa_n else None
+        for j, strategy in enumerate(model.strategies):
+            row = {"scenario": scenario.name, "description": scenario.description, "strategy": strategy,
+                   "cost": cost[j], effect.outcome: gain[j]}
+            if j != ref:
+                row["incremental_cost"], row["incremental_effect"] = cost[j] - cost[ref], gain[j] - gain[ref]
+                row["icer"], row["status"] = describe_increment(row["incremental_cost"], row["incremental_effect"])
+                for lam in wtp:
+                    row[f"inmb_{lam:.0f}"] = lam * row["incremental_effect"] - row["incremental_cost"]
+            if probability is not None:
+                for lam, p in zip(wtp, probability[:, j], strict=True):
+                    row[f"p_cost_effective_{lam:.0f}"] = p
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _probability_cost_effective(model, table, options, wtp, n, seed) -> np.ndarray:
+    psa = run_psa(model, n, seed, options=options, table=table)
+    costs, effects = psa.costs_effects(model.effects[0])
+    curve = ceac(costs, effects, model.strategies, np.asarray(wtp, dtype=float))
+    return curve.pivot(index="wtp", columns="strategy", values="probability")[list(model.strategies)].to_numpy()
