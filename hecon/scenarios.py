@@ -33,6 +33,7 @@ from hecon.errors import InputError
 from hecon.model import Model
 from hecon.parameters import ARGUMENTS, ParameterTable
 from hecon.psa import run_psa
+from hecon.sensitivity import REPORT_WTP
 
 TOP_LEVEL = ("name", "description", "parameters", "options")
 CELLS = ("value", "distribution", *ARGUMENTS, "low", "high")
@@ -136,7 +137,7 @@ def load_scenarios(folder: str | Path, model: Model, only: Sequence[str] | None 
     return scenarios
 
 
-def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[float] = (20_000, 50_000, 100_000),
+def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[float] = REPORT_WTP,
                   psa_n: int | None = None, seed: int = 1) -> pd.DataFrame:
     """The base case and every scenario: costs and main effect per strategy, the increment of
     each strategy over the comparator with its ICER and status, incremental NMB at each WTP,

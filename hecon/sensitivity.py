@@ -21,15 +21,17 @@ from hecon.outcomes import Outcomes
 from hecon.parameters import ParameterTable
 
 #: outcomes measured on the increment of ``strategy`` over the comparator
-OUTCOMES = ("inmb", "inhb", "icer", "cost", "effect")
+OUTCOMES = ("inmb", "inhb", "icer", "cost", "effect", "qaly")
 RANGES = ("table", "ci95")
+#: willingness-to-pay values reported by the threshold and scenario analyses (€ per QALY)
+REPORT_WTP = (30_000.0, 50_000.0, 100_000.0, 150_000.0)
 
 
 @dataclass(frozen=True)
 class Measure:
     """What a sensitivity analysis reports: an outcome of the increment ``strategy`` −
     comparator. ``inmb`` = λ·ΔE − ΔC (main effect), ``inhb`` = ΔE − ΔC/λ, ``icer`` = ΔC/ΔE,
-    ``cost`` = ΔC, ``effect`` = ΔE, or any outcome name of the model (its increment)."""
+    ``cost`` = ΔC, ``effect`` (or ``qaly``) = ΔE, or any outcome name of the model (its increment)."""
 
     model: Model
     outcome: str = "inmb"
@@ -68,7 +70,7 @@ class Measure:
                 return d_cost / d_effect
         if self.outcome == "cost":
             return d_cost
-        if self.outcome == "effect":
+        if self.outcome in ("effect", "qaly"):
             return d_effect
         if self.outcome in outcomes.names:
             j = outcomes.strategies.index(self.compared)
@@ -87,7 +89,8 @@ class Measure:
         names = {"inmb": f"incremental NMB at €{self.wtp:,.0f} per {self.model.effects[0].label.removesuffix(' gained')}",
                  "inhb": f"incremental NHB at €{self.wtp:,.0f}",
                  "icer": f"ICER (€ per {self.model.effects[0].label})", "cost": "incremental cost (€)",
-                 "effect": f"incremental {self.model.effects[0].outcome}"}
+                 "effect": f"incremental {self.model.effects[0].outcome}",
+                 "qaly": f"incremental {self.model.effects[0].outcome}"}
         return f"{names.get(self.outcome, 'incremental ' + self.outcome)}, {self.compared} vs {self.model.comparator}"
 
 
@@ -175,8 +178,8 @@ def threshold(model: Model, table: ParameterTable, parameter: str, wtp: Sequence
     """The value of ``parameter`` at which the incremental NMB of ``strategy`` vs the
     comparator is zero, for each willingness to pay (e.g. the value-based price of a drug).
 
-    A grid over [low, high] brackets the sign changes of INMB(p; λ) = λ·ΔE(p) − ΔC(p) for all
-    λ at once; vectorised bisection then refines every bracket together, one batch per
+    A grid over [low, high] brackets the first sign change of INMB(p; λ) = λ·ΔE(p) − ΔC(p)
+    for all λ at once; vectorised bisection then refines every bracket together, one batch per
     iteration, until the bracket is below ``tolerance`` × the range. Where INMB keeps one sign
     over the range the threshold is NaN and ``reason`` says which way the decision goes.
     Columns: ``wtp, threshold, inmb_at_threshold, reason``.

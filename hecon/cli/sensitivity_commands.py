@@ -88,7 +88,7 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
 
     from hecon.model import Model
     from hecon.plots import threshold_curve
-    from hecon.sensitivity import parameter_range, threshold
+    from hecon.sensitivity import REPORT_WTP, parameter_range, threshold
 
     loaded = Model(model)
     options = loaded.options()
@@ -97,7 +97,7 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
         raise table.unknown(param)
     table_low, table_high = parameter_range(table, param)
     bounds = (table_low if low is None else low, table_high if high is None else high)
-    chosen = wtp or [30_000.0, 50_000.0, 100_000.0, 150_000.0]
+    chosen = wtp or list(REPORT_WTP)
     curve = np.union1d(np.linspace(0, 200_000, 41), chosen)
     result = threshold(loaded, table, param, curve, options, strategy, bounds)
     out = default_out(model, "threshold", out)
@@ -114,17 +114,18 @@ def scenarios_command(model: ModelArg, out: OutOpt = None,
                       psa: Annotated[int | None, typer.Option("--psa", help="Also run a PSA of N draws per scenario (probability cost-effective).", min=2)] = None,
                       seed: SeedOpt = 1,
                       only: Annotated[list[str] | None, typer.Option("--only", help="Run only this scenario (repeatable).")] = None,
-                      wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 20000, 50000, 100000.")] = None,
+                      wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 30000, 50000, 100000, 150000.")] = None,
                       quiet: QuietOpt = False) -> None:
     """The base case and every scenario file in inputs/<model>/scenarios/."""
     import pandas as pd
 
     from hecon.model import Model
     from hecon.scenarios import load_scenarios, run_scenarios
+    from hecon.sensitivity import REPORT_WTP
 
     loaded = Model(model)
     scenarios = load_scenarios(loaded.input_dir / "scenarios", loaded, only)
-    table = run_scenarios(loaded, scenarios, wtp=wtp or (20_000, 50_000, 100_000), psa_n=psa, seed=seed)
+    table = run_scenarios(loaded, scenarios, wtp=wtp or REPORT_WTP, psa_n=psa, seed=seed)
     out = default_out(model, "scenarios", out)
     options = loaded.options()
     _write(out, loaded, "scenarios", options, {"scenarios": table}, {},
@@ -155,6 +156,7 @@ def gsa_command(model: ModelArg,
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
     table = loaded.load_parameters(options)
+    measure.of(loaded.evaluate(table.base_case(), options))  # an unknown outcome fails before the design
     analyse = gsa.sobol if method == "sobol" else gsa.morris
     indices = analyse(table, lambda sets: measure.of(loaded.evaluate(sets, options, chunk_size=10_000)), n, seed)
     out = default_out(model, "gsa", out)

@@ -1,0 +1,209 @@
+"""`hecon trial simulate | fit | cea`: from patient-level trial data to model inputs, and the
+within-trial cost-effectiveness analysis.
+
+A model takes part through its companion module ``models/_<model>_trial.py`` (simulate its
+trial, fit its parameters, price its patients); see ``docs/trial.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated
+
+import typer
+
+from hecon.cli._app import QuietOpt, SeedOpt, app, say, user_errors
+
+trial_app = typer.Typer(
+    name="trial",
+    help="Trial data: simulate a trial, fit the model's parameters to it, within-trial cost-effectiveness.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(trial_app, name="trial")
+
+ModelOpt = Annotated[str, typer.Option("--model", help="The model whose trial this is (see `hecon models`).")]
+DataArg = Annotated[Path, typer.Argument(help="Trial folder: patients.csv, infections.csv and optionally resource_use.csv.")]
+ParametersOpt = Annotated[Path | None, typer.Option("--parameters", help="Parameter table to use instead of the model's own (CSV in the model's schema).")]
+
+
+def trial_module(model: str) -> ModuleType:
+    """The companion module ``models._<model>_trial`` of a known model."""
+    from hecon.errors import InputError
+    from hecon.model import Model
+
+    Model(model)
+    try:
+        return importlib.import_module(f"models._{model}_trial")
+    except ModuleNotFoundError:
+        raise InputError(f"model '{model}' has no trial module",
+                         fix=f"add models/_{model}_trial.py (see docs/trial.md)") from None
+
+
+def write_files_atomically(out: Path, contents: dict[str, object]) -> list[Path]:
+    """Write files (tables as CSV, texts, figures as HTML) next to each other in ``out``'s
+    folder: all are written in a temporary folder first and moved into place only when every
+    one is written, so a failure leaves none half-written."""
+    import pandas as pd
+
+    from hecon.errors import InputError
+    from hecon.plots import write_figure
+
+    folder = out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", dir=folder))
+    except OSError as error:
+        raise InputError(f"cannot write there ({error.strerror})", file=out, fix="choose a writable --out") from None
+    try:
+        for name, content in contents.items():
+            if isinstance(content, pd.DataFrame):
+                content.to_csv(staging / name, index=False)
+            elif isinstance(content, str):
+                (staging / name).write_text(content, encoding="utf-8")
+            else:
+                write_figure(content, staging, name.removesuffix(".html"))
+        paths = []
+        for name in contents:
+            os.replace(staging / name, folder / name)
+            paths.append(folder / name)
+        return paths
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@trial_app.command("simulate")
+@user_errors
+def simulate_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Trial folder to write (written atomically; replaced if it exists).")],
+    n: Annotated[int, typer.Option("--n", help="Patients randomised (1:1).", min=2)] = 326,
+    seed: SeedOpt = 1,
+    dropout: Annotated[float, typer.Option("--dropout", help="Probability of loss to follow-up by the horizon (0 = none).")] = 0.0,
+    model: ModelOpt = "ifn_gamma",
+    parameters: ParametersOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Simulate a trial from the model's own hazards: patients.csv, infections.csv, resource_use.csv."""
+    from hecon.io import manifest, results_folder, write_manifest
+    from hecon.model import Model
+    from hecon.trial import write_trial
+
+    module = trial_module(model)
+    loaded = Model(model)
+    options = loaded.options()
+    table = module.load_table(parameters, options)
+    patients, infections, resource_use = module.simulate(n, seed, dropout=dropout, table=table, options=options)
+    inputs = loaded.input_files(options) | ({"parameters": parameters} if parameters else {})
+    with results_folder(out) as folder:
+        written = write_trial(folder, patients, infections, resource_use)
+        write_manifest(folder, manifest(model=model, command="trial simulate", inputs=inputs, seed=seed,
+                                        options={**vars(options), "n": n, "dropout": dropout}))
+    counts = patients.groupby("arm").size().to_dict()
+    say(quiet, f"Simulated {n} patients ({', '.join(f'{k}: {v}' for k, v in counts.items())}), "
+               f"{len(infections)} infection episodes.")
+    say(quiet, f"Wrote {', '.join(p.name for p in written)}, manifest.json to {out}")
+
+
+@trial_app.command("fit")
+@user_errors
+def fit_command(
+    data_dir: DataArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The fitted parameter table (.csv); the report and estimates are written next to it.")],
+    model: ModelOpt = "ifn_gamma",
+    parameters: ParametersOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Estimate the model's parameters from trial data: a parameter table, a report, a survival figure."""
+    import json
+
+    from hecon.errors import InputError
+    from hecon.io import manifest
+    from hecon.model import Model
+    from hecon.plots.survival import survival_plot
+    from hecon.trial import load_trial
+
+    if out.suffix.lower() != ".csv":
+        raise InputError("the fitted table must be a .csv file", file=out, fix="give e.g. --out fitted.csv")
+    module = trial_module(model)
+    loaded = Model(model)
+    options = loaded.options()
+    data = load_trial(data_dir, loaded.strategies)
+    table_path = parameters or loaded.input_files(options)["parameters"]
+    result = module.fit(data, table_path, options)
+    stem = out.stem
+    contents = result.files(stem)
+    contents[f"{stem}.survival.html"] = survival_plot(result.curves, title="Survival: Kaplan–Meier and parametric models")
+    record = manifest(model=model, command="trial fit", inputs={**data.files, "parameters": table_path},
+                      options=vars(options), extra={"data_sha256": result.digest,
+                                                    "estimated": result.estimates["parameter"].loc[lambda p: p != ""].tolist()})
+    contents[f"{stem}.manifest.json"] = json.dumps(record, indent=2, default=str) + "\n"
+    written = write_files_atomically(out, contents)
+    estimated = (result.estimates["parameter"] != "").sum()
+    say(quiet, f"{len(data.patients)} patients, {len(data.infections)} infection episodes; "
+               f"{estimated} parameters estimated from the trial.")
+    say(quiet, f"Wrote {', '.join(p.name for p in written)} to {out.parent}")
+
+
+@trial_app.command("cea")
+@user_errors
+def cea_command(
+    data_dir: DataArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Results folder (written atomically; replaced if it exists).")],
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates (stratified by arm).", min=1)] = 1000,
+    seed: SeedOpt = 1,
+    effect: Annotated[str | None, typer.Option("--effect", help="Outcome of the CE plane and CEAC: infection_episodes, patients_infected (default: per patient kept free of infection) or day90_deaths.")] = None,
+    wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay per unit of the effect (repeatable).")] = None,
+    wtp_max: Annotated[float, typer.Option("--wtp-max", help="Largest willingness to pay of the curves.")] = 200_000.0,
+    wtp_step: Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid.")] = 1_000.0,
+    model: ModelOpt = "ifn_gamma",
+    parameters: ParametersOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Within-trial cost-effectiveness to the horizon: costs, outcomes, bootstrap intervals, ICERs, CE plane, CEAC."""
+    from hecon.decision import wtp_grid
+    from hecon.errors import InputError
+    from hecon.io import manifest, results_folder, write_csv, write_manifest
+    from hecon.model import Model
+    from hecon.plots import decision_figures, write_figure
+    from hecon.trial import load_trial
+
+    module = trial_module(model)
+    loaded = Model(model)
+    options = loaded.options()
+    by_name = {e.outcome: e for e in module.EFFECTS}
+    chosen = effect or module.MAIN_EFFECT
+    if chosen not in by_name:
+        raise InputError(f"unknown effect '{chosen}'", fix=f"choose one of: {', '.join(by_name)}")
+    data = load_trial(data_dir, loaded.strategies)
+    grid, report = wtp_grid(wtp, wtp_max, wtp_step)
+    analysis = module.within_trial_analysis(data, bootstrap, seed, module.load_table(parameters, options), options)
+    main = analysis.decision(by_name[chosen], grid, report)
+    tables = {
+        "cost_consequence": analysis.cost_consequence(loaded.comparator),
+        "icers_by_outcome": analysis.icers(module.EFFECTS, loaded.comparator),
+        "missing_data": analysis.missing,
+        "per_patient": analysis.per_patient,
+        **main.tables(),
+    }
+    unit = by_name[chosen].label.removesuffix(" avoided").removesuffix(" averted")
+    inputs = {**data.files, **({"parameters": parameters} if parameters else loaded.input_files(options))}
+    with results_folder(out) as folder:
+        written = [write_csv(table, folder / f"{name}.csv").name for name, table in tables.items()]
+        written.append(write_csv(analysis.replicate_frame(), folder / "bootstrap.csv.gz").name)
+        for stem, figure in decision_figures(main, comparator=loaded.comparator, effect_unit=unit).items():
+            written += [p.name for p in write_figure(figure, folder, stem)]
+        write_manifest(folder, manifest(model=model, command="trial cea", inputs=inputs, seed=seed, options={
+            **vars(options), "bootstrap": bootstrap, "effect": chosen, "report_wtp": report.tolist(),
+            "wtp_max": wtp_max, "wtp_step": wtp_step}, extra={"data_sha256": data.digest()}))
+    missing = analysis.missing
+    say(quiet, "Complete-case analysis: " + "; ".join(
+        f"{r.arm} {r.analysed} of {r.randomised} analysed ({r.excluded} excluded)" for r in missing.itertuples()))
+    icer_table = tables["icers_by_outcome"][["per", "strategy", "incremental_cost", "incremental_effect", "icer", "status"]]
+    say(quiet, icer_table.to_string(index=False))
+    say(quiet, f"\nWrote {', '.join(written)}, manifest.json to {out}")
