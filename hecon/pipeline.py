@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hecon.decision import decision_analysis, wtp_grid
@@ -38,14 +39,16 @@ def psa_analysis(psa: PSA, report_wtp: Sequence[float] | None = None, *, wtp_max
                              singles=evppi == "all", seed=psa.seed, note=note)
 
 
-def write_psa_files(folder: Path, psa: PSA, analysis) -> list[Path]:
-    """Write the PSA's tables and figures into ``folder``."""
+def write_psa_files(folder: Path, psa: PSA, analysis, figures: bool = True) -> list[Path]:
+    """Write the PSA's tables (and its figures) into ``folder``."""
     written = [
         write_csv(psa.frame(), folder / "psa.csv.gz", compression={"method": "gzip", "compresslevel": 1}),
         write_csv(psa.summary(), folder / "psa_summary.csv"),
         write_csv(psa.invalid, folder / "invalid_draws.csv"),
     ]
     written += [write_csv(table, folder / f"{name}.csv") for name, table in analysis.tables().items()]
+    if not figures:
+        return written
     effect = psa.model.effects[0]
     figures = decision_figures(analysis, comparator=psa.model.comparator,
                                effect_unit=effect.label.removesuffix(" gained"))
@@ -89,3 +92,86 @@ def psa_text(psa: PSA, analysis, notes: Sequence[str] = ()) -> str:
     lines.append("\nProbability cost-effective")
     lines.append(pd.DataFrame(table).to_string())
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- hecon run
+
+DEFAULT_RUN_DRAWS = 2000
+QUICK_DRAWS = 200
+
+
+def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 1, quick: bool = False,
+            scenarios: Sequence[str] | None = None, quiet: bool = False) -> tuple[Path, list[str]]:
+    """`hecon run`: base case, PSA with its decision analytics and EVPPI by parameter group,
+    one-way DSA with tornado, the model's scenarios, the threshold price, TECH-VER checks; every
+    table as CSV, every figure as HTML (and PNG/SVG where a browser is), report.html,
+    results.xlsx and manifest.json, in one atomic results folder. Returns the folder and the
+    notes to show the user (e.g. why static figures were not written)."""
+    import json
+    import time
+
+    from hecon.basecase import base_case
+    from hecon.export import write_workbook
+    from hecon.plots.io import write_html, write_static
+    from hecon.report import build_report, figures_of
+    from hecon.scenarios import load_scenarios, run_scenarios
+    from hecon.sensitivity import Measure, one_way, threshold
+
+    n = n or (QUICK_DRAWS if quick else DEFAULT_RUN_DRAWS)
+    options = model.options()
+    table = model.load_parameters(options)
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+
+    def step(name: str, task):
+        start = time.perf_counter()
+        result = task()
+        timings[name] = round(time.perf_counter() - start, 3)
+        return result
+
+    base = step("base case", lambda: base_case(model, options, table))
+    with progress_bar(n, "PSA", quiet) as advance:
+        psa = step("PSA", lambda: run_psa(model, n, seed, options=options, table=table, progress=advance))
+    analysis = step("decision analysis and EVPPI", lambda: psa_analysis(psa, evppi="none" if quick else "groups", note=notes.append))
+    dsa = step("one-way DSA", lambda: one_way(model, table, options, Measure(model)))
+    scenario_dir = model.input_dir / "scenarios"
+    chosen = load_scenarios(scenario_dir, model, scenarios) if scenario_dir.is_dir() else []
+    scenario_table = step("scenarios", lambda: run_scenarios(model, chosen))
+    price = getattr(model.module, "PRICE_PARAMETER", None)
+    curve = None
+    if price:
+        wtp = np.union1d(np.linspace(0, 200_000, 41), [30_000, 50_000, 100_000, 150_000])
+        curve = step("threshold price", lambda: threshold(model, table, price, wtp, options,
+                                                         bounds=(0.0, 20 * table[price].value)))
+    with results_folder(out) as folder:
+        write_psa_files(folder, psa, analysis, figures=False)
+        (folder / "icers.csv").rename(folder / "icers_psa.csv")  # icers.csv is the base case's
+        base.write(folder)
+        write_csv(table.to_frame(), folder / "parameters.csv")
+        write_csv(dsa, folder / "dsa.csv")
+        (folder / "dsa.json").write_text(json.dumps(dsa.attrs, indent=2))
+        write_csv(scenario_table, folder / "scenarios.csv")
+        if curve is not None:
+            write_csv(curve, folder / "threshold_curve.csv")
+            write_csv(curve[curve.wtp.isin([30_000, 50_000, 100_000, 150_000])], folder / "threshold.csv")
+        content = manifest(model=model.name, command="run", inputs=model.input_files(options), seed=seed,
+                           options={**vars(options), "n": n, "quick": quick, "report_wtp": analysis.report.tolist(),
+                                    "scenarios": [s.name for s in chosen]},
+                           extra={"invalid_draws": len(psa.invalid), "notes": notes, "timings_seconds": timings})
+        write_manifest(folder, content)
+        start = time.perf_counter()
+        figures = figures_of(folder, model)
+        for stem, figure in figures.items():
+            write_html(figure, folder / f"{stem}.html")
+        if not quick:
+            _, reason = write_static(figures, folder)
+            if reason:
+                notes.append(reason)
+        timings["figures"] = round(time.perf_counter() - start, 3)
+        start = time.perf_counter()
+        build_report(folder)
+        write_workbook(folder)
+        timings["report and workbook"] = round(time.perf_counter() - start, 3)
+        write_manifest(folder, {**content, "notes": notes, "timings_seconds": timings})
+        build_report(folder)  # with the final timings
+    return Path(out), notes

@@ -49,11 +49,27 @@ EFFECTS = (
     Effect("day90_deaths", "day-90 death averted", higher_is_better=False),
 )
 INPUT_DIR = INPUTS / "ifn_gamma"
+PRICE_PARAMETER = "price_ifn_vial"  # for the threshold (value-based) price
+DECISION_PROBLEM = (
+    "Adults in ICU for at least a week after multiple organ failure (SOFA ≥ 6), expected to stay more "
+    "than 10 more days, with sustained acquired immunosuppression (monocyte HLA-DR < 8000 antibodies per "
+    "cell and lymphocytes < 1000/mm³; trial NCT06774235, France). Should standard care plus interferon-γ 1b "
+    "(100 µg subcutaneously every 48 h, at most 5 doses, days 1–9, after mHLA-DR screening) replace standard "
+    "care (placebo)? French health-system perspective (hospital costs and post-discharge care), euros of "
+    "2024, HAS reference case: discounting 2.5 % a year (1.5 % beyond 30 years), lifetime horizon, QALYs "
+    "with an EQ-5D population norm. Secondary outcomes: infection episodes and infected patients by day 90, "
+    "ICU and day-90 deaths, ICU and hospital days, immune restoration at day 10. No trial results exist "
+    "yet: the treatment effect is the trial's design hypothesis (an assumption).")
 
 STATES = ("icu_never_infected", "icu_infected", "icu_after_infection", "ward", "home",
           "dead_icu", "dead_ward", "dead_home")
 N, I, A, W, H, DI, DW, DH = range(len(STATES))  # noqa: E741 (state indices)
 ICU_STATES = [N, I, A]
+#: allowed transitions and a layout, for the state diagram of the report
+EDGES = [(STATES[a], STATES[b]) for a, b in ((N, I), (N, DI), (N, W), (I, A), (I, DI), (I, W), (A, I),
+                                             (A, DI), (A, W), (W, DW), (W, H), (H, DH))]
+POSITIONS = {"icu_never_infected": (0, 2), "icu_infected": (1, 3), "icu_after_infection": (2, 2),
+             "ward": (1, 1), "home": (2, 0), "dead_icu": (1, 2), "dead_ward": (0, 0), "dead_home": (3, 0)}
 YEAR_DAYS = 365.25
 
 

@@ -1,13 +1,10 @@
 """Scenario files: loading, errors naming file and key, and the scenario table."""
 
-import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from hecon.cli import app
 from hecon.errors import InputError
 from hecon.model import Model
 from hecon.scenarios import Scenario, load_scenario, load_scenarios, run_scenarios
@@ -77,13 +74,3 @@ def test_arbitrary_yaml_content_is_an_input_error_or_a_scenario(model, tmp_path,
     else:
         assert isinstance(scenario, Scenario)
 
-
-def test_scenarios_command_with_psa(tmp_path):
-    out = tmp_path / "sc"
-    result = CliRunner().invoke(app, ["scenarios", "example_sick", "--psa", "100", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    import pandas as pd
-
-    table = pd.read_csv(out / "scenarios.csv")
-    probabilities = table.filter(like="p_cost_effective_50000")
-    np.testing.assert_allclose(table.groupby("scenario")[probabilities.columns[0]].sum(), 1.0)

@@ -4,6 +4,8 @@ import csv
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hecon import gsa
 from hecon.model import Effect, Model
@@ -22,24 +24,27 @@ class LinearModel:
     name, strategies, comparator = "linear", ("old", "new"), "old"
     effects = (Effect("qalys", "QALY gained"),)
 
+    def __init__(self, coefficients=COEFFICIENTS):
+        self.coefficients = coefficients
+
     def options(self, overrides=None, source=None):
         return None
 
     def evaluate(self, sets, options=None, chunk_size=None, progress=None):
-        cost = COEFFICIENTS["a"] * sets["a"] + COEFFICIENTS["b"] * sets["b"]
+        cost = self.coefficients["a"] * sets["a"] + self.coefficients["b"] * sets["b"]
         zero = np.zeros(sets.n)
         return Outcomes(self.strategies, {"cost": np.stack([zero, cost], 1)},
                         {"qalys": np.stack([zero, 0.01 * sets["a"]], 1)})
 
 
-@pytest.fixture
-def table(tmp_path):
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
     rows = [
         {"name": "a", "value": "2", "distribution": "uniform", "lower": "1", "upper": "3", "low": "1", "high": "3", "source": "test"},
         {"name": "b", "value": "5", "distribution": "normal", "se": "1", "low": "4", "high": "7", "source": "test"},
         {"name": "unused", "value": "0.5", "distribution": "beta", "alpha": "5", "beta": "5", "source": "test"},
     ]
-    path = tmp_path / "linear.csv"
+    path = tmp_path_factory.mktemp("linear") / "linear.csv"
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
         writer.writeheader()
@@ -47,14 +52,17 @@ def table(tmp_path):
     return ParameterTable.load(path)
 
 
-def test_one_way_of_a_linear_model_is_coefficient_times_range(table):
-    model = LinearModel()
+@settings(max_examples=25, deadline=None)
+@given(st.fixed_dictionaries({"a": st.floats(-1e4, 1e4), "b": st.floats(-1e4, 1e4)}))
+def test_one_way_of_a_linear_model_is_coefficient_times_range(table, coefficients):
+    model = LinearModel(coefficients)
     result = one_way(model, table, measure=Measure(model, "cost")).set_index("parameter")
-    for name, coefficient in COEFFICIENTS.items():
+    for name, coefficient in coefficients.items():
         low, high = parameter_range(table, name)
-        assert result.loc[name, "outcome_at_high"] - result.loc[name, "outcome_at_low"] == pytest.approx(coefficient * (high - low))
+        assert result.loc[name, "outcome_at_high"] - result.loc[name, "outcome_at_low"] == pytest.approx(
+            coefficient * (high - low), abs=1e-9)
     assert result.loc["unused", "range"] == 0.0  # a parameter that does not enter: zero width
-    assert result.attrs["base_outcome"] == pytest.approx(100 * 2 - 40 * 5)
+    assert result.attrs["base_outcome"] == pytest.approx(coefficients["a"] * 2 + coefficients["b"] * 5)
 
 
 def test_one_way_ci95_ranges_use_the_distribution(table):
@@ -107,7 +115,7 @@ def test_sobol_indices_of_the_ishigami_function(tmp_path):
     np.testing.assert_allclose(indices.loc[["x1", "x2", "x3"], "ST"], [0.5576, 0.4424, 0.2437], atol=0.03)
 
 
-def test_morris_ranks_the_ishigami_factors(tmp_path, table):
+def test_morris_gives_no_effect_to_a_parameter_that_does_not_enter(table):
     ranking = gsa.morris(table, lambda s: LinearModel().evaluate(s).total_cost[:, 1], 40, seed=1)
     assert ranking.parameter.iloc[-1] == "unused"
     assert ranking.set_index("parameter").loc["unused", "mu_star"] == 0

@@ -2,7 +2,7 @@
 
 import hecon.cli.cea_commands  # noqa: F401  (registers the commands)
 import hecon.cli.trial_commands  # noqa: F401  (registers the commands)
-from hecon.cli import model_commands, psa_commands, sensitivity_commands  # noqa: F401  (registers the commands)
+from hecon.cli import model_commands, psa_commands, run_commands, sensitivity_commands  # noqa: F401  (registers the commands)
 from hecon.cli._app import app, main
 
 __all__ = ["app", "main"]

@@ -1,0 +1,54 @@
+"""`hecon run` (the whole analysis in one command) and `hecon report` (rebuild a report)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hecon.cli._app import QuietOpt, SeedOpt, app, say, user_errors
+
+
+@app.command("run")
+@user_errors
+def run_command(
+    model: Annotated[str, typer.Argument(help="Model name (see `hecon models`).")] = "ifn_gamma",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (written atomically). Default: results/<model>-<timestamp>.")] = None,
+    psa: Annotated[int | None, typer.Option("--psa", help="PSA draws (default 2000; 200 with --quick).", min=2)] = None,
+    seed: SeedOpt = 1,
+    scenarios: Annotated[list[str] | None, typer.Option("--scenarios", help="Run only these scenarios (repeatable). Default: all.")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Smoke run: 200 draws, no EVPPI, no PNG/SVG.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """The default analysis: base case, PSA, CE plane, CEAC/CEAF, EVPI/EVPPI, tornado, scenarios,
+    threshold price, TECH-VER checks, report.html and results.xlsx."""
+    import time
+
+    from hecon.model import Model
+    from hecon.pipeline import run_all
+
+    loaded = Model(model)
+    out = out or Path("results") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
+    start = time.perf_counter()
+    folder, notes = run_all(loaded, out, n=psa, seed=seed, quick=quick, scenarios=scenarios, quiet=quiet)
+    for note in notes:
+        say(quiet, f"note: {note}")
+    say(quiet, f"Done in {time.perf_counter() - start:.1f} s. Open {folder / 'report.html'}")
+
+
+@app.command("report")
+@user_errors
+def report_command(folder: Annotated[Path, typer.Argument(help="A results folder written by `hecon run`.")],
+                   quiet: QuietOpt = False) -> None:
+    """Rebuild report.html and results.xlsx of an existing results folder."""
+    from hecon.errors import InputError
+    from hecon.export import write_workbook
+    from hecon.report import build_report
+
+    if not (folder / "manifest.json").exists():
+        raise InputError("not a results folder (no manifest.json)", file=folder, fix="give a folder written by `hecon run`")
+    path = build_report(folder)
+    write_workbook(folder)
+    say(quiet, f"Wrote {path} and {folder / 'results.xlsx'}")

@@ -1,0 +1,238 @@
+"""The self-contained HTML report of a results folder (``hecon report DIR``; written by ``hecon run``).
+
+The report is rebuilt from the folder's files (CSV tables, ``psa.csv.gz``, ``manifest.json``),
+so it can be regenerated at any time. plotly.js is embedded once in the page head; the page
+makes no external request and opens offline.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from hecon import plots
+from hecon.model import Model
+
+CHEERS_2022 = [
+    (1, "Title", "header"), (2, "Abstract", "summary"), (3, "Background and objectives", "decision-problem"),
+    (4, "Health economic analysis plan", "not reported: no separate analysis plan; the analysis is defined by the model, its inputs and this run's options (manifest.json)"),
+    (5, "Study population", "decision-problem"), (6, "Setting and location", "decision-problem"),
+    (7, "Comparators", "decision-problem"), (8, "Perspective", "decision-problem"),
+    (9, "Time horizon", "decision-problem"), (10, "Discount rate", "decision-problem"),
+    (11, "Selection of outcomes", "base-case"), (12, "Measurement of outcomes", "parameters"),
+    (13, "Valuation of outcomes", "parameters"), (14, "Measurement and valuation of resources and costs", "parameters"),
+    (15, "Currency, price date, and conversion", "decision-problem"), (16, "Rationale and description of model", "model"),
+    (17, "Analytics and assumptions", "model"), (18, "Characterizing heterogeneity", "scenarios"),
+    (19, "Characterizing distributional effects", "not applicable: no distributional (equity) analysis was done"),
+    (20, "Characterizing uncertainty", "psa"), (21, "Approach to engagement with patients and others affected by the study",
+                                                 "not reported: no patient or public engagement in this model"),
+    (22, "Study parameters", "parameters"), (23, "Summary of main results", "base-case"),
+    (24, "Effect of uncertainty", "psa"), (25, "Effect of engagement with patients and others affected by the study",
+                                           "not applicable: no engagement (item 21)"),
+    (26, "Study findings, limitations, generalizability, and current knowledge", "checks"),
+    (27, "Source of funding", "not reported: to be completed by the submitting organisation"),
+    (28, "Conflicts of interest", "not reported: to be completed by the authors"),
+]
+
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.7em} h2{border-bottom:2px solid #4C78A8;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;font-size:.85em;margin:1em 0;display:block;overflow-x:auto}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right} th{background:#eef3f8}
+td.text,th.text{text-align:left} .pass{color:#1a7f37;font-weight:600} .fail{color:#b42318;font-weight:600}
+nav a{margin-right:1em} .note{background:#f6f8fa;border-left:4px solid #4C78A8;padding:.5em 1em}
+"""
+
+
+def _table(frame: pd.DataFrame, digits: int = 4) -> str:
+    """An HTML table: numbers right-aligned and rounded, text left-aligned."""
+    head = "".join(f'<th class="text">{html.escape(str(c))}</th>' for c in frame.columns)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for value in row:
+            if isinstance(value, bool | np.bool_):
+                cells.append(f'<td class="{"pass" if value else "fail"}">{"yes" if value else "no"}</td>')
+            elif isinstance(value, int | float | np.number) and not isinstance(value, bool):
+                text = "" if pd.isna(value) else (f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}")
+                cells.append(f"<td>{text}</td>")
+            else:
+                cells.append(f'<td class="text">{html.escape("" if pd.isna(value) else str(value))}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _figure(figure: go.Figure) -> str:
+    return figure.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+
+
+def state_diagram(model: Model) -> go.Figure | None:
+    """The model's states as boxes and its allowed transitions as arrows (``STATES``,
+    ``EDGES`` and optional ``POSITIONS`` declared by the model)."""
+    states = getattr(model.module, "STATES", None)
+    edges = getattr(model.module, "EDGES", None)
+    if not states or not edges:
+        return None
+    positions = getattr(model.module, "POSITIONS", None) or {
+        s: (np.cos(2 * np.pi * i / len(states)), np.sin(2 * np.pi * i / len(states))) for i, s in enumerate(states)}
+    figure = go.Figure()
+    for source, target in edges:
+        (x0, y0), (x1, y1) = positions[source], positions[target]
+        figure.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
+                              showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=1.3, arrowcolor="#888",
+                              standoff=28, startstandoff=28)
+    xs, ys = zip(*(positions[s] for s in states), strict=True)
+    figure.add_scatter(x=xs, y=ys, mode="markers+text", text=list(states), textposition="middle center",
+                       marker={"size": 70, "color": ["#fbe3d6" if s.startswith("dead") else "#dbe8f5" for s in states],
+                               "line": {"color": "#4C78A8"}}, hoverinfo="text", showlegend=False)
+    figure.update_layout(template="plotly_white", title="State-transition diagram (hospital phase)",
+                         xaxis={"visible": False}, yaxis={"visible": False}, height=480)
+    return figure
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame | None:
+    path = folder / name
+    return pd.read_csv(path) if path.exists() else None
+
+
+def figures_of(folder: Path, model: Model) -> dict[str, go.Figure]:
+    """Every figure of a results folder, rebuilt from its tables."""
+    figures: dict[str, go.Figure] = {}
+    diagram = state_diagram(model)
+    if diagram is not None:
+        figures["state_diagram"] = diagram
+    draws = _read(folder, "psa.csv.gz")
+    effect = model.effects[0].outcome
+    if draws is not None:
+        valid = draws.dropna(subset=["total_cost", effect])
+        common = valid.groupby("draw").filter(lambda g: len(g) == len(model.strategies))
+        costs = common.pivot(index="draw", columns="strategy", values="total_cost")[list(model.strategies)]
+        effects = common.pivot(index="draw", columns="strategy", values=effect)[list(model.strategies)]
+        report_wtp = json.loads((folder / "manifest.json").read_text()).get("options", {}).get("report_wtp", [50_000.0])
+        figures["ce_plane"] = plots.ce_plane(costs.to_numpy(), effects.to_numpy(), model.strategies,
+                                             comparator=model.comparator, wtp=float(report_wtp[0]))
+    for name, draw in (("ceac", plots.ceac_plot), ("evpi", plots.evpi_plot), ("expected_loss", plots.expected_loss_plot)):
+        table = _read(folder, f"{name}.csv")
+        if table is not None:
+            figures[name] = draw(table)
+    evppi = _read(folder, "evppi.csv")
+    if evppi is not None and len(evppi):
+        wtp = 50_000.0 if (evppi.wtp == 50_000).any() else float(evppi.wtp.iloc[0])
+        figures["evppi"] = plots.evppi_plot(evppi, wtp)
+    dsa = _read(folder, "dsa.csv")
+    if dsa is not None:
+        attrs = json.loads((folder / "dsa.json").read_text()) if (folder / "dsa.json").exists() else {}
+        dsa.attrs.update(attrs)
+        figures["tornado"] = plots.tornado(dsa)
+    curve = _read(folder, "threshold_curve.csv")
+    if curve is not None:
+        figures["threshold"] = plots.threshold_curve(curve)
+    return figures
+
+
+def build_report(folder: str | Path) -> Path:
+    """Write ``report.html`` into a results folder from its files; return its path."""
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    model = Model(manifest["model"])
+    figures = figures_of(folder, model)
+    sections = _sections(folder, model, manifest, figures)
+    nav = " ".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title, _ in sections)
+    body = "".join(f'<section id="{key}"><h2>{html.escape(title)}</h2>{content}</section>' for key, title, content in sections)
+    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(model.title)}</title>"
+            f"<style>{STYLE}</style><script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
+            f"<header id='header'><h1>{html.escape(model.title)}</h1><p>hecon {html.escape(manifest['hecon_version'])}, "
+            f"model <code>{html.escape(model.name)}</code>, run {html.escape(manifest['created_utc'])} UTC, seed "
+            f"{manifest.get('seed')}.</p><nav>{nav}</nav></header>{body}</body></html>")
+    path = folder / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _sections(folder: Path, model: Model, manifest: dict, figures: dict) -> list[tuple[str, str, str]]:
+    options = manifest.get("options", {})
+    sections = []
+    cc, icers = _read(folder, "cost_consequence.csv"), _read(folder, "icers.csv")
+    summary = _summary(icers, _read(folder, "ceac.csv"), manifest)
+    sections.append(("summary", "Summary", summary))
+    problem = getattr(model.module, "DECISION_PROBLEM", model.title)
+    settings = pd.DataFrame({"setting": ["strategies", "comparator", "perspective", "horizon", "discount rate (costs, effects)",
+                                         "price year", "within-cycle correction"],
+                             "value": [", ".join(model.strategies), model.comparator, options.get("perspective", "—"),
+                                       "lifetime" if options.get("horizon_years") is None else f"{options.get('horizon_years')} years after day 90",
+                                       f"{options.get('discount_rate_costs', '—')}, {options.get('discount_rate_effects', '—')} "
+                                       f"(then {options.get('discount_rate_after_switch', '—')} after {options.get('discount_switch_years', '—')} years)",
+                                       str(options.get("price_year", "—")), options.get("correction", "—")]})
+    sections.append(("decision-problem", "Decision problem", f"<p>{html.escape(problem)}</p>" + _table(settings)))
+    doc = (model.module.__doc__ or "").strip()
+    for markup in ("``", "**", ":data:", ":func:", "`"):
+        doc = doc.replace(markup, "")
+    structure = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in doc.split("\n\n"))
+    if "state_diagram" in figures:
+        structure += _figure(figures["state_diagram"])
+    sections.append(("model", "Model structure", structure))
+    parameters = _read(folder, "parameters.csv")
+    if parameters is not None:
+        columns = [c for c in ("name", "description", "value", "unit", "uncertainty", "low", "high", "status", "source") if c in parameters]
+        sections.append(("parameters", "Parameters and sources", _table(parameters[columns])))
+    if cc is not None:
+        shown = cc.drop(columns=[c for c in ("outcome",) if c in cc])
+        content = "<h3>Cost-consequence table (costs in €)</h3>" + _table(shown)
+        if icers is not None:
+            content += "<h3>ICERs</h3>" + _table(icers)
+        sections.append(("base-case", "Base case", content))
+    psa_parts = [_figure(figures[k]) for k in ("ce_plane", "ceac", "expected_loss") if k in figures]
+    summary_table = _read(folder, "psa_summary.csv")
+    if psa_parts:
+        invalid = manifest.get("invalid_draws", 0)
+        note = f"<p class='note'>{manifest.get('options', {}).get('n', '')} draws; {invalid} could not be evaluated and were excluded (invalid_draws.csv).</p>"
+        content = note + "".join(psa_parts)
+        if summary_table is not None:
+            main = summary_table[summary_table.outcome.isin(["total_cost", model.effects[0].outcome])]
+            content += "<h3>PSA summary (mean and 95 % interval)</h3>" + _table(main)
+        sections.append(("psa", "Probabilistic analysis", content))
+    voi = [_figure(figures[k]) for k in ("evpi", "evppi") if k in figures]
+    if voi:
+        sections.append(("voi", "Value of information", "".join(voi)))
+    if "tornado" in figures:
+        sections.append(("dsa", "One-way sensitivity (tornado)", _figure(figures["tornado"])))
+    scenarios = _read(folder, "scenarios.csv")
+    if scenarios is not None:
+        columns = [c for c in scenarios.columns if c not in ("description",)]
+        sections.append(("scenarios", "Scenarios", _table(scenarios.dropna(subset=["status"])[columns])))
+    threshold = _read(folder, "threshold.csv")
+    if threshold is not None:
+        content = _table(threshold) + (_figure(figures["threshold"]) if "threshold" in figures else "")
+        sections.append(("threshold", "Threshold price", content))
+    checks = _read(folder, "checks.csv")
+    if checks is not None:
+        sections.append(("checks", "Verification and validation (TECH-VER)", _table(checks)))
+    cheers = pd.DataFrame([(n, item, f"section '{where}'" if " " not in where else where) for n, item, where in CHEERS_2022],
+                          columns=["item", "CHEERS 2022", "where it is answered"])
+    sections.append(("cheers", "CHEERS 2022 checklist", _table(cheers)))
+    return sections
+
+
+def _summary(icers: pd.DataFrame | None, ceac: pd.DataFrame | None, manifest: dict) -> str:
+    parts = []
+    if icers is not None:
+        main = icers.iloc[0]
+        parts.append(f"Base case: {html.escape(str(main['strategy']))} vs {html.escape(str(main['comparator']))}: "
+                     f"incremental cost €{main['incremental_cost']:,.0f}, incremental effect {main['incremental_effect']:.4f} "
+                     f"({html.escape(str(main['per']))}); {html.escape(str(main['status']))}"
+                     + (f", ICER €{main['icer']:,.0f} per {html.escape(str(main['per']))}." if pd.notna(main['icer']) else "."))
+    if ceac is not None:
+        report = manifest.get("options", {}).get("report_wtp", [])
+        rows = ceac[ceac.wtp.isin(report) & ~ceac.strategy.eq(ceac.strategy.iloc[0])]
+        parts += [f"Probability {html.escape(str(r.strategy))} is cost-effective at €{r.wtp:,.0f}/QALY: {r.probability:.0%}."
+                  for r in rows.itertuples()]
+    timings = manifest.get("timings_seconds")
+    if timings:
+        parts.append("Run time: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + ".")
+    return "".join(f"<p>{p}</p>" for p in parts)
