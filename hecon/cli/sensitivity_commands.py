@@ -12,21 +12,28 @@ from hecon.cli.model_commands import OutOpt, default_out
 WtpOpt = Annotated[float, typer.Option("--wtp", help="Willingness to pay, € per QALY.")]
 OutcomeOpt = Annotated[str, typer.Option("--outcome", help="inmb, inhb, icer, cost, effect, or any outcome of the model (its increment).")]
 StrategyOpt = Annotated[str | None, typer.Option("--strategy", help="Strategy compared with the comparator (default: the first other one).")]
+StaticOpt = Annotated[bool, typer.Option("--static/--no-static", help="Also write the figures as PNG and SVG (needs Chromium).")]
 RangeOpt = Annotated[str, typer.Option("--range", help="'table' (the table's low/high) or 'ci95' (the distribution's 2.5 %/97.5 % quantiles).")]
 
 
 def _write(out, model, command: str, options, tables: dict, figures: dict, extra: dict | None = None,
-           seed: int | None = None) -> None:
+           seed: int | None = None, static: bool = True, quiet: bool = False) -> None:
+    """Tables as CSV, figures as HTML (and PNG/SVG where a browser is, in one browser
+    session), and the manifest, in one atomic results folder."""
     from hecon.io import manifest, results_folder, write_csv, write_manifest
     from hecon.plots import write_figure
+    from hecon.plots.io import write_static
 
     with results_folder(out) as folder:
         for name, table in tables.items():
             write_csv(table, folder / f"{name}.csv")
         for stem, figure in figures.items():
             write_figure(figure, folder, stem)
+        reason = write_static(figures, folder)[1] if static else None
         write_manifest(folder, manifest(model=model.name, command=command, inputs=model.input_files(options),
                                         seed=seed, options={**vars(options), **(extra or {})}))
+    if reason:
+        say(quiet, reason)
 
 
 @app.command("dsa")
@@ -34,7 +41,7 @@ def _write(out, model, command: str, options, tables: dict, figures: dict, extra
 def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, outcome: OutcomeOpt = "inmb",
                 range_: RangeOpt = "table", strategy: StrategyOpt = None,
                 top: Annotated[int, typer.Option("--top", help="Parameters shown in the tornado (0 = all).", min=0)] = 15,
-                quiet: QuietOpt = False) -> None:
+                static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """One-way sensitivity analysis of every parameter, with a tornado diagram."""
     from hecon.model import Model
     from hecon.plots import tornado
@@ -45,7 +52,7 @@ def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, out
     result = one_way(loaded, loaded.load_parameters(options), options, Measure(loaded, outcome, wtp, strategy), range_)
     out = default_out(model, "dsa", out)
     _write(out, loaded, "dsa", options, {"dsa": result}, {"tornado": tornado(result, top or None)},
-           {"wtp": wtp, "outcome": outcome, "range": range_, "strategy": strategy})
+           {"wtp": wtp, "outcome": outcome, "range": range_, "strategy": strategy}, static=static, quiet=quiet)
     say(quiet, f"{result.attrs['measure']}: base case {result.attrs['base_outcome']:,.2f}")
     say(quiet, result.head(top or None)[["parameter", "low", "high", "outcome_at_low", "outcome_at_high", "range"]].to_string(index=False))
     say(quiet, f"\nResults written to {out}")
@@ -57,7 +64,7 @@ def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="
                    y: Annotated[str, typer.Option("--y", help="Second parameter.")], out: OutOpt = None,
                    steps: Annotated[int, typer.Option("--steps", help="Grid points per parameter.", min=2)] = 21,
                    wtp: WtpOpt = 50_000.0, outcome: OutcomeOpt = "inmb", range_: RangeOpt = "table",
-                   strategy: StrategyOpt = None, quiet: QuietOpt = False) -> None:
+                   strategy: StrategyOpt = None, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """Two-way sensitivity analysis: a grid over two parameters, heat maps of the outcome and of the optimal strategy."""
     from hecon.model import Model
     from hecon.plots import two_way_maps
@@ -69,7 +76,7 @@ def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="
     grid = two_way(loaded, loaded.load_parameters(options), x, y, options, measure, steps, range_)
     out = default_out(model, "twoway", out)
     _write(out, loaded, "twoway", options, {"twoway": grid}, {"twoway": two_way_maps(grid, measure.label)},
-           {"x": x, "y": y, "steps": steps, "wtp": wtp, "outcome": outcome})
+           {"x": x, "y": y, "steps": steps, "wtp": wtp, "outcome": outcome}, static=static, quiet=quiet)
     say(quiet, f"{steps}×{steps} grid of {x} and {y}; optimal strategies: {', '.join(sorted(grid.optimal.unique()))}")
     say(quiet, f"Results written to {out}")
 
@@ -81,7 +88,7 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
                       wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 30000, 50000, 100000, 150000.")] = None,
                       low: Annotated[float | None, typer.Option("--low", help="Lower end of the search (default: the table's low).")] = None,
                       high: Annotated[float | None, typer.Option("--high", help="Upper end of the search (default: the table's high).")] = None,
-                      strategy: StrategyOpt = None, quiet: QuietOpt = False) -> None:
+                      strategy: StrategyOpt = None, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """The value of a parameter at which the decision changes, by willingness to pay (value-based price)."""
     import numpy as np
     import pandas as pd
@@ -102,7 +109,8 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
     result = threshold(loaded, table, param, curve, options, strategy, bounds)
     out = default_out(model, "threshold", out)
     _write(out, loaded, "threshold", options, {"threshold": result[result.wtp.isin(chosen)], "threshold_curve": result},
-           {"threshold": threshold_curve(result)}, {"param": param, "bounds": bounds, "wtp": chosen})
+           {"threshold": threshold_curve(result)}, {"param": param, "bounds": bounds, "wtp": chosen},
+           static=static, quiet=quiet)
     with pd.option_context("display.max_colwidth", 120, "display.width", 200):
         say(quiet, result[result.wtp.isin(chosen)][["wtp", "threshold", "reason"]].to_string(index=False))
     say(quiet, f"\nResults written to {out}")
@@ -142,7 +150,8 @@ def gsa_command(model: ModelArg,
                 method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
                 n: Annotated[int, typer.Option("--n", help="Sobol: base sample size (a power of 2); Morris: trajectories.", min=2)] = 256,
                 out: OutOpt = None, outcome: OutcomeOpt = "inmb", wtp: WtpOpt = 50_000.0,
-                strategy: StrategyOpt = None, seed: SeedOpt = 1, quiet: QuietOpt = False) -> None:
+                strategy: StrategyOpt = None, seed: SeedOpt = 1, static: StaticOpt = True,
+                quiet: QuietOpt = False) -> None:
     """Global sensitivity analysis with SALib (Sobol' indices or Morris elementary effects)."""
     from hecon import gsa
     from hecon.errors import InputError
@@ -161,7 +170,8 @@ def gsa_command(model: ModelArg,
     indices = analyse(table, lambda sets: measure.of(loaded.evaluate(sets, options, chunk_size=10_000)), n, seed)
     out = default_out(model, "gsa", out)
     _write(out, loaded, "gsa", options, {"gsa": indices}, {"gsa": gsa_bars(indices)},
-           {"method": method, "n": n, "outcome": outcome, "wtp": wtp, **indices.attrs}, seed=seed)
+           {"method": method, "n": n, "outcome": outcome, "wtp": wtp, **indices.attrs}, seed=seed,
+           static=static, quiet=quiet)
     say(quiet, f"{method}: {indices.attrs['design_points']} model evaluations; "
                f"{indices.attrs['invalid_points']} could not be evaluated (set to the mean output)")
     say(quiet, indices.head(15).to_string(index=False))

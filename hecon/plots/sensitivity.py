@@ -15,28 +15,34 @@ def _number(value: float) -> str:
 
 def tornado(one_way: pd.DataFrame, top: int | None = 15) -> go.Figure:
     """Horizontal bars from the base-case outcome to the outcome at each parameter's low and
-    high value, widest on top; labels give the parameter and its range. For an ICER, bars
-    whose end crosses into dominance are marked (the ratio is then not plotted as a number)."""
-    frame = one_way.head(top) if top else one_way
-    frame = frame.iloc[::-1]
+    high value, widest on top; labels give the parameter and its range.
+
+    For an ICER, an end whose increment falls in another quadrant than the base case's
+    (dominant, dominated, SW) is drawn as a marker at the base line labelled with that status,
+    on the side away from the other bar, instead of a bar to a meaningless ratio.
+    """
+    frame = (one_way.head(top) if top else one_way).iloc[::-1]
     base = one_way.attrs.get("base_outcome", 0.0)
+    measure = one_way.attrs.get("measure", "outcome")
     labels = [f"{p} ({_number(lo)} – {_number(hi)})" for p, lo, hi in zip(frame.parameter, frame.low, frame.high, strict=True)]
     figure = go.Figure()
-    for side, colour in (("low", "#4C78A8"), ("high", "#F58518")):
+    for side, other, colour in (("low", "high", "#4C78A8"), ("high", "low", "#F58518")):
         values = frame[f"outcome_at_{side}"].to_numpy(dtype=float)
-        text = None
         if f"status_at_{side}" in frame:
             status = frame[f"status_at_{side}"].astype(str).to_numpy()
-            crossed = ~pd.Series(status).str.startswith("NE").to_numpy()
-            text = np.where(crossed, status, "")
+            crossed = status != one_way.attrs.get("base_status")
             values = np.where(crossed, base, values)
+            right = frame[f"outcome_at_{other}"].to_numpy(dtype=float) <= base
+            figure.add_scatter(y=np.asarray(labels)[crossed], x=np.full(crossed.sum(), base), mode="markers+text",
+                               marker={"symbol": "x", "color": colour, "size": 10}, showlegend=False,
+                               text=[f" {s} " for s in status[crossed]],
+                               textposition=np.where(right[crossed], "middle right", "middle left"))
         figure.add_bar(y=labels, x=values - base, base=base, orientation="h", name=f"parameter at {side}",
-                       marker_color=colour, text=text, textposition="outside")
-    figure.add_vline(x=base, line_dash="dash", annotation_text=f"base {_number(base)}")
-    figure.update_layout(barmode="overlay", template="plotly_white",
-                         title=f"One-way sensitivity: {one_way.attrs.get('measure', '')}",
-                         xaxis_title=one_way.attrs.get("measure", "outcome"),
-                         height=max(400, 28 * len(frame) + 150), legend_title_text="")
+                       marker_color=colour)
+    figure.add_vline(x=base, line_dash="dash")
+    figure.update_layout(barmode="overlay", template="plotly_white", legend_title_text="",
+                         title=f"One-way sensitivity analysis (base case {_number(base)})", xaxis_title=measure,
+                         height=max(400, 28 * len(frame) + 150), width=900, legend={"orientation": "h", "y": -0.2})
     return figure
 
 
