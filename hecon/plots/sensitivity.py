@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -47,22 +48,25 @@ def tornado(one_way: pd.DataFrame, top: int | None = 15) -> go.Figure:
 
 
 def two_way_maps(grid: pd.DataFrame, measure: str = "incremental NMB") -> go.Figure:
-    """Heat maps of the measure and of the optimal strategy over a two-way grid."""
+    """Heat maps of the measure (diverging around 0) and of the optimal strategy (one colour
+    per strategy) over a two-way grid."""
     x, y = grid["x"].iloc[0], grid["y"].iloc[0]
     table = grid.pivot(index="y_value", columns="x_value", values="outcome")
     strategies = sorted(grid["optimal"].unique())
     codes = grid.assign(code=grid["optimal"].map({s: i for i, s in enumerate(strategies)}))
     optimal = codes.pivot(index="y_value", columns="x_value", values="code")
-    figure = make_subplots(1, 2, subplot_titles=(measure, "Optimal strategy"), horizontal_spacing=0.15)
-    figure.add_heatmap(x=table.columns, y=table.index, z=table.to_numpy(), colorscale="RdBu",
-                       zmid=0, colorbar={"x": 0.43, "title": ""}, row=1, col=1)
-    figure.add_heatmap(x=optimal.columns, y=optimal.index, z=optimal.to_numpy(), showscale=True,
-                       colorscale="Viridis", zmin=0, zmax=max(len(strategies) - 1, 1),
-                       colorbar={"tickvals": list(range(len(strategies))), "ticktext": strategies},
-                       row=1, col=2)
+    colours = px.colors.qualitative.Set2
+    steps = [(edge, colours[i % len(colours)]) for i in range(len(strategies))
+             for edge in (i / len(strategies), (i + 1) / len(strategies))]
+    figure = make_subplots(1, 2, subplot_titles=("Outcome", "Optimal strategy"), horizontal_spacing=0.22)
+    figure.add_heatmap(x=table.columns, y=table.index, z=table.to_numpy(), colorscale="RdBu", zmid=0,
+                       colorbar={"x": 0.39}, row=1, col=1)
+    figure.add_heatmap(x=optimal.columns, y=optimal.index, z=optimal.to_numpy(), colorscale=steps,
+                       zmin=-0.5, zmax=len(strategies) - 0.5,
+                       colorbar={"tickvals": list(range(len(strategies))), "ticktext": strategies}, row=1, col=2)
     figure.update_xaxes(title_text=x)
     figure.update_yaxes(title_text=y)
-    figure.update_layout(template="plotly_white", title=f"Two-way sensitivity: {x} × {y}")
+    figure.update_layout(template="plotly_white", title=f"Two-way sensitivity: {measure}", width=1000)
     return figure
 
 
