@@ -115,7 +115,7 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
     from hecon.plots.io import write_html, write_static
     from hecon.report import build_report, figures_of
     from hecon.scenarios import load_scenarios, run_scenarios
-    from hecon.sensitivity import Measure, one_way, threshold
+    from hecon.sensitivity import REPORT_WTP, Measure, one_way, threshold
 
     n = n or (QUICK_DRAWS if quick else DEFAULT_RUN_DRAWS)
     options = model.options()
@@ -140,7 +140,7 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
     price = getattr(model.module, "PRICE_PARAMETER", None)
     curve = None
     if price:
-        wtp = np.union1d(np.linspace(0, 200_000, 41), [30_000, 50_000, 100_000, 150_000])
+        wtp = np.union1d(np.linspace(0, 200_000, 41), REPORT_WTP)
         curve = step("threshold price", lambda: threshold(model, table, price, wtp, options,
                                                          bounds=(0.0, 20 * table[price].value)))
     with results_folder(out) as folder:
@@ -153,7 +153,7 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
         write_csv(scenario_table, folder / "scenarios.csv")
         if curve is not None:
             write_csv(curve, folder / "threshold_curve.csv")
-            write_csv(curve[curve.wtp.isin([30_000, 50_000, 100_000, 150_000])], folder / "threshold.csv")
+            write_csv(curve[curve.wtp.isin(REPORT_WTP)], folder / "threshold.csv")
         content = manifest(model=model.name, command="run", inputs=model.input_files(options), seed=seed,
                            options={**vars(options), "n": n, "quick": quick, "report_wtp": analysis.report.tolist(),
                                     "scenarios": [s.name for s in chosen]},

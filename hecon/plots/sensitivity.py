@@ -43,7 +43,7 @@ def tornado(one_way: pd.DataFrame, top: int | None = 15) -> go.Figure:
     figure.add_vline(x=base, line_dash="dash")
     figure.update_layout(barmode="overlay", template="plotly_white", legend_title_text="",
                          title=f"One-way sensitivity analysis (base case {_number(base)})", xaxis_title=measure,
-                         height=max(400, 28 * len(frame) + 150), width=900, legend={"orientation": "h", "y": -0.2})
+                         height=max(400, 28 * len(frame) + 150), legend={"orientation": "h", "y": -0.2})
     return figure
 
 
@@ -65,8 +65,8 @@ def two_way_maps(grid: pd.DataFrame, measure: str = "incremental NMB") -> go.Fig
                        zmin=-0.5, zmax=len(strategies) - 0.5,
                        colorbar={"tickvals": list(range(len(strategies))), "ticktext": strategies}, row=1, col=2)
     figure.update_xaxes(title_text=x)
-    figure.update_yaxes(title_text=y)
-    figure.update_layout(template="plotly_white", title=f"Two-way sensitivity: {measure}", width=1000)
+    figure.update_yaxes(title_text=y, row=1, col=1)
+    figure.update_layout(template="plotly_white", title=f"Two-way sensitivity analysis<br><sup>{measure}</sup>")
     return figure
 
 
