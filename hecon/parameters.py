@@ -14,7 +14,6 @@ No cell is ever evaluated as code.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import math
 import re
@@ -45,6 +44,7 @@ from hecon.distributions import (
     normal_from_ci,
 )
 from hecon.errors import InputError
+from hecon.io import read_csv_cells
 from hecon.prices import PriceIndex
 
 COLUMNS = ("name", "description", "value", "unit", "distribution", "se", "ci_low", "ci_high",
@@ -431,47 +431,7 @@ class ParameterTable:
 # ---------------------------------------------------------------- reading and parsing
 
 def _read_csv(path: Path) -> tuple[list[dict[str, str]], list[int]]:
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise InputError("the parameter table is empty", file=path,
-                                 fix=f"the first line must be the header: {','.join(COLUMNS)}")
-            header = [h.strip() for h in header]
-            if len(header) == 1 and ";" in header[0]:
-                raise InputError("the columns are separated by semicolons", file=path, row=1,
-                                 fix="save the table as comma-separated CSV")
-            missing = [c for c in COLUMNS if c not in header]
-            if missing:
-                raise InputError(f"missing column(s): {', '.join(missing)}", file=path, row=1,
-                                 column=missing[0], fix=f"the header must be: {','.join(COLUMNS)}")
-            extra = [h for h in header if h not in COLUMNS]
-            if extra:
-                close = difflib.get_close_matches(extra[0], COLUMNS, n=1)
-                raise InputError(f"unknown column(s): {', '.join(extra)}", file=path, row=1,
-                                 column=extra[0],
-                                 fix=(f"did you mean {close[0]}? " if close else "")
-                                 + f"the columns are: {','.join(COLUMNS)}")
-            if len(set(header)) != len(header):
-                raise InputError("a column appears twice in the header", file=path, row=1)
-            rows, lines, start = [], [], reader.line_num + 1
-            for cells in reader:
-                line, start = start, reader.line_num + 1
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) != len(header):
-                    raise InputError(f"{len(cells)} cells where the header has {len(header)}",
-                                     file=path, row=line,
-                                     fix="check the commas; quote cells that contain one")
-                rows.append({h: c.strip() for h, c in zip(header, cells, strict=True)})
-                lines.append(line)
-    except FileNotFoundError:
-        raise InputError("file not found", file=path, fix="check the path") from None
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=path, fix="save the table as UTF-8 CSV") from None
-    except csv.Error as error:
-        raise InputError(f"malformed CSV ({error})", file=path) from None
+    rows, lines = read_csv_cells(path, COLUMNS, only=True)
     if not rows:
         raise InputError("the parameter table has no rows", file=path, fix="add one row per parameter")
     return rows, lines

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from hecon.cea import ceac, describe_increment
 from hecon.errors import InputError
+from hecon.io import read_yaml
 from hecon.model import Model
 from hecon.parameters import ARGUMENTS, ParameterTable
 from hecon.psa import run_psa
@@ -64,14 +64,7 @@ BASE_CASE = Scenario("base_case", "The base case")
 def load_scenario(path: str | Path, model: Model) -> Scenario:
     """Read and check one scenario file against the model's parameters and options."""
     path = Path(path)
-    try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(f"cannot read the scenario ({error.strerror})", file=path) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise InputError(f"not valid YAML ({getattr(error, 'problem', error)})", file=path,
-                         row=None if mark is None else mark.line + 1) from None
+    content = read_yaml(path, "scenario")
     if not isinstance(content, dict):
         raise InputError("a scenario must be a mapping with keys name, description, parameters, options",
                          file=path)

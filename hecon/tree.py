@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from hecon.errors import InputError, ModelError
+from hecon.io import read_yaml
 
 __all__ = [
     "COMPLEMENT",
@@ -345,15 +345,7 @@ def load_tree(path: str | Path, functions: Mapping[str, Callable] | None = None)
     file and the key (as a dotted path, in the ``column`` field).
     """
     path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(f"cannot read the tree: {error.strerror}", file=path) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise InputError(f"not valid YAML: {getattr(error, 'problem', error)}", file=path,
-                         row=None if mark is None else mark.line + 1,
-                         fix="check the indentation and the colons") from None
+    document = read_yaml(path, "tree")
     return _TreeReader(path, functions or {}).decision(document)
 
 

@@ -13,7 +13,6 @@ line 1), the column and the fix. The files are only read, never modified.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hecon.errors import InputError
-from hecon.io import sha256
+from hecon.io import read_csv_cells, sha256
 
 PATIENTS, INFECTIONS, RESOURCE_USE = "patients.csv", "infections.csv", "resource_use.csv"
 SEXES = ("male", "female")
@@ -117,41 +116,8 @@ class TrialData:
 def _read_rows(path: Path, columns: Sequence[Column]) -> pd.DataFrame:
     """The file's cells as stripped text, the schema's columns only, plus ``line``."""
     names = [c.name for c in columns]
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise InputError("the file is empty", file=path,
-                                 fix=f"the first line must be the header: {','.join(names)}")
-            header = [h.strip() for h in header]
-            missing = [n for n in names if n not in header]
-            if missing:
-                raise InputError(f"missing column(s): {', '.join(missing)}", file=path, row=1,
-                                 fix=f"the header must hold: {','.join(names)}")
-            if len(set(header)) != len(header):
-                twice = next(h for h in header if header.count(h) > 1)
-                raise InputError(f"column '{twice}' appears twice in the header", file=path, row=1,
-                                 fix="keep one column of each name")
-            keep = [header.index(n) for n in names]
-            rows, lines, start = [], [], reader.line_num + 1
-            for cells in reader:
-                line, start = start, reader.line_num + 1
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) != len(header):
-                    raise InputError(f"{len(cells)} cells where the header has {len(header)}",
-                                     file=path, row=line,
-                                     fix="check the commas; quote cells that contain one")
-                rows.append([cells[k].strip() for k in keep])
-                lines.append(line)
-    except FileNotFoundError:
-        raise InputError("file not found", file=path, fix="check the folder holds this file") from None
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=path, fix="save it as UTF-8 CSV") from None
-    except csv.Error as error:
-        raise InputError(f"malformed CSV ({error})", file=path) from None
-    frame = pd.DataFrame(rows, columns=names, dtype=object)
+    rows, lines = read_csv_cells(path, names)
+    frame = pd.DataFrame([[row[n] for n in names] for row in rows], columns=names, dtype=object)
     frame["line"] = np.asarray(lines, dtype=int)
     return frame
 
