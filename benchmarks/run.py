@@ -5,6 +5,7 @@ Run: python benchmarks/run.py
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import tempfile
@@ -24,8 +25,6 @@ def main() -> None:
         start = time.perf_counter()
         _, notes = run_all(Model("ifn_gamma"), out, quiet=True)
         total = time.perf_counter() - start
-        import json
-
         timings = json.loads((out / "manifest.json").read_text())["timings_seconds"]
         print(f"  hecon run (default: 2,000 PSA draws)   {total:6.1f} s")
         for step, seconds in timings.items():

@@ -3,18 +3,26 @@ results folder. The command-line interface calls these; so can a script."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hecon.basecase import base_case
 from hecon.decision import decision_analysis, wtp_grid
+from hecon.export import write_workbook
 from hecon.io import manifest, results_folder, write_csv, write_manifest
 from hecon.model import Model
 from hecon.plots import decision_figures, write_figure
+from hecon.plots.io import write_html, write_static
 from hecon.progress import progress_bar
 from hecon.psa import PSA, run_psa
+from hecon.report import build_report, figures_of
+from hecon.scenarios import load_scenarios, run_scenarios
+from hecon.sensitivity import REPORT_WTP, Measure, one_way, threshold
 
 EVPPI_CHOICES = ("groups", "all", "none")
 
@@ -100,78 +108,88 @@ DEFAULT_RUN_DRAWS = 2000
 QUICK_DRAWS = 200
 
 
+class Stopwatch(dict):
+    """Wall-clock seconds of each named step of a run (kept in the manifest); ``advance(1)``
+    moves a progress bar on after each step."""
+
+    def __init__(self, advance=lambda k: None) -> None:
+        super().__init__()
+        self.advance = advance
+
+    def time(self, name: str, task):
+        """Run ``task()``, record its duration under ``name`` and return its result."""
+        start = time.perf_counter()
+        result = task()
+        self[name] = round(time.perf_counter() - start, 3)
+        self.advance(1)
+        return result
+
+
 def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 1, quick: bool = False,
             scenarios: Sequence[str] | None = None, quiet: bool = False) -> tuple[Path, list[str]]:
     """`hecon run`: base case, PSA with its decision analytics and EVPPI by parameter group,
     one-way DSA with tornado, the model's scenarios, the threshold price, TECH-VER checks; every
     table as CSV, every figure as HTML (and PNG/SVG where a browser is), report.html,
-    results.xlsx and manifest.json, in one atomic results folder. Returns the folder and the
-    notes to show the user (e.g. why static figures were not written)."""
-    import json
-    import time
-
-    from hecon.basecase import base_case
-    from hecon.export import write_workbook
-    from hecon.plots.io import write_html, write_static
-    from hecon.report import build_report, figures_of
-    from hecon.scenarios import load_scenarios, run_scenarios
-    from hecon.sensitivity import REPORT_WTP, Measure, one_way, threshold
-
+    results.xlsx and manifest.json, in one atomic results folder. ``quick``: 200 draws, no
+    EVPPI, no PNG/SVG. Returns the folder and the notes to show the user (e.g. why static
+    figures were not written)."""
     n = n or (QUICK_DRAWS if quick else DEFAULT_RUN_DRAWS)
     options = model.options()
     table = model.load_parameters(options)
-    timings: dict[str, float] = {}
-    notes: list[str] = []
-
-    def step(name: str, task):
-        start = time.perf_counter()
-        result = task()
-        timings[name] = round(time.perf_counter() - start, 3)
-        return result
-
-    base = step("base case", lambda: base_case(model, options, table))
-    with progress_bar(n, "PSA", quiet) as advance:
-        psa = step("PSA", lambda: run_psa(model, n, seed, options=options, table=table, progress=advance))
-    analysis = step("decision analysis and EVPPI", lambda: psa_analysis(psa, evppi="none" if quick else "groups", note=notes.append))
-    dsa = step("one-way DSA", lambda: one_way(model, table, options, Measure(model)))
     scenario_dir = model.input_dir / "scenarios"
     chosen = load_scenarios(scenario_dir, model, scenarios) if scenario_dir.is_dir() else []
-    scenario_table = step("scenarios", lambda: run_scenarios(model, chosen))
-    price = getattr(model.module, "PRICE_PARAMETER", None)
-    curve = None
-    if price:
-        wtp = np.union1d(np.linspace(0, 200_000, 41), REPORT_WTP)
-        curve = step("threshold price", lambda: threshold(model, table, price, wtp, options,
-                                                         bounds=(0.0, 20 * table[price].value)))
-    with results_folder(out) as folder:
-        write_psa_files(folder, psa, analysis, figures=False)
-        (folder / "icers.csv").rename(folder / "icers_psa.csv")  # icers.csv is the base case's
-        base.write(folder)
-        write_csv(table.to_frame(), folder / "parameters.csv")
-        write_csv(dsa, folder / "dsa.csv")
-        (folder / "dsa.json").write_text(json.dumps(dsa.attrs, indent=2))
-        write_csv(scenario_table, folder / "scenarios.csv")
-        if curve is not None:
-            write_csv(curve, folder / "threshold_curve.csv")
-            write_csv(curve[curve.wtp.isin(REPORT_WTP)], folder / "threshold.csv")
+    notes: list[str] = []
+    # base case, PSA, decision analysis, DSA, scenarios, (threshold price), figures, report
+    steps = 7 + bool(getattr(model.module, "PRICE_PARAMETER", None))
+    with progress_bar(steps, f"hecon run {model.name}", quiet) as advance, \
+            results_folder(out) as folder:  # opened first: an unwritable --out fails before any work
+        timings = Stopwatch(advance)
+        psa = _write_tables(folder, model, table, options, chosen, n=n, seed=seed, quick=quick,
+                            timings=timings, notes=notes)
         content = manifest(model=model.name, command="run", inputs=model.input_files(options), seed=seed,
-                           options={**vars(options), "n": n, "quick": quick, "report_wtp": analysis.report.tolist(),
+                           options={**vars(options), "n": n, "quick": quick, "report_wtp": list(REPORT_WTP),
                                     "scenarios": [s.name for s in chosen]},
                            extra={"invalid_draws": len(psa.invalid), "notes": notes, "timings_seconds": timings})
+        write_manifest(folder, content)  # content holds `timings` and `notes` themselves
+        timings.time("figures", lambda: _write_figures(folder, model, static=not quick, notes=notes))
+        write_manifest(folder, content)  # the report shows the timings so far
+        timings.time("report and workbook", lambda: (build_report(folder), write_workbook(folder)))
         write_manifest(folder, content)
-        start = time.perf_counter()
-        figures = figures_of(folder, model)
-        for stem, figure in figures.items():
-            write_html(figure, folder / f"{stem}.html")
-        if not quick:
-            _, reason = write_static(figures, folder)
-            if reason:
-                notes.append(reason)
-        timings["figures"] = round(time.perf_counter() - start, 3)
-        start = time.perf_counter()
-        build_report(folder)
-        write_workbook(folder)
-        timings["report and workbook"] = round(time.perf_counter() - start, 3)
-        write_manifest(folder, {**content, "notes": notes, "timings_seconds": timings})
-        build_report(folder)  # with the final timings
     return Path(out), notes
+
+
+def _write_tables(folder: Path, model: Model, table, options, scenarios, *, n: int, seed: int, quick: bool,
+                  timings: Stopwatch, notes: list[str]) -> PSA:
+    """Compute every analysis of `hecon run` and write its tables; return the PSA."""
+    base = timings.time("base case", lambda: base_case(model, options, table))
+    psa = timings.time("PSA", lambda: run_psa(model, n, seed, options=options, table=table))
+    analysis = timings.time("decision analysis and EVPPI", lambda: psa_analysis(
+        psa, REPORT_WTP, evppi="none" if quick else "groups", note=notes.append))
+    write_psa_files(folder, psa, analysis, figures=False)
+    (folder / "icers.csv").rename(folder / "icers_psa.csv")  # icers.csv is the base case's
+    base.write(folder)
+    write_csv(table.to_frame(), folder / "parameters.csv")
+    dsa = timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model)))
+    write_csv(dsa, folder / "dsa.csv")
+    (folder / "dsa.json").write_text(json.dumps(dsa.attrs, indent=2))
+    write_csv(timings.time("scenarios", lambda: run_scenarios(model, scenarios)), folder / "scenarios.csv")
+    price = getattr(model.module, "PRICE_PARAMETER", None)
+    if price:
+        wtp = np.union1d(np.linspace(0, 200_000, 41), REPORT_WTP)
+        curve = timings.time("threshold price", lambda: threshold(
+            model, table, price, wtp, options, bounds=(0.0, 20 * table[price].value)))
+        write_csv(curve, folder / "threshold_curve.csv")
+        write_csv(curve[curve.wtp.isin(REPORT_WTP)], folder / "threshold.csv")
+    return psa
+
+
+def _write_figures(folder: Path, model: Model, *, static: bool, notes: list[str]) -> None:
+    """Every figure of the folder as HTML and, with ``static``, as PNG and SVG; a note says
+    why the static ones could not be written."""
+    figures = figures_of(folder, model)
+    for stem, figure in figures.items():
+        write_html(figure, folder / f"{stem}.html")
+    if static:
+        _, reason = write_static(figures, folder)
+        if reason:
+            notes.append(reason)

@@ -8,7 +8,9 @@ makes no external request and opens offline.
 from __future__ import annotations
 
 import html
+import inspect
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from hecon import plots
+from hecon.errors import InputError
 from hecon.model import Model
 
 CHEERS_2022 = [
@@ -86,13 +89,14 @@ def state_diagram(model: Model) -> go.Figure | None:
         (x0, y0), (x1, y1) = positions[source], positions[target]
         figure.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
                               showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=1.3, arrowcolor="#888",
-                              standoff=28, startstandoff=28)
+                              standoff=38, startstandoff=38)
     xs, ys = zip(*(positions[s] for s in states), strict=True)
-    figure.add_scatter(x=xs, y=ys, mode="markers+text", text=list(states), textposition="middle center",
-                       marker={"size": 70, "color": ["#fbe3d6" if s.startswith("dead") else "#dbe8f5" for s in states],
-                               "line": {"color": "#4C78A8"}}, hoverinfo="text", showlegend=False)
+    figure.add_scatter(x=xs, y=ys, mode="markers+text", text=[s.replace("_", "<br>") for s in states],
+                       hovertext=list(states), textposition="middle center",
+                       marker={"size": 72, "color": ["#fbe3d6" if s.startswith("dead") else "#dbe8f5" for s in states],
+                               "line": {"color": "#4C78A8"}}, hoverinfo="text", cliponaxis=False, showlegend=False)
     figure.update_layout(template="plotly_white", title="State-transition diagram (hospital phase)",
-                         xaxis={"visible": False}, yaxis={"visible": False}, height=480)
+                         xaxis={"visible": False}, yaxis={"visible": False}, height=640)
     return figure
 
 
@@ -139,6 +143,9 @@ def figures_of(folder: Path, model: Model) -> dict[str, go.Figure]:
 def build_report(folder: str | Path) -> Path:
     """Write ``report.html`` into a results folder from its files; return its path."""
     folder = Path(folder)
+    if not (folder / "manifest.json").exists():
+        raise InputError("not a results folder (no manifest.json)", file=folder,
+                         fix="give a folder written by `hecon run`")
     manifest = json.loads((folder / "manifest.json").read_text())
     model = Model(manifest["model"])
     figures = figures_of(folder, model)
@@ -155,84 +162,168 @@ def build_report(folder: str | Path) -> Path:
     return path
 
 
+class Results:
+    """What the report reads: a results folder, its model, manifest and figures."""
+
+    def __init__(self, folder: Path, model: Model, manifest: dict, figures: dict[str, go.Figure]):
+        self.folder, self.model, self.manifest, self.figures = folder, model, manifest, figures
+        self.options = manifest.get("options", {})
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A CSV table of the folder, or None when the run did not write it."""
+        return _read(self.folder, name)
+
+    def figure(self, *stems: str) -> str:
+        """The HTML of the figures present among ``stems`` (plotly.js not included)."""
+        return "".join(_figure(self.figures[stem]) for stem in stems if stem in self.figures)
+
+
 def _sections(folder: Path, model: Model, manifest: dict, figures: dict) -> list[tuple[str, str, str]]:
-    options = manifest.get("options", {})
-    sections = []
-    cc, icers = _read(folder, "cost_consequence.csv"), _read(folder, "icers.csv")
-    summary = _summary(icers, _read(folder, "ceac.csv"), manifest)
-    sections.append(("summary", "Summary", summary))
-    problem = getattr(model.module, "DECISION_PROBLEM", model.title)
-    settings = pd.DataFrame({"setting": ["strategies", "comparator", "perspective", "horizon", "discount rate (costs, effects)",
-                                         "price year", "within-cycle correction"],
-                             "value": [", ".join(model.strategies), model.comparator, options.get("perspective", "—"),
-                                       "lifetime" if options.get("horizon_years") is None else f"{options.get('horizon_years')} years after day 90",
-                                       f"{options.get('discount_rate_costs', '—')}, {options.get('discount_rate_effects', '—')} "
-                                       f"(then {options.get('discount_rate_after_switch', '—')} after {options.get('discount_switch_years', '—')} years)",
-                                       str(options.get("price_year", "—")), options.get("correction", "—")]})
-    sections.append(("decision-problem", "Decision problem", f"<p>{html.escape(problem)}</p>" + _table(settings)))
-    doc = (model.module.__doc__ or "").strip()
-    for markup in ("``", "**", ":data:", ":func:", "`"):
-        doc = doc.replace(markup, "")
-    structure = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in doc.split("\n\n"))
-    if "state_diagram" in figures:
-        structure += _figure(figures["state_diagram"])
-    sections.append(("model", "Model structure", structure))
-    parameters = _read(folder, "parameters.csv")
-    if parameters is not None:
-        columns = [c for c in ("name", "description", "value", "unit", "uncertainty", "low", "high", "status", "source") if c in parameters]
-        sections.append(("parameters", "Parameters and sources", _table(parameters[columns])))
-    if cc is not None:
-        shown = cc.drop(columns=[c for c in ("outcome",) if c in cc])
-        content = "<h3>Cost-consequence table (costs in €)</h3>" + _table(shown)
-        if icers is not None:
-            content += "<h3>ICERs</h3>" + _table(icers)
-        sections.append(("base-case", "Base case", content))
-    psa_parts = [_figure(figures[k]) for k in ("ce_plane", "ceac", "expected_loss") if k in figures]
-    summary_table = _read(folder, "psa_summary.csv")
-    if psa_parts:
-        invalid = manifest.get("invalid_draws", 0)
-        note = f"<p class='note'>{manifest.get('options', {}).get('n', '')} draws; {invalid} could not be evaluated and were excluded (invalid_draws.csv).</p>"
-        content = note + "".join(psa_parts)
-        if summary_table is not None:
-            main = summary_table[summary_table.outcome.isin(["total_cost", model.effects[0].outcome])]
-            content += "<h3>PSA summary (mean and 95 % interval)</h3>" + _table(main)
-        sections.append(("psa", "Probabilistic analysis", content))
-    voi = [_figure(figures[k]) for k in ("evpi", "evppi") if k in figures]
-    if voi:
-        sections.append(("voi", "Value of information", "".join(voi)))
-    if "tornado" in figures:
-        sections.append(("dsa", "One-way sensitivity (tornado)", _figure(figures["tornado"])))
-    scenarios = _read(folder, "scenarios.csv")
-    if scenarios is not None:
-        columns = [c for c in scenarios.columns if c not in ("description",)]
-        sections.append(("scenarios", "Scenarios", _table(scenarios.dropna(subset=["status"])[columns])))
-    threshold = _read(folder, "threshold.csv")
-    if threshold is not None:
-        content = _table(threshold) + (_figure(figures["threshold"]) if "threshold" in figures else "")
-        sections.append(("threshold", "Threshold price", content))
-    checks = _read(folder, "checks.csv")
-    if checks is not None:
-        sections.append(("checks", "Verification and validation (TECH-VER)", _table(checks)))
-    cheers = pd.DataFrame([(n, item, f"section '{where}'" if " " not in where else where) for n, item, where in CHEERS_2022],
-                          columns=["item", "CHEERS 2022", "where it is answered"])
-    sections.append(("cheers", "CHEERS 2022 checklist", _table(cheers)))
-    return sections
+    """The report's sections in order, as (anchor, title, HTML); a section whose files are
+    absent from the folder is left out."""
+    results = Results(folder, model, manifest, figures)
+    sections = [(key, title, build(results)) for key, title, build in SECTIONS]
+    sections = [(key, title, content) for key, title, content in sections if content]
+    present = {"header", *(key for key, _, _ in sections)}
+    return [*sections, ("cheers", "CHEERS 2022 checklist", _cheers(present))]
 
 
-def _summary(icers: pd.DataFrame | None, ceac: pd.DataFrame | None, manifest: dict) -> str:
+def _summary(results: Results) -> str:
     parts = []
+    icers, ceac = results.table("icers.csv"), results.table("ceac.csv")
     if icers is not None:
         main = icers.iloc[0]
+        per = html.escape(str(main["per"]))
         parts.append(f"Base case: {html.escape(str(main['strategy']))} vs {html.escape(str(main['comparator']))}: "
-                     f"incremental cost €{main['incremental_cost']:,.0f}, incremental effect {main['incremental_effect']:.4f} "
-                     f"({html.escape(str(main['per']))}); {html.escape(str(main['status']))}"
-                     + (f", ICER €{main['icer']:,.0f} per {html.escape(str(main['per']))}." if pd.notna(main['icer']) else "."))
+                     f"incremental cost €{main['incremental_cost']:,.0f}, incremental effect "
+                     f"{main['incremental_effect']:.4f} ({per}); {html.escape(str(main['status']))}"
+                     + (f", ICER €{main['icer']:,.0f} per {per}." if pd.notna(main["icer"]) else "."))
     if ceac is not None:
-        report = manifest.get("options", {}).get("report_wtp", [])
-        rows = ceac[ceac.wtp.isin(report) & ~ceac.strategy.eq(ceac.strategy.iloc[0])]
-        parts += [f"Probability {html.escape(str(r.strategy))} is cost-effective at €{r.wtp:,.0f}/QALY: {r.probability:.0%}."
-                  for r in rows.itertuples()]
-    timings = manifest.get("timings_seconds")
+        rows = ceac[ceac.wtp.isin(results.options.get("report_wtp", [])) & ceac.strategy.ne(results.model.comparator)]
+        parts += [f"Probability {html.escape(str(r.strategy))} is cost-effective at €{r.wtp:,.0f}/QALY: "
+                  f"{r.probability:.0%}." for r in rows.itertuples()]
+    timings = results.manifest.get("timings_seconds")
     if timings:
         parts.append("Run time: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + ".")
     return "".join(f"<p>{p}</p>" for p in parts)
+
+
+def _decision_problem(results: Results) -> str:
+    options, model = results.options, results.model
+    horizon = options.get("horizon_years")
+    settings = pd.DataFrame({
+        "setting": ["strategies", "comparator", "perspective", "horizon", "discount rate (costs, effects)",
+                    "price year", "within-cycle correction"],
+        "value": [", ".join(model.strategies), model.comparator, options.get("perspective", "—"),
+                  "lifetime" if horizon is None else f"{horizon} years after day 90",
+                  f"{options.get('discount_rate_costs', '—')}, {options.get('discount_rate_effects', '—')} "
+                  f"(then {options.get('discount_rate_after_switch', '—')} after "
+                  f"{options.get('discount_switch_years', '—')} years)",
+                  str(options.get("price_year", "—")), options.get("correction", "—")]})
+    problem = getattr(model.module, "DECISION_PROBLEM", model.title)
+    return f"<p>{html.escape(problem)}</p>" + _table(settings)
+
+
+def _structure(results: Results) -> str:
+    """The model module's docstring and its state diagram."""
+    return _docstring_html(results.model.module.__doc__ or "") + results.figure("state_diagram")
+
+
+#: the reStructuredText inline markup of model docstrings, as HTML
+INLINE_MARKUP = [(r":\w+:`([^`]+)`", r"<code>\1</code>"), (r"``([^`]+)``", r"<code>\1</code>"),
+                 (r"\*\*([^*]+)\*\*", r"<strong>\1</strong>"), (r"\*([^*]+)\*", r"<em>\1</em>")]
+
+
+def _inline(text: str) -> str:
+    text = html.escape(text, quote=False)
+    for pattern, replacement in INLINE_MARKUP:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def _docstring_html(doc: str) -> str:
+    """Paragraphs and numbered lists of a docstring as HTML, with its inline markup."""
+    parts = []
+    for paragraph in inspect.cleandoc(doc).split("\n\n"):
+        items = re.split(r"(?m)^\d+\.\s+", paragraph)
+        text = [_inline(" ".join(item.split())) for item in items]
+        if len(items) > 1:
+            parts.append((f"<p>{text[0]}</p>" if text[0] else "")
+                         + "<ol>" + "".join(f"<li>{item}</li>" for item in text[1:]) + "</ol>")
+        else:
+            parts.append(f"<p>{text[0]}</p>")
+    return "".join(parts)
+
+
+def _parameters(results: Results) -> str:
+    parameters = results.table("parameters.csv")
+    if parameters is None:
+        return ""
+    columns = [c for c in ("name", "description", "value", "unit", "uncertainty", "low", "high", "status", "source")
+               if c in parameters]
+    return _table(parameters[columns])
+
+
+def _base_case(results: Results) -> str:
+    cc, icers = results.table("cost_consequence.csv"), results.table("icers.csv")
+    if cc is None:
+        return ""
+    content = "<h3>Cost-consequence table (costs in €)</h3>" + _table(cc.drop(columns=["outcome"], errors="ignore"))
+    return content + ("<h3>ICERs</h3>" + _table(icers) if icers is not None else "")
+
+
+def _psa(results: Results) -> str:
+    figures = results.figure("ce_plane", "ceac", "expected_loss")
+    if not figures:
+        return ""
+    note = (f"<p class='note'>{results.options.get('n', '')} draws; {results.manifest.get('invalid_draws', 0)} could not be "
+            "evaluated and were excluded (invalid_draws.csv).</p>")
+    summary = results.table("psa_summary.csv")
+    if summary is not None:
+        main = summary[summary.outcome.isin(["total_cost", results.model.effects[0].outcome])]
+        figures += "<h3>PSA summary (mean and 95 % interval)</h3>" + _table(main)
+    return note + figures
+
+
+def _scenarios(results: Results) -> str:
+    scenarios = results.table("scenarios.csv")
+    if scenarios is None:
+        return ""
+    return _table(scenarios.dropna(subset=["status"]).drop(columns=["description"], errors="ignore"))
+
+
+def _threshold(results: Results) -> str:
+    threshold = results.table("threshold.csv")
+    return "" if threshold is None else _table(threshold) + results.figure("threshold")
+
+
+def _checks(results: Results) -> str:
+    checks = results.table("checks.csv")
+    return "" if checks is None else _table(checks)
+
+
+def _cheers(present: set[str]) -> str:
+    """Each CHEERS 2022 item and the section that answers it, or the plain reason it is not."""
+    def answer(where: str) -> str:
+        if " " in where:
+            return where
+        return f"section '{where}'" if where in present else "not reported: this run has no such results"
+
+    rows = [(number, item, answer(where)) for number, item, where in CHEERS_2022]
+    return _table(pd.DataFrame(rows, columns=["item", "CHEERS 2022", "where it is answered"]))
+
+
+#: (anchor, title, builder) of each section, in the order of the report (the CHEERS map follows)
+SECTIONS = [
+    ("summary", "Summary", _summary),
+    ("decision-problem", "Decision problem", _decision_problem),
+    ("model", "Model structure", _structure),
+    ("parameters", "Parameters and sources", _parameters),
+    ("base-case", "Base case", _base_case),
+    ("psa", "Probabilistic analysis", _psa),
+    ("voi", "Value of information", lambda results: results.figure("evpi", "evppi")),
+    ("dsa", "One-way sensitivity (tornado)", lambda results: results.figure("tornado")),
+    ("scenarios", "Scenarios", _scenarios),
+    ("threshold", "Threshold price", _threshold),
+    ("checks", "Verification and validation (TECH-VER)", _checks),
+]

@@ -69,7 +69,7 @@ ICU_STATES = [N, I, A]
 EDGES = [(STATES[a], STATES[b]) for a, b in ((N, I), (N, DI), (N, W), (I, A), (I, DI), (I, W), (A, I),
                                              (A, DI), (A, W), (W, DW), (W, H), (H, DH))]
 POSITIONS = {"icu_never_infected": (0, 2), "icu_infected": (1, 3), "icu_after_infection": (2, 2),
-             "ward": (1, 1), "home": (2, 0), "dead_icu": (1, 2), "dead_ward": (0, 0), "dead_home": (3, 0)}
+             "ward": (1, 1), "home": (2, 0), "dead_icu": (1, 4), "dead_ward": (0, 0), "dead_home": (3, 0)}
 YEAR_DAYS = 365.25
 
 

@@ -43,12 +43,9 @@ def run_command(
 def report_command(folder: Annotated[Path, typer.Argument(help="A results folder written by `hecon run`.")],
                    quiet: QuietOpt = False) -> None:
     """Rebuild report.html and results.xlsx of an existing results folder."""
-    from hecon.errors import InputError
     from hecon.export import write_workbook
     from hecon.report import build_report
 
-    if not (folder / "manifest.json").exists():
-        raise InputError("not a results folder (no manifest.json)", file=folder, fix="give a folder written by `hecon run`")
     path = build_report(folder)
     write_workbook(folder)
     say(quiet, f"Wrote {path} and {folder / 'results.xlsx'}")

@@ -1,7 +1,8 @@
 """Writing figures to a results folder: standalone HTML always, PNG and SVG where a browser is.
 
 Static images go through plotly's kaleido, which drives the system's Chromium (Debian's
-``chromium``, installed by ``scripts/ensure-chromium.sh``); nothing is downloaded at run time.
+``chromium``, installed by ``scripts/ensure-chromium.sh``, or the one ``BROWSER_PATH`` names);
+nothing is downloaded at run time.
 All images of a folder are written in one browser session (``plotly.io.write_images``).
 Where no browser is found, the HTML figures are still written and :func:`write_static` says
 why the static ones are not, in one line.
@@ -9,6 +10,7 @@ why the static ones are not, in one line.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,8 +49,10 @@ def write_figure(figure: go.Figure, folder: str | Path, stem: str,
 
 
 def browser() -> str | None:
-    """The path of a Chromium-family browser kaleido can drive, or None."""
-    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
+    """The Chromium-family browser kaleido will drive, or None: ``BROWSER_PATH`` when set
+    (kaleido's own override), else the first of :data:`BROWSERS` on the ``PATH``."""
+    return os.environ.get("BROWSER_PATH") or next(
+        (path for name in BROWSERS if (path := shutil.which(name))), None)
 
 
 def write_static(figures: Mapping[str, go.Figure], folder: str | Path,
@@ -59,15 +63,17 @@ def write_static(figures: Mapping[str, go.Figure], folder: str | Path,
     """
     if not figures:
         return [], None
-    if browser() is None:
+    path = browser()
+    if path is None:
         return [], ("no Chromium browser found: figures written as HTML only "
-                    "(install Debian's chromium for PNG and SVG)")
+                    "(install Debian's chromium, or set BROWSER_PATH, for PNG and SVG)")
     folder = Path(folder)
     jobs = [(figure, folder / f"{stem}.{fmt}", fmt) for stem, figure in figures.items() for fmt in formats]
     try:
         pio.write_images([j[0] for j in jobs], [j[1] for j in jobs], format=[j[2] for j in jobs])
     except Exception as error:  # kaleido reports a missing or broken browser in many ways
-        for _, path, _ in jobs:
-            path.unlink(missing_ok=True)
-        return [], f"static figures not written ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
+        for _, image, _ in jobs:
+            image.unlink(missing_ok=True)
+        first = str(error.args[0] if error.args else error).splitlines()[0][:120]
+        return [], f"static figures not written: {path} failed ({type(error).__name__}: {first})"
     return [j[1] for j in jobs], None
