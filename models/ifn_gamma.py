@@ -429,11 +429,10 @@ def _hazards(rates: np.ndarray, fixed: dict) -> Hazards:
 
 # ---------------------------------------------------------------- hospital phase
 
-def _effect_factor(hr: np.ndarray, window: np.ndarray, treated: np.ndarray, day: int) -> np.ndarray:
-    """Hazard multiplier on day ``day`` [sets, strategies]: HR for the part of the day inside
-    the effect window, 1 outside (so the window length acts smoothly); 1 for untreated arms."""
-    inside = np.clip(window - day, 0.0, 1.0)[:, None] * treated
-    return 1.0 + inside * (hr[:, None] - 1.0)
+def _effect_factor(hr: np.ndarray, share: np.ndarray | float, treated: np.ndarray) -> np.ndarray:
+    """Hazard multiplier of a day [sets, strategies] with ``share`` of it inside the effect
+    window: 1 + share·(HR − 1), so the window length acts smoothly; 1 for untreated arms."""
+    return 1.0 + np.asarray(share)[..., None] * treated * (hr[:, None] - 1.0)
 
 
 def hospital_transitions(params: ParameterSets, hz: Hazards, treated: np.ndarray):
@@ -448,16 +447,12 @@ def hospital_transitions(params: ParameterSets, hz: Hazards, treated: np.ndarray
     column = Hazards(*(np.asarray(v)[:, None] for v in vars(hz).values()))
     last_full = np.floor(window).astype(int)
 
-    def matrices(day_offset: float) -> np.ndarray:
-        return transition_matrix(
-            column,
-            _effect_factor(hr_inf, window - day_offset, treated, 0),
-            _effect_factor(hr_death, window - day_offset, treated, 0),
-        )
+    def matrices(share) -> np.ndarray:
+        return transition_matrix(column, _effect_factor(hr_inf, share, treated),
+                                 _effect_factor(hr_death, share, treated))
 
-    inside = transition_matrix(column, 1 + treated * (hr_inf[:, None] - 1),
-                               1 + treated * (hr_death[:, None] - 1))
-    partial = matrices(last_full)
+    inside = matrices(np.ones_like(window))
+    partial = matrices(window - last_full)
     outside = transition_matrix(column)
     outside = np.broadcast_to(outside, inside.shape)
 

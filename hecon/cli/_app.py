@@ -23,6 +23,8 @@ app = typer.Typer(
 ModelArg = Annotated[str, typer.Argument(help="Model name (see `hecon models`).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random draws (integer ≥ 0).", min=0)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+WtpMaxOpt = Annotated[float, typer.Option("--wtp-max", help="Largest willingness to pay of the curves (€ per unit of effect).")]
+WtpStepOpt = Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid (€).")]
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hecon.cli._app import QuietOpt, SeedOpt, app, say, user_errors
+from hecon.cli._app import QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,8 +28,6 @@ OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Results folder (writt
 EffectOpt = Annotated[str | None, typer.Option("--effect", help="Effect column (long layout, e.g. qaly) or the effect token joined to strategy names (wide layout, e.g. LYs).")]
 CostOpt = Annotated[str | None, typer.Option("--cost", help="Cost column (long layout) or cost token (wide layout).")]
 WtpOpt = Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay per unit of effect (repeatable). Default: 20000, 50000, 100000.")]
-WtpMaxOpt = Annotated[float, typer.Option("--wtp-max", help="Largest willingness to pay of the curves.")]
-WtpStepOpt = Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid.")]
 CurrencyOpt = Annotated[str, typer.Option("--currency", help="Currency label of the figures.")]
 UnitOpt = Annotated[str | None, typer.Option("--effect-unit", help="Unit of effect in the figures (default: from the file's effect name, else QALY).")]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, app, say, user_errors
+from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
 from hecon.cli.model_commands import OutOpt, default_out
 
 WtpOpt = Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay, € per QALY (repeatable). Default: 20000, 50000, 100000.")]
@@ -22,8 +22,8 @@ def psa_command(
     out: OutOpt = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Parameter sets evaluated at once (bounds memory; results do not depend on it).", min=1)] = 10_000,
     wtp: WtpOpt = None,
-    wtp_max: Annotated[float, typer.Option("--wtp-max", help="Largest willingness to pay of the curves (€ per QALY).")] = 200_000.0,
-    wtp_step: Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid (€).")] = 1_000.0,
+    wtp_max: WtpMaxOpt = 200_000.0,
+    wtp_step: WtpStepOpt = 1_000.0,
     invalid: Annotated[str, typer.Option("--invalid", help="Draws the model cannot evaluate: 'drop' (exclude and report them) or 'error' (stop).")] = "drop",
     evppi: Annotated[str, typer.Option("--evppi", help="EVPPI of the parameter table's groups ('groups'), of every parameter alone too ('all'), or none ('none').")] = "groups",
     quiet: QuietOpt = False,

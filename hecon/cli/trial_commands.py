@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from hecon.cli._app import QuietOpt, SeedOpt, app, say, user_errors
+from hecon.cli._app import QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
 
 trial_app = typer.Typer(
     name="trial",
@@ -159,8 +159,8 @@ def cea_command(
     seed: SeedOpt = 1,
     effect: Annotated[str | None, typer.Option("--effect", help="Outcome of the CE plane and CEAC: infection_episodes, patients_infected (default: per patient kept free of infection) or day90_deaths.")] = None,
     wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay per unit of the effect (repeatable).")] = None,
-    wtp_max: Annotated[float, typer.Option("--wtp-max", help="Largest willingness to pay of the curves.")] = 200_000.0,
-    wtp_step: Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid.")] = 1_000.0,
+    wtp_max: WtpMaxOpt = 200_000.0,
+    wtp_step: WtpStepOpt = 1_000.0,
     model: ModelOpt = "ifn_gamma",
     parameters: ParametersOpt = None,
     quiet: QuietOpt = False,
