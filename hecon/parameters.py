@@ -44,7 +44,7 @@ from hecon.distributions import (
     normal_from_ci,
 )
 from hecon.errors import InputError
-from hecon.io import read_csv_cells
+from hecon.files import read_csv_cells
 from hecon.prices import PriceIndex
 
 COLUMNS = ("name", "description", "value", "unit", "distribution", "se", "ci_low", "ci_high",

@@ -29,7 +29,7 @@ import pandas as pd
 
 from hecon.cea import ceac, describe_increment
 from hecon.errors import InputError
-from hecon.io import read_yaml
+from hecon.files import read_yaml
 from hecon.model import Model
 from hecon.parameters import ARGUMENTS, ParameterTable
 from hecon.psa import run_psa

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from hecon.errors import InputError, ModelError
-from hecon.io import read_yaml
+from hecon.files import read_yaml
 
 __all__ = [
     "COMPLEMENT",

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from hecon.errors import InputError
-from hecon.io import read_csv_cells, sha256
+from hecon.files import read_csv_cells
+from hecon.io import sha256
 
 PATIENTS, INFECTIONS, RESOURCE_USE = "patients.csv", "infections.csv", "resource_use.csv"
 SEXES = ("male", "female")
