@@ -77,7 +77,7 @@ def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: i
                       progress=advance)
     analysis = psa_analysis(psa, report_wtp, wtp_max=wtp_max, wtp_step=wtp_step, evppi=evppi,
                             note=notes.append)
-    with results_folder(out) as folder:
+    with results_folder(out, inputs=model.input_files(options).values()) as folder:
         write_psa_files(folder, psa, analysis)
         write_manifest(folder, manifest(
             model=model.name, command="psa", inputs=model.input_files(options), seed=seed,
@@ -142,7 +142,7 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
     # base case, PSA, decision analysis, DSA, scenarios, (threshold price), figures, report
     steps = 7 + bool(getattr(model.module, "PRICE_PARAMETER", None))
     with progress_bar(steps, f"hecon run {model.name}", quiet) as advance, \
-            results_folder(out) as folder:  # opened first: an unwritable --out fails before any work
+            results_folder(out, inputs=model.input_files(options).values()) as folder:  # opened first: a bad --out fails before any work
         timings = Stopwatch(advance)
         psa = _write_tables(folder, model, table, options, chosen, n=n, seed=seed, quick=quick,
                             timings=timings, notes=notes)

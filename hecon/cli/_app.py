@@ -5,13 +5,41 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from hecon import __version__
 
+
+class OneLineErrors(TyperGroup):
+    """The command group whose usage errors (an unknown option, a missing value, text where a
+    number is expected) end, like every other mistake, in one line on stderr and exit code 2."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.TyperException as error:
+            if not standalone_mode:
+                raise
+            context = getattr(error, "ctx", None)
+            command = context.command_path if context is not None else "hecon"
+            typer.echo(f"error: {error.format_message()} (fix: see '{command} --help')", err=True)
+            sys.exit(2)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            typer.echo("error: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="hecon",
     help="Health-economic evaluation: base case, PSA, value of information, sensitivity analyses.",
     no_args_is_help=True,
@@ -24,6 +52,8 @@ ModelArg = Annotated[str, typer.Argument(help="Model name (see `hecon models`)."
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random draws (integer ≥ 0).", min=0)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 WtpMaxOpt = Annotated[float, typer.Option("--wtp-max", help="Largest willingness to pay of the curves (€ per unit of effect).")]
+OUT_HELP = ("Results folder, written atomically. An existing folder is replaced only if it is a "
+            "hecon results folder (or empty).")
 WtpStepOpt = Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid (€).")]
 
 
@@ -31,6 +61,24 @@ def fail(message: str, code: int = 2) -> None:
     """End the command with one line on stderr and a non-zero exit code."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def checked_out(value: Path | None) -> Path | None:
+    """Callback of every ``--out`` option: refuse, at parse time and so before any work, an
+    output folder that hecon may not replace (see :func:`hecon.io.check_out`)."""
+    if value is None:
+        return None
+    from hecon.errors import InputError
+    from hecon.io import check_out
+
+    try:
+        check_out(value)
+    except InputError as error:
+        fail(str(error))
+    return value
+
+
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP, callback=checked_out)]
 
 
 def user_errors(command: Callable) -> Callable:

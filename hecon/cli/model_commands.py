@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from hecon.cli._app import ModelArg, QuietOpt, app, say, user_errors
+from hecon.cli._app import OUT_HELP, ModelArg, QuietOpt, app, checked_out, say, user_errors
 
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (written atomically; replaced if it exists). Default: results/<model>-<command>.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help=f"{OUT_HELP} Default: results/<model>-<command>.",
+                                            callback=checked_out)]
 
 
 def default_out(model: str, command: str, out: Path | None) -> Path:
@@ -60,7 +61,7 @@ def base_command(model: ModelArg, out: OutOpt = None, quiet: QuietOpt = False) -
     options = loaded.options()
     result = base_case(loaded, options)
     out = default_out(model, "base", out)
-    with results_folder(out) as folder:
+    with results_folder(out, inputs=loaded.input_files(options).values()) as folder:
         result.write(folder)
         write_manifest(folder, manifest(model=model, command="base", inputs=loaded.input_files(options),
                                         options=vars(options)))

@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
-from hecon.cli._app import QuietOpt, SeedOpt, app, say, user_errors
+from hecon.cli._app import OUT_HELP, QuietOpt, SeedOpt, app, checked_out, say, user_errors
 
 
 @app.command("run")
 @user_errors
 def run_command(
     model: Annotated[str, typer.Argument(help="Model name (see `hecon models`).")] = "ifn_gamma",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (written atomically). Default: results/<model>-<timestamp>.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help=f"{OUT_HELP} Default: results/<model>-<timestamp>.", callback=checked_out)] = None,
     psa: Annotated[int | None, typer.Option("--psa", help="PSA draws (default 2000; 200 with --quick).", min=2)] = None,
     seed: SeedOpt = 1,
     scenarios: Annotated[list[str] | None, typer.Option("--scenarios", help="Run only these scenarios (repeatable). Default: all.")] = None,
@@ -44,8 +44,10 @@ def report_command(folder: Annotated[Path, typer.Argument(help="A results folder
                    quiet: QuietOpt = False) -> None:
     """Rebuild report.html and results.xlsx of an existing results folder."""
     from hecon.export import write_workbook
+    from hecon.io import updated_results_folder
     from hecon.report import build_report
 
-    path = build_report(folder)
-    write_workbook(folder)
-    say(quiet, f"Wrote {path} and {folder / 'results.xlsx'}")
+    with updated_results_folder(folder) as staging:
+        build_report(staging)
+        write_workbook(staging)
+    say(quiet, f"Wrote {folder / 'report.html'} and {folder / 'results.xlsx'}")
