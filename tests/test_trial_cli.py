@@ -39,20 +39,28 @@ def test_simulate_writes_the_three_files_and_a_manifest(simulated):
 
 
 def test_fit_writes_the_table_its_report_and_the_survival_figure(simulated, tmp_path):
-    out = tmp_path / "fitted" / "table.csv"
+    out = tmp_path / "fitted"
     result = run("fit", simulated, "--out", out)
     assert result.exit_code == 0, result.output
     assert "17 parameters estimated" in result.output
-    names = {p.name for p in out.parent.iterdir()}
-    assert names == {"table.csv", "table.estimates.csv", "table.survival_models.csv", "table.report.md",
-                     "table.survival.html", "table.manifest.json"}
-    table = ParameterTable.load(out)
+    names = {p.name for p in out.iterdir()}
+    assert names == {"parameters.csv", "estimates.csv", "survival_models.csv", "report.md",
+                     "survival.html", "manifest.json"}
+    table = ParameterTable.load(out / "parameters.csv")
     digest = load_trial(simulated, ("placebo", "ifn_gamma")).digest()
     assert table["hr_infection_ifn"].source == f"trial data, {digest}"
-    manifest = json.loads((out.parent / "table.manifest.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["data_sha256"] == digest and "hr_infection_ifn" in manifest["estimated"]
     assert manifest["inputs"]["patients.csv"]["sha256"] == sha256(simulated / "patients.csv")
-    assert "## Parameters still taken from the literature" in (out.parent / "table.report.md").read_text()
+    assert set(manifest["files"]) == names - {"manifest.json"}
+    assert "## Parameters still taken from the literature" in (out / "report.md").read_text()
+
+
+def test_fit_refuses_to_write_over_its_data(simulated):
+    before = sha256(simulated / "patients.csv")
+    result = run("fit", simulated, "--out", simulated)
+    assert result.exit_code == 2 and "holds an input" in result.stderr
+    assert sha256(simulated / "patients.csv") == before
 
 
 def test_cea_writes_the_within_trial_tables_and_figures(simulated, tmp_path):
@@ -78,9 +86,8 @@ def test_cea_writes_the_within_trial_tables_and_figures(simulated, tmp_path):
     (("simulate", "--out", "{tmp}/x", "--dropout", "1.5"), "drop-out must be a probability"),
     (("simulate", "--out", "{tmp}/x", "--model", "example_sick"), "model 'example_sick' has no trial module"),
     (("simulate", "--out", "{tmp}/x", "--model", "ifn_gama"), "unknown model 'ifn_gama'"),
-    (("fit", "{data}", "--out", "{tmp}/fitted.txt"), "the fitted table must be a .csv file"),
-    (("fit", "{bad}", "--out", "{tmp}/fitted.csv"), "patients.csv, row 3, column 'arm': unknown arm"),
-    (("fit", "{data}", "--out", "{tmp}/fitted.csv"), "the data cannot inform adverse events"),
+    (("fit", "{bad}", "--out", "{tmp}/fitted"), "patients.csv, row 3, column 'arm': unknown arm"),
+    (("fit", "{data}", "--out", "{tmp}/fitted"), "the data cannot inform adverse events"),
     (("cea", "{bad}", "--out", "{tmp}/cea"), "unknown arm 'ifn'"),
     (("cea", "{lean}", "--out", "{tmp}/cea"), "resource_use.csv: no resource use"),
     (("cea", "{data}", "--out", "{tmp}/cea", "--effect", "qalys_disc"), "unknown effect 'qalys_disc'"),

@@ -8,12 +8,14 @@ import typer
 
 from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, app, say, user_errors
 from hecon.cli.model_commands import OutOpt, default_out
+from hecon.memory import DEFAULT_BUDGET_GB
 
 WtpOpt = Annotated[float, typer.Option("--wtp", help="Willingness to pay, € per QALY.")]
 OutcomeOpt = Annotated[str, typer.Option("--outcome", help="inmb, inhb, icer, cost, effect, or any outcome of the model (its increment).")]
 StrategyOpt = Annotated[str | None, typer.Option("--strategy", help="Strategy compared with the comparator (default: the first other one).")]
 StaticOpt = Annotated[bool, typer.Option("--static/--no-static", help="Also write the figures as PNG and SVG (needs Chromium).")]
 RangeOpt = Annotated[str, typer.Option("--range", help="'table' (the table's low/high) or 'ci95' (the distribution's 2.5 %/97.5 % quantiles).")]
+MemoryOpt = Annotated[float, typer.Option("--memory", help="Memory budget in GB: the analysis is evaluated in chunks within it, or refused with its estimate.")]
 
 
 def _write(out, model, command: str, options, tables: dict, figures: dict, extra: dict | None = None,
@@ -24,7 +26,7 @@ def _write(out, model, command: str, options, tables: dict, figures: dict, extra
     from hecon.plots import write_figure
     from hecon.plots.io import write_static
 
-    with results_folder(out) as folder:
+    with results_folder(out, inputs=model.input_files(options).values()) as folder:
         for name, table in tables.items():
             write_csv(table, folder / f"{name}.csv")
         for stem, figure in figures.items():
@@ -41,7 +43,7 @@ def _write(out, model, command: str, options, tables: dict, figures: dict, extra
 def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, outcome: OutcomeOpt = "inmb",
                 range_: RangeOpt = "table", strategy: StrategyOpt = None,
                 top: Annotated[int, typer.Option("--top", help="Parameters shown in the tornado (0 = all).", min=0)] = 15,
-                static: StaticOpt = True, quiet: QuietOpt = False) -> None:
+                memory: MemoryOpt = DEFAULT_BUDGET_GB, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """One-way sensitivity analysis of every parameter, with a tornado diagram."""
     from hecon.model import Model
     from hecon.plots import tornado
@@ -49,7 +51,8 @@ def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, out
 
     loaded = Model(model)
     options = loaded.options()
-    result = one_way(loaded, loaded.load_parameters(options), options, Measure(loaded, outcome, wtp, strategy), range_)
+    measure = Measure(loaded, outcome, wtp, strategy)
+    result = one_way(loaded, loaded.load_parameters(options), options, measure, range_, memory_gb=memory)
     out = default_out(model, "dsa", out)
     _write(out, loaded, "dsa", options, {"dsa": result}, {"tornado": tornado(result, top or None)},
            {"wtp": wtp, "outcome": outcome, "range": range_, "strategy": strategy}, static=static, quiet=quiet)
@@ -62,9 +65,10 @@ def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, out
 @user_errors
 def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="First parameter.")],
                    y: Annotated[str, typer.Option("--y", help="Second parameter.")], out: OutOpt = None,
-                   steps: Annotated[int, typer.Option("--steps", help="Grid points per parameter.", min=2)] = 21,
+                   steps: Annotated[int, typer.Option("--steps", help="Grid points per parameter (at least 2).")] = 21,
                    wtp: WtpOpt = 50_000.0, outcome: OutcomeOpt = "inmb", range_: RangeOpt = "table",
-                   strategy: StrategyOpt = None, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
+                   strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, static: StaticOpt = True,
+                   quiet: QuietOpt = False) -> None:
     """Two-way sensitivity analysis: a grid over two parameters, heat maps of the outcome and of the optimal strategy."""
     from hecon.model import Model
     from hecon.plots import two_way_maps
@@ -73,7 +77,7 @@ def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="
     loaded = Model(model)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
-    grid = two_way(loaded, loaded.load_parameters(options), x, y, options, measure, steps, range_)
+    grid = two_way(loaded, loaded.load_parameters(options), x, y, options, measure, steps, range_, memory)
     out = default_out(model, "twoway", out)
     _write(out, loaded, "twoway", options, {"twoway": grid}, {"twoway": two_way_maps(grid, measure.label)},
            {"x": x, "y": y, "steps": steps, "wtp": wtp, "outcome": outcome}, static=static, quiet=quiet)
@@ -88,25 +92,23 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
                       wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 30000, 50000, 100000, 150000.")] = None,
                       low: Annotated[float | None, typer.Option("--low", help="Lower end of the search (default: the table's low).")] = None,
                       high: Annotated[float | None, typer.Option("--high", help="Upper end of the search (default: the table's high).")] = None,
-                      strategy: StrategyOpt = None, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
+                      strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, static: StaticOpt = True,
+                      quiet: QuietOpt = False) -> None:
     """The value of a parameter at which the decision changes, by willingness to pay (value-based price)."""
     import numpy as np
     import pandas as pd
 
     from hecon.model import Model
     from hecon.plots import threshold_curve
-    from hecon.sensitivity import REPORT_WTP, parameter_range, threshold
+    from hecon.sensitivity import REPORT_WTP, threshold, threshold_bounds
 
     loaded = Model(model)
     options = loaded.options()
     table = loaded.load_parameters(options)
-    if param not in table:
-        raise table.unknown(param)
-    table_low, table_high = parameter_range(table, param)
-    bounds = (table_low if low is None else low, table_high if high is None else high)
+    bounds = threshold_bounds(table, param, low, high)
     chosen = wtp or list(REPORT_WTP)
     curve = np.union1d(np.linspace(0, 200_000, 41), chosen)
-    result = threshold(loaded, table, param, curve, options, strategy, bounds)
+    result = threshold(loaded, table, param, curve, options, strategy, bounds, memory_gb=memory)
     out = default_out(model, "threshold", out)
     _write(out, loaded, "threshold", options, {"threshold": result[result.wtp.isin(chosen)], "threshold_curve": result},
            {"threshold": threshold_curve(result)}, {"param": param, "bounds": bounds, "wtp": chosen},
@@ -119,11 +121,11 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
 @app.command("scenarios")
 @user_errors
 def scenarios_command(model: ModelArg, out: OutOpt = None,
-                      psa: Annotated[int | None, typer.Option("--psa", help="Also run a PSA of N draws per scenario (probability cost-effective).", min=2)] = None,
+                      psa: Annotated[int | None, typer.Option("--psa", help="Also run a PSA of N draws per scenario (probability cost-effective; N ≥ 2).")] = None,
                       seed: SeedOpt = 1,
                       only: Annotated[list[str] | None, typer.Option("--only", help="Run only this scenario (repeatable).")] = None,
                       wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 30000, 50000, 100000, 150000.")] = None,
-                      quiet: QuietOpt = False) -> None:
+                      memory: MemoryOpt = DEFAULT_BUDGET_GB, quiet: QuietOpt = False) -> None:
     """The base case and every scenario file in inputs/<model>/scenarios/."""
     import pandas as pd
 
@@ -133,7 +135,7 @@ def scenarios_command(model: ModelArg, out: OutOpt = None,
 
     loaded = Model(model)
     scenarios = load_scenarios(loaded.input_dir / "scenarios", loaded, only)
-    table = run_scenarios(loaded, scenarios, wtp=wtp or REPORT_WTP, psa_n=psa, seed=seed)
+    table = run_scenarios(loaded, scenarios, wtp=wtp or REPORT_WTP, psa_n=psa, seed=seed, memory_gb=memory)
     out = default_out(model, "scenarios", out)
     options = loaded.options()
     _write(out, loaded, "scenarios", options, {"scenarios": table}, {},
@@ -148,26 +150,20 @@ def scenarios_command(model: ModelArg, out: OutOpt = None,
 @user_errors
 def gsa_command(model: ModelArg,
                 method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
-                n: Annotated[int, typer.Option("--n", help="Sobol: base sample size (a power of 2); Morris: trajectories.", min=2)] = 256,
+                n: Annotated[int, typer.Option("--n", help="Sobol: base sample size (a power of 2); Morris: trajectories (at least 2).")] = 256,
                 out: OutOpt = None, outcome: OutcomeOpt = "inmb", wtp: WtpOpt = 50_000.0,
-                strategy: StrategyOpt = None, seed: SeedOpt = 1, static: StaticOpt = True,
-                quiet: QuietOpt = False) -> None:
+                strategy: StrategyOpt = None, seed: SeedOpt = 1, memory: MemoryOpt = DEFAULT_BUDGET_GB,
+                static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """Global sensitivity analysis with SALib (Sobol' indices or Morris elementary effects)."""
-    from hecon import gsa
-    from hecon.errors import InputError
+    from hecon.gsa import global_sensitivity
     from hecon.model import Model
     from hecon.plots import gsa_bars
     from hecon.sensitivity import Measure
 
-    if method not in ("sobol", "morris"):
-        raise InputError(f"--method must be sobol or morris, not '{method}'")
     loaded = Model(model)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
-    table = loaded.load_parameters(options)
-    measure.of(loaded.evaluate(table.base_case(), options))  # an unknown outcome fails before the design
-    analyse = gsa.sobol if method == "sobol" else gsa.morris
-    indices = analyse(table, lambda sets: measure.of(loaded.evaluate(sets, options, chunk_size=10_000)), n, seed)
+    indices = global_sensitivity(loaded, loaded.load_parameters(options), measure, method, n, seed, options, memory)
     out = default_out(model, "gsa", out)
     _write(out, loaded, "gsa", options, {"gsa": indices}, {"gsa": gsa_bars(indices)},
            {"method": method, "n": n, "outcome": outcome, "wtp": wtp, **indices.attrs}, seed=seed,

@@ -8,16 +8,13 @@ trial, fit its parameters, price its patients); see ``docs/trial.md``.
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
 
 import typer
 
-from hecon.cli._app import QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
+from hecon.cli._app import OutOpt, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
 
 trial_app = typer.Typer(
     name="trial",
@@ -46,42 +43,10 @@ def trial_module(model: str) -> ModuleType:
                          fix=f"add models/_{model}_trial.py (see docs/trial.md)") from None
 
 
-def write_files_atomically(out: Path, contents: dict[str, object]) -> list[Path]:
-    """Write files (tables as CSV, texts, figures as HTML) next to each other in ``out``'s
-    folder: all are written in a temporary folder first and moved into place only when every
-    one is written, so a failure leaves none half-written."""
-    import pandas as pd
-
-    from hecon.errors import InputError
-    from hecon.plots import write_figure
-
-    folder = out.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", dir=folder))
-    except OSError as error:
-        raise InputError(f"cannot write there ({error.strerror})", file=out, fix="choose a writable --out") from None
-    try:
-        for name, content in contents.items():
-            if isinstance(content, pd.DataFrame):
-                content.to_csv(staging / name, index=False)
-            elif isinstance(content, str):
-                (staging / name).write_text(content, encoding="utf-8")
-            else:
-                write_figure(content, staging, name.removesuffix(".html"))
-        paths = []
-        for name in contents:
-            os.replace(staging / name, folder / name)
-            paths.append(folder / name)
-        return paths
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 @trial_app.command("simulate")
 @user_errors
 def simulate_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Trial folder to write (written atomically; replaced if it exists).")],
+    out: OutOpt,
     n: Annotated[int, typer.Option("--n", help="Patients randomised (1:1).", min=2)] = 326,
     seed: SeedOpt = 1,
     dropout: Annotated[float, typer.Option("--dropout", help="Probability of loss to follow-up by the horizon (0 = none).")] = 0.0,
@@ -100,7 +65,7 @@ def simulate_command(
     table = module.load_table(parameters, options)
     patients, infections, resource_use = module.simulate(n, seed, dropout=dropout, table=table, options=options)
     inputs = loaded.input_files(options) | ({"parameters": parameters} if parameters else {})
-    with results_folder(out) as folder:
+    with results_folder(out, inputs=inputs.values()) as folder:
         written = write_trial(folder, patients, infections, resource_use)
         write_manifest(folder, manifest(model=model, command="trial simulate", inputs=inputs, seed=seed,
                                         options={**vars(options), "n": n, "dropout": dropout}))
@@ -114,47 +79,48 @@ def simulate_command(
 @user_errors
 def fit_command(
     data_dir: DataArg,
-    out: Annotated[Path, typer.Option("--out", "-o", help="The fitted parameter table (.csv); the report and estimates are written next to it.")],
+    out: OutOpt,
     model: ModelOpt = "ifn_gamma",
     parameters: ParametersOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Estimate the model's parameters from trial data: a parameter table, a report, a survival figure."""
-    import json
-
-    from hecon.errors import InputError
-    from hecon.io import manifest
+    """Estimate the model's parameters from trial data: a results folder with the fitted
+    parameters.csv (usable as --parameters), the estimates, the survival models, a report and
+    the survival figure."""
+    from hecon.io import check_out, manifest, results_folder, write_csv, write_manifest
     from hecon.model import Model
+    from hecon.plots import write_figure
     from hecon.plots.survival import survival_plot
     from hecon.trial import load_trial
 
-    if out.suffix.lower() != ".csv":
-        raise InputError("the fitted table must be a .csv file", file=out, fix="give e.g. --out fitted.csv")
     module = trial_module(model)
     loaded = Model(model)
     options = loaded.options()
-    data = load_trial(data_dir, loaded.strategies)
     table_path = parameters or loaded.input_files(options)["parameters"]
+    check_out(out, [data_dir, table_path])
+    data = load_trial(data_dir, loaded.strategies)
     result = module.fit(data, table_path, options)
-    stem = out.stem
-    contents = result.files(stem)
-    contents[f"{stem}.survival.html"] = survival_plot(result.curves, title="Survival: Kaplan–Meier and parametric models")
-    record = manifest(model=model, command="trial fit", inputs={**data.files, "parameters": table_path},
-                      options=vars(options), extra={"data_sha256": result.digest,
-                                                    "estimated": result.estimates["parameter"].loc[lambda p: p != ""].tolist()})
-    contents[f"{stem}.manifest.json"] = json.dumps(record, indent=2, default=str) + "\n"
-    written = write_files_atomically(out, contents)
+    with results_folder(out, inputs=[data_dir, table_path]) as folder:
+        for name, table in result.tables().items():
+            write_csv(table, folder / f"{name}.csv")
+        (folder / "report.md").write_text(result.report, encoding="utf-8")
+        write_figure(survival_plot(result.curves, title="Survival: Kaplan–Meier and parametric models"),
+                     folder, "survival")
+        write_manifest(folder, manifest(
+            model=model, command="trial fit", inputs={**data.files, "parameters": table_path},
+            options=vars(options), extra={"data_sha256": result.digest,
+                                          "estimated": result.estimates["parameter"].loc[lambda p: p != ""].tolist()}))
     estimated = (result.estimates["parameter"] != "").sum()
     say(quiet, f"{len(data.patients)} patients, {len(data.infections)} infection episodes; "
                f"{estimated} parameters estimated from the trial.")
-    say(quiet, f"Wrote {', '.join(p.name for p in written)} to {out.parent}")
+    say(quiet, f"Wrote {out / 'parameters.csv'}, its estimates, report and survival figure")
 
 
 @trial_app.command("cea")
 @user_errors
 def cea_command(
     data_dir: DataArg,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Results folder (written atomically; replaced if it exists).")],
+    out: OutOpt,
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates (stratified by arm).", min=1)] = 1000,
     seed: SeedOpt = 1,
     effect: Annotated[str | None, typer.Option("--effect", help="Outcome of the CE plane and CEAC: infection_episodes, patients_infected (default: per patient kept free of infection) or day90_deaths.")] = None,
@@ -168,7 +134,7 @@ def cea_command(
     """Within-trial cost-effectiveness to the horizon: costs, outcomes, bootstrap intervals, ICERs, CE plane, CEAC."""
     from hecon.decision import wtp_grid
     from hecon.errors import InputError
-    from hecon.io import manifest, results_folder, write_csv, write_manifest
+    from hecon.io import check_out, manifest, results_folder, write_csv, write_manifest
     from hecon.model import Model
     from hecon.plots import decision_figures, write_figure
     from hecon.trial import load_trial
@@ -180,6 +146,7 @@ def cea_command(
     chosen = effect or module.MAIN_EFFECT
     if chosen not in by_name:
         raise InputError(f"unknown effect '{chosen}'", fix=f"choose one of: {', '.join(by_name)}")
+    check_out(out, [data_dir])
     data = load_trial(data_dir, loaded.strategies)
     grid, report = wtp_grid(wtp, wtp_max, wtp_step)
     analysis = module.within_trial_analysis(data, bootstrap, seed, module.load_table(parameters, options), options)
@@ -193,7 +160,7 @@ def cea_command(
     }
     unit = by_name[chosen].label.removesuffix(" avoided").removesuffix(" averted")
     inputs = {**data.files, **({"parameters": parameters} if parameters else loaded.input_files(options))}
-    with results_folder(out) as folder:
+    with results_folder(out, inputs=[data_dir, *inputs.values()]) as folder:
         written = [write_csv(table, folder / f"{name}.csv").name for name, table in tables.items()]
         written.append(write_csv(analysis.replicate_frame(), folder / "bootstrap.csv.gz").name)
         for stem, figure in decision_figures(main, comparator=loaded.comparator, effect_unit=unit).items():

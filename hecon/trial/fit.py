@@ -80,11 +80,11 @@ class TrialFit:
     report: str
     digest: str
 
-    def files(self, stem: str) -> dict[str, pd.DataFrame | str]:
-        """File name → content: ``<stem>.csv`` (the table) and its companions."""
-        return {f"{stem}.csv": self.table, f"{stem}.estimates.csv": self.estimates,
-                f"{stem}.survival_models.csv": self.survival_models,
-                f"{stem}.report.md": self.report}
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Table stem → table: ``parameters`` (the fitted table), ``estimates``,
+        ``survival_models``."""
+        return {"parameters": self.table, "estimates": self.estimates,
+                "survival_models": self.survival_models}
 
 
 def _block(frame: pd.DataFrame) -> str:
