@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def one_line(text: str) -> str:
+    """``text`` with its control characters (newline, carriage return, tab, …) written as
+    escapes, so a message quoting a user's file name or value stays on one line."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 class InputError(ValueError):
     """A mistake in the user's input (a file, an option, a value).
 
@@ -48,7 +54,7 @@ class InputError(ValueError):
         text = (": ".join([", ".join(where), self.message]) if where else self.message)
         if self.fix:
             text += f" (fix: {self.fix})"
-        return text
+        return one_line(text)
 
 
 class ModelError(RuntimeError):

@@ -26,12 +26,12 @@ class OneLineErrors(TyperGroup):
                 raise
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "hecon"
-            typer.echo(f"error: {error.format_message()} (fix: see '{command} --help')", err=True)
+            error_line(f"{error.format_message()} (fix: see '{command} --help')")
             sys.exit(2)
         except typer.Abort:
             if not standalone_mode:
                 raise
-            typer.echo("error: interrupted; nothing was written", err=True)
+            error_line("interrupted; nothing was written")
             sys.exit(130)
         if not standalone_mode:
             return code
@@ -57,9 +57,16 @@ OUT_HELP = ("Results folder, written atomically. An existing folder is replaced 
 WtpStepOpt = Annotated[float, typer.Option("--wtp-step", help="Step of the willingness-to-pay grid (€).")]
 
 
+def error_line(message: str) -> None:
+    """Print ``error: message`` as one line on stderr."""
+    from hecon.errors import one_line
+
+    typer.echo(f"error: {one_line(message)}", err=True)
+
+
 def fail(message: str, code: int = 2) -> None:
     """End the command with one line on stderr and a non-zero exit code."""
-    typer.echo(f"error: {message}", err=True)
+    error_line(message)
     raise typer.Exit(code)
 
 

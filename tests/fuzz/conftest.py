@@ -15,6 +15,7 @@ default); ``HYPOTHESIS_PROFILE=long`` runs many more locally.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -68,6 +69,7 @@ def refused(args: Sequence[object], *, watch: Iterable[Path] = (), contains: str
     watched = [Path.cwd(), *map(Path, watch)]
     before = snapshot(*watched)
     result = CliRunner().invoke(app, [str(a) for a in args])
+    _tally(result, before != snapshot(*watched))
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"uncaught {type(result.exception).__name__}: {result.exception}")
     assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
@@ -79,3 +81,31 @@ def refused(args: Sequence[object], *, watch: Iterable[Path] = (), contains: str
         assert contains in line, line
     assert snapshot(*watched) == before, "a refused run wrote or changed a file"
     return line
+
+
+def _outcome(result, changed: bool) -> str:
+    """How a run that should have been refused ended, in the closing note's categories."""
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        return "traceback"
+    if "Traceback" in result.stderr:
+        return "traceback"
+    if result.exit_code < 0 or result.exit_code > 128:
+        return "crash"
+    if result.exit_code == 0:
+        return "silent wrong result"
+    if changed:
+        return "files left behind"
+    if len(result.stderr.strip().splitlines()) != 1 or result.exit_code != 2:
+        return "unclear error"
+    return "clear error"
+
+
+def _tally(result, changed: bool) -> None:
+    """With ``HECON_FUZZ_TALLY=FILE``, append this case's input kind (its test module) and
+    outcome to FILE as one JSON line; ``scripts/fuzz_tally.py`` makes the table of them."""
+    path = os.environ.get("HECON_FUZZ_TALLY")
+    if path:
+        kind = os.environ.get("PYTEST_CURRENT_TEST", "?").split("::")[0].rsplit("/", 1)[-1]
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"kind": kind.removeprefix("test_").removesuffix(".py"),
+                                     "outcome": _outcome(result, changed)}) + "\n")
