@@ -20,6 +20,7 @@ same parent, with one line saying so.
 from __future__ import annotations
 
 import contextlib
+import csv
 import ctypes
 import errno
 import hashlib
@@ -266,7 +267,13 @@ def _stderr(line: str) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: Path, **kwargs: Any) -> Path:
-    """Write a table as CSV (index dropped unless asked) and return its path."""
+    """Write a table as CSV (index dropped unless asked) and return its path.
+
+    A text cell holding a carriage return is quoted (the csv module quotes line feeds but not a
+    lone CR under a ``\n`` line ending, which a reader would take for a line break)."""
+    text = frame.select_dtypes(include=["object", "string"])
+    if any(text[c].astype(str).str.contains("\r", regex=False).any() for c in text):
+        kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)
     frame.to_csv(path, index=kwargs.pop("index", False), **kwargs)
     return path
 

@@ -3,6 +3,9 @@
 The report is rebuilt from the folder's files (CSV tables, ``psa.csv.gz``, ``manifest.json``),
 so it can be regenerated at any time. plotly.js is embedded once in the page head; the page
 makes no external request and opens offline.
+
+Every value the page takes from the folder (table cells, manifest fields, names in figures) is
+escaped: a folder edited by hand cannot put markup or script into the report.
 """
 
 from __future__ import annotations
@@ -53,6 +56,13 @@ nav a{margin-right:1em} .note{background:#f6f8fa;border-left:4px solid #4C78A8;p
 """
 
 
+def _shown(value, spec: str = "") -> str:
+    """A value of the folder as HTML: a number in the format ``spec``, anything else as escaped text."""
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_):
+        return format(value, spec)
+    return html.escape(str(value))
+
+
 def _table(frame: pd.DataFrame, digits: int = 4) -> str:
     """An HTML table: numbers right-aligned and rounded, text left-aligned."""
     head = "".join(f'<th class="text">{html.escape(str(c))}</th>' for c in frame.columns)
@@ -66,7 +76,8 @@ def _table(frame: pd.DataFrame, digits: int = 4) -> str:
                 text = "" if pd.isna(value) else (f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}")
                 cells.append(f"<td>{text}</td>")
             else:
-                cells.append(f'<td class="text">{html.escape("" if pd.isna(value) else str(value))}</td>')
+                missing = pd.api.types.is_scalar(value) and pd.isna(value)
+                cells.append(f'<td class="text">{html.escape("" if missing else str(value))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -105,27 +116,41 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.exists() else None
 
 
+def _plotted(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A table for a figure, its text escaped: plotly.js reads the text of names, labels and
+    titles as its own markup (``<a href>``, ``<br>``) and decodes entities, so escaped text is
+    shown as written."""
+    if table is None:
+        return None
+    table = table.copy()
+    for column in table.select_dtypes(include=["object", "str"]):
+        table[column] = table[column].map(lambda value: html.escape(value) if isinstance(value, str) else value)
+    table.attrs = {key: html.escape(value) if isinstance(value, str) else value
+                   for key, value in table.attrs.items()}
+    return table
+
+
 def figures_of(folder: Path, model: Model) -> dict[str, go.Figure]:
     """Every figure of a results folder, rebuilt from its tables."""
     figures: dict[str, go.Figure] = {}
     diagram = state_diagram(model)
     if diagram is not None:
         figures["state_diagram"] = diagram
-    draws = _read(folder, "psa.csv.gz")
+    draws = _plotted(_read(folder, "psa.csv.gz"))
     effect = model.effects[0].outcome
     if draws is not None:
         valid = draws.dropna(subset=["total_cost", effect])
         common = valid.groupby("draw").filter(lambda g: len(g) == len(model.strategies))
         costs = common.pivot(index="draw", columns="strategy", values="total_cost")[list(model.strategies)]
         effects = common.pivot(index="draw", columns="strategy", values=effect)[list(model.strategies)]
-        report_wtp = json.loads((folder / "manifest.json").read_text()).get("options", {}).get("report_wtp", [50_000.0])
+        report_wtp = read_manifest(folder).get("options", {}).get("report_wtp", [50_000.0])
         figures["ce_plane"] = plots.ce_plane(costs.to_numpy(), effects.to_numpy(), model.strategies,
                                              comparator=model.comparator, wtp=float(report_wtp[0]))
     for name, draw in (("ceac", plots.ceac_plot), ("evpi", plots.evpi_plot), ("expected_loss", plots.expected_loss_plot)):
-        table = _read(folder, f"{name}.csv")
+        table = _plotted(_read(folder, f"{name}.csv"))
         if table is not None:
             figures[name] = draw(table)
-    evppi = _read(folder, "evppi.csv")
+    evppi = _plotted(_read(folder, "evppi.csv"))
     if evppi is not None and len(evppi):
         wtp = 50_000.0 if (evppi.wtp == 50_000).any() else float(evppi.wtp.iloc[0])
         figures["evppi"] = plots.evppi_plot(evppi, wtp)
@@ -133,20 +158,34 @@ def figures_of(folder: Path, model: Model) -> dict[str, go.Figure]:
     if dsa is not None:
         attrs = json.loads((folder / "dsa.json").read_text()) if (folder / "dsa.json").exists() else {}
         dsa.attrs.update(attrs)
-        figures["tornado"] = plots.tornado(dsa)
-    curve = _read(folder, "threshold_curve.csv")
+        figures["tornado"] = plots.tornado(_plotted(dsa))
+    curve = _plotted(_read(folder, "threshold_curve.csv"))
     if curve is not None:
         figures["threshold"] = plots.threshold_curve(curve)
     return figures
 
 
+def read_manifest(folder: Path) -> dict:
+    """The ``manifest.json`` of a results folder: a JSON object naming the model."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise InputError("not a results folder (no manifest.json)", file=folder,
+                         fix="give a folder written by `hecon run`")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"not valid JSON ({error})", file=path,
+                         fix="rerun the analysis to write the folder again") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("model"), str):
+        raise InputError("the manifest names no model", file=path,
+                         fix="rerun the analysis to write the folder again")
+    return manifest
+
+
 def build_report(folder: str | Path) -> Path:
     """Write ``report.html`` into a results folder from its files; return its path."""
     folder = Path(folder)
-    if not (folder / "manifest.json").exists():
-        raise InputError("not a results folder (no manifest.json)", file=folder,
-                         fix="give a folder written by `hecon run`")
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     model = Model(manifest["model"])
     figures = figures_of(folder, model)
     sections = _sections(folder, model, manifest, figures)
@@ -154,9 +193,9 @@ def build_report(folder: str | Path) -> Path:
     body = "".join(f'<section id="{key}"><h2>{html.escape(title)}</h2>{content}</section>' for key, title, content in sections)
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(model.title)}</title>"
             f"<style>{STYLE}</style><script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
-            f"<header id='header'><h1>{html.escape(model.title)}</h1><p>hecon {html.escape(manifest['hecon_version'])}, "
-            f"model <code>{html.escape(model.name)}</code>, run {html.escape(manifest['created_utc'])} UTC, seed "
-            f"{manifest.get('seed')}.</p><nav>{nav}</nav></header>{body}</body></html>")
+            f"<header id='header'><h1>{html.escape(model.title)}</h1><p>hecon {_shown(manifest.get('hecon_version'))}, "
+            f"model <code>{html.escape(model.name)}</code>, run {_shown(manifest.get('created_utc'))} UTC, seed "
+            f"{_shown(manifest.get('seed'))}.</p><nav>{nav}</nav></header>{body}</body></html>")
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
@@ -193,18 +232,18 @@ def _summary(results: Results) -> str:
     icers, ceac = results.table("icers.csv"), results.table("ceac.csv")
     if icers is not None:
         main = icers.iloc[0]
-        per = html.escape(str(main["per"]))
-        parts.append(f"Base case: {html.escape(str(main['strategy']))} vs {html.escape(str(main['comparator']))}: "
-                     f"incremental cost €{main['incremental_cost']:,.0f}, incremental effect "
-                     f"{main['incremental_effect']:.4f} ({per}); {html.escape(str(main['status']))}"
-                     + (f", ICER €{main['icer']:,.0f} per {per}." if pd.notna(main["icer"]) else "."))
+        per = _shown(main["per"])
+        parts.append(f"Base case: {_shown(main['strategy'])} vs {_shown(main['comparator'])}: "
+                     f"incremental cost €{_shown(main['incremental_cost'], ',.0f')}, incremental effect "
+                     f"{_shown(main['incremental_effect'], '.4f')} ({per}); {_shown(main['status'])}"
+                     + (f", ICER €{_shown(main['icer'], ',.0f')} per {per}." if pd.notna(main["icer"]) else "."))
     if ceac is not None:
         rows = ceac[ceac.wtp.isin(results.options.get("report_wtp", [])) & ceac.strategy.ne(results.model.comparator)]
-        parts += [f"Probability {html.escape(str(r.strategy))} is cost-effective at €{r.wtp:,.0f}/QALY: "
-                  f"{r.probability:.0%}." for r in rows.itertuples()]
+        parts += [f"Probability {_shown(r.strategy)} is cost-effective at €{_shown(r.wtp, ',.0f')}/QALY: "
+                  f"{_shown(r.probability, '.0%')}." for r in rows.itertuples()]
     timings = results.manifest.get("timings_seconds")
     if timings:
-        parts.append("Run time: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + ".")
+        parts.append("Run time: " + ", ".join(f"{_shown(k)} {_shown(v, '.1f')} s" for k, v in timings.items()) + ".")
     return "".join(f"<p>{p}</p>" for p in parts)
 
 
@@ -276,7 +315,8 @@ def _psa(results: Results) -> str:
     figures = results.figure("ce_plane", "ceac", "expected_loss")
     if not figures:
         return ""
-    note = (f"<p class='note'>{results.options.get('n', '')} draws; {results.manifest.get('invalid_draws', 0)} could not be "
+    note = (f"<p class='note'>{_shown(results.options.get('n', ''))} draws; "
+            f"{_shown(results.manifest.get('invalid_draws', 0))} could not be "
             "evaluated and were excluded (invalid_draws.csv).</p>")
     summary = results.table("psa_summary.csv")
     if summary is not None:

@@ -163,9 +163,8 @@ def test_report_rebuilds_only_a_results_folder(tmp_path):
     result = runner.invoke(app, ["report", str(folder)])
     assert result.exit_code == 2 and "not a hecon results folder" in result.stderr
     assert snapshot(folder) == before
-    with pytest.raises(InputError):
-        with io.updated_results_folder(folder):
-            pass
+    with pytest.raises(InputError), io.updated_results_folder(folder):
+        pass
 
 
 # ----------------------------------------------------------------------------- kill -9

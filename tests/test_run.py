@@ -65,7 +65,7 @@ def _without_ids(page: str) -> str:
 def test_an_unwritable_out_fails_before_any_work(tmp_path):
     (tmp_path / "file").write_text("")
     result = CliRunner().invoke(app, ["run", "--out", str(tmp_path / "file" / "run")])
-    assert result.exit_code == 2 and "not a folder" in result.output
+    assert result.exit_code == 2 and "cannot write there" in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["file"]  # no staging folder left behind
 
 

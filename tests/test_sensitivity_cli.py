@@ -24,6 +24,16 @@ def folder(tmp_path_factory):
     return tmp_path_factory.mktemp("sensitivity")
 
 
+def test_dsa_of_a_model_with_a_dirichlet_row(folder):
+    """example_sick's sick state exits form a Dirichlet: each member has its own tornado bar."""
+    out = folder / "sick_dsa"
+    result = run("dsa", "example_sick", "--out", out, "--no-static", "--memory", 0.001)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "dsa.csv").set_index("parameter")
+    assert {"p_sick_recover", "p_sick_die", "p_sick_stay"} <= set(table.index)
+    assert table.loc["p_sick_die", "outcome_at_high"] > table.loc["p_sick_die", "outcome_at_low"]
+
+
 def test_dsa_and_threshold_agree_on_the_value_based_price(folder):
     """The INMB is linear in the vial price, so the price where the one-way line through the
     tornado's two ends crosses zero is the threshold price at the same willingness to pay."""
@@ -86,13 +96,21 @@ def test_scenarios_command_with_psa(folder):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (("threshold", "ifn_gamma", "--param", "price_ifn"), "price_ifn"),
-    (("dsa", "ifn_gamma", "--outcome", "qualys"), "unknown outcome 'qualys'"),
+    (("threshold", "ifn_gamma", "--param", "price_ifn"), "--param: unknown parameter 'price_ifn' (fix: did you mean price_ifn_vial"),
+    (("dsa", "ifn_gamma", "--outcome", "qualys"), "--outcome: unknown outcome 'qualys' (fix: did you mean qalys? choose one of inmb"),
+    (("dsa", "ifn_gamma", "--strategy", "placebo"), "--strategy 'placebo' is the comparator: its increment over itself is zero (fix: choose one of ifn_gamma"),
+    (("twoway", "ifn_gamma", "--x", "price_ifn_vial", "--y", "hr_infection_ifn", "--strategy", "placebo"), "is the comparator"),
+    (("twoway", "example_sick", "--x", "cost_drug_a", "--y", "utility_sick", "--steps", 100_000), "GiB of memory"),
+    (("twoway", "example_sick", "--x", "cost_drug_a", "--y", "utility_sik"), "--y: unknown parameter 'utility_sik' (fix: did you mean utility_sick"),
+    (("threshold", "example_sick", "--param", "cost_sick", "--low", 9000, "--high", 100), "no range to search"),
+    (("gsa", "example_sick", "--n", 2 ** 26), "use a smaller --n"),
+    (("scenarios", "example_sick", "--psa", 10 ** 9), "fewer --psa draws or a larger --memory"),
+    (("dsa", "example_sick", "--memory", -1), "--memory must be a positive number of GB"),
     (("dsa", "ifn_gamma", "--range", "ci90"), "unknown range 'ci90'"),
     (("gsa", "example_sick", "--method", "fast"), "sobol or morris"),
     (("gsa", "example_sick", "--outcome", "qualys"), "unknown outcome 'qualys'"),
     (("twoway", "example_sick", "--x", "cost_drug_a", "--y", "cost_drug_a"), "must differ"),
-    (("dsa", "example_sick", "--strategy", "drug_c"), "unknown strategy 'drug_c'"),
+    (("dsa", "example_sick", "--strategy", "drug_c"), "--strategy: unknown strategy 'drug_c' (fix: choose one of drug_a, drug_b"),
     (("scenarios", "example_sick", "--only", "nothing"), "no scenario named 'nothing'"),
 ])
 def test_user_mistakes_are_one_line_and_exit_2(folder, arguments, message):
