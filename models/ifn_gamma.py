@@ -30,7 +30,7 @@ from numpy.polynomial.hermite_e import hermegauss
 
 from hecon.calibration import solve
 from hecon.lifetable import SEXES, LifeTable
-from hecon.markov import CORRECTIONS, DAY, DiscountSchedule, cycle_weights, run_cohort
+from hecon.markov import DAY, DiscountSchedule, cycle_weights, run_cohort
 from hecon.model import INPUTS, Effect
 from hecon.outcomes import Outcomes
 from hecon.parameters import ParameterSets, ParameterTable
@@ -71,6 +71,10 @@ EDGES = [(STATES[a], STATES[b]) for a, b in ((N, I), (N, DI), (N, W), (I, A), (I
 POSITIONS = {"icu_never_infected": (0, 2), "icu_infected": (1, 3), "icu_after_infection": (2, 2),
              "ward": (1, 1), "home": (2, 0), "dead_icu": (1, 4), "dead_ward": (0, 0), "dead_home": (3, 0)}
 YEAR_DAYS = 365.25
+
+#: the within-cycle corrections whose occupancy the hospital phase computes in closed form
+#: (``_occupancy_weights_closed_form``); counting at the end of each cycle is not one of them
+CLOSED_FORM_CORRECTIONS = ("none", "half-cycle", "trapezoid", "simpson")
 
 
 @dataclass(frozen=True)
@@ -149,8 +153,8 @@ class Options:
         rates = (self.discount_rate_costs, self.discount_rate_effects, self.discount_rate_after_switch)
         if any(not (0 <= r < 1) for r in rates):
             raise ValueError("discount rates must be in [0, 1) (e.g. 0.025 for 2.5 %)")
-        if self.correction not in CORRECTIONS:
-            raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}")
+        if self.correction not in CLOSED_FORM_CORRECTIONS:
+            raise ValueError(f"correction must be one of {', '.join(CLOSED_FORM_CORRECTIONS)}")
         if self.perspective not in PERSPECTIVES:
             raise ValueError(f"perspective must be one of {', '.join(PERSPECTIVES)}")
         if self.life_table not in LIFE_TABLES:

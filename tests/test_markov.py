@@ -6,13 +6,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 
 from hecon.errors import InputError, ModelError
 from hecon.markov import (
     CORRECTIONS,
     DAY,
+    DISCOUNT_TIMINGS,
     YEAR,
     DiscountSchedule,
+    cycle_allocation,
     cycle_weights,
     expand_tunnel,
     run_cohort,
@@ -25,11 +28,11 @@ def alive_dead(p_death: float) -> np.ndarray:
     return np.array([[1 - p_death, p_death], [0.0, 1.0]])
 
 
-def life_expectancy(p_death, n_cycles, correction, *, cycle_length=YEAR, discount=None):
+def life_expectancy(p_death, n_cycles, correction, *, cycle_length=YEAR, discount=None, **options):
     """Undiscounted and discounted life years of a cohort starting alive (reward Δ per cycle)."""
     result = run_cohort(alive_dead(p_death), [1.0, 0.0], n_cycles, state_names=ALIVE_DEAD,
                         state_rewards={"ly": [cycle_length, 0.0]}, cycle_length=cycle_length,
-                        discount=discount, correction=correction)
+                        discount=discount, correction=correction, **options)
     return float(result.undiscounted["ly"]), float(result.discounted["ly"])
 
 
@@ -42,6 +45,8 @@ def closed_form_sum(x: float, n: int, correction: str) -> float:
     """Σ_k w_k x^k for the correction's weights, from geometric series."""
     if correction == "none":
         return geometric(x, 0, n - 1)
+    if correction == "end":
+        return geometric(x, 1, n)
     if correction == "half-cycle":
         return 0.5 + geometric(x, 1, n)
     if correction == "trapezoid" or n == 1:
@@ -69,6 +74,40 @@ def test_life_expectancy_matches_geometric_series(correction, n_cycles, cycle_le
                                          rel=1e-13)
     assert discounted == pytest.approx(
         cycle_length * closed_form_sum(survival * per_cycle_discount, n_cycles, correction), rel=1e-13)
+
+
+def per_cycle_closed_form(x: float, d: float, n: int, correction: str, timing: str) -> float:
+    """Σ_c D_c · (corrected value of cycle c) for m_k = x^k, D_c = d^c (cycle start) or d^(c+1)
+    (cycle end): none counts x^c, end x^(c+1), trapezoid (x^c + x^(c+1))/2, half-cycle x^(c+1)
+    plus ½ in the first cycle."""
+    cycles = geometric(x * d, 0, n - 1)
+    shift = 1.0 if timing == "cycle-start" else d
+    return shift * {"none": cycles, "end": x * cycles, "trapezoid": (1 + x) / 2 * cycles,
+                    "half-cycle": x * cycles + 0.5}[correction]
+
+
+@pytest.mark.parametrize("timing", ["cycle-start", "cycle-end"])
+@pytest.mark.parametrize("correction", ["none", "end", "half-cycle", "trapezoid"])
+@pytest.mark.parametrize("n_cycles", [1, 2, 5, 41])
+@pytest.mark.parametrize("cycle_length", [YEAR, 1 / 12])
+def test_per_cycle_discounting_matches_geometric_series(timing, correction, n_cycles, cycle_length):
+    p, r = 0.08, 0.035
+    undiscounted, discounted = life_expectancy(p, n_cycles, correction, cycle_length=cycle_length,
+                                               discount=r, discount_timing=timing)
+    per_cycle_discount = (1 + r) ** -cycle_length
+    assert undiscounted == pytest.approx(cycle_length * closed_form_sum(1 - p, n_cycles, correction),
+                                         rel=1e-13)
+    assert discounted == pytest.approx(cycle_length * per_cycle_closed_form(
+        1 - p, per_cycle_discount, n_cycles, correction, timing), rel=1e-13)
+
+
+def test_heemod_first_cycle_is_undiscounted_and_rdecision_discounts_at_its_end():
+    """One cycle, everyone survives: cycle-start counts the whole cycle at D(0) = 1, cycle-end
+    at D(Δ), trace time each half at its own time."""
+    runs = {timing: life_expectancy(0.0, 1, "trapezoid", discount=0.05, discount_timing=timing)[1]
+            for timing in DISCOUNT_TIMINGS}
+    assert runs == pytest.approx({"cycle-start": 1.0, "cycle-end": 1 / 1.05,
+                                  "trace-time": 0.5 + 0.5 / 1.05}, rel=1e-15)
 
 
 def test_constant_cost_discounted_is_an_annuity():
@@ -148,6 +187,8 @@ def test_lifetime_life_expectancy_tends_to_the_exponential_means(correction):
 def test_weights_integrate_constants(n, correction):
     expected = n + 0.5 if correction == "half-cycle" else n
     assert cycle_weights(n, correction).sum() == pytest.approx(expected, rel=1e-14)
+    np.testing.assert_allclose(cycle_allocation(n, correction).sum(axis=0), cycle_weights(n, correction),
+                               rtol=0, atol=1e-15)
 
 
 @settings(max_examples=40, deadline=None)
@@ -157,6 +198,27 @@ def test_simpson_integrates_cubics_exactly(n, coefficients):
     cubic = np.polynomial.Polynomial(coefficients)
     exact = cubic.integ()(1.0) - cubic.integ()(0.0)
     assert cycle_weights(n, "simpson") @ cubic(t) / n == pytest.approx(exact, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 40), coefficients=st.lists(st.floats(-3, 3), min_size=3, max_size=3))
+def test_simpson_cycle_shares_integrate_quadratics_over_each_cycle(n, coefficients):
+    """Each cycle's Simpson share is the integral over that cycle of the panel's interpolant."""
+    quadratic = np.polynomial.Polynomial(coefficients)
+    t = np.arange(n + 1.0)
+    exact = quadratic.integ()(t[1:]) - quadratic.integ()(t[:-1])
+    np.testing.assert_allclose(cycle_allocation(n, "simpson") @ quadratic(t), exact, rtol=0, atol=1e-9)
+
+
+def test_cycle_allocations_written_out():
+    np.testing.assert_array_equal(cycle_allocation(2, "none"), [[1, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(cycle_allocation(2, "end"), [[0, 1, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(cycle_allocation(2, "half-cycle"), [[0.5, 1, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(cycle_allocation(2, "trapezoid"), [[0.5, 0.5, 0], [0, 0.5, 0.5]])
+    np.testing.assert_allclose(cycle_allocation(2, "simpson"), [[5, 8, -1], [-1, 8, 5]] / np.array(12.0))
+    np.testing.assert_allclose(cycle_allocation(3, "simpson"),
+                               [[9, 19, -5, 1], [-1, 13, 13, -1], [1, -5, 19, 9]] / np.array(24.0))
+    np.testing.assert_array_equal(cycle_weights(3, "end"), [0, 1, 1, 1])
 
 
 def test_simpson_weights_written_out():
@@ -177,8 +239,23 @@ def test_piecewise_discount_factor():
     np.testing.assert_allclose(DiscountSchedule.constant(0.05).factor(0.5), 1.05 ** -0.5, rtol=1e-15)
 
 
+def test_discount_factor_with_rates_per_parameter_set():
+    rates = np.array([[0.0], [0.03], [0.05]])
+    schedule = DiscountSchedule((rates, 0.015), (2,))
+    years = np.arange(6.0)
+    assert schedule.shape == (3, 1) and DiscountSchedule.constant(0.03).shape == ()
+    factors = schedule.factor(years)
+    assert factors.shape == (3, 1, 6)
+    for i, rate in enumerate(rates[:, 0]):
+        np.testing.assert_allclose(factors[i, 0], DiscountSchedule((rate, 0.015), (2,)).factor(years),
+                                   rtol=1e-15)
+
+
 @pytest.mark.parametrize(("rates", "breakpoints"), [
     ((0.03, 0.01), ()), ((0.03,), (10,)), ((0.03, 0.02, 0.01), (20, 10)), ((-1.0,), ()),
+    ((np.nan,), ()), ((np.inf,), ()), (("0.03",), ()), ((True,), ()), ((np.array([0.03, -2.0]),), ()),
+    ((np.array([]),), ()), ((None,), ()), ((0.03, 0.01), ("ten",)),
+    ((np.ones((3, 1)), np.ones((1, 2, 2))), (5,)),
 ])
 def test_discount_schedule_refuses_mistakes(rates, breakpoints):
     with pytest.raises(InputError):
@@ -341,6 +418,164 @@ def test_time_dependent_transition_rewards():
         0.15 * healthy @ costs[:, 0, 1], rel=1e-14)
 
 
+# ---------------------------------------------------------------- conventions chosen per run
+
+def run_model(P, initial, rewards, flows, **options):
+    """The random model of :func:`random_model` with the HAS-like schedule unless told otherwise."""
+    options = {"discount": DiscountSchedule((0.04, 0.015), (3,)), "cycle_length": 0.5, **options}
+    return run_cohort(P, initial, rewards["utility"].shape[-2] - 1, state_rewards=rewards,
+                      transition_rewards=flows, **options)
+
+
+def assert_same_totals(result, expected, rtol=1e-13):
+    assert result.undiscounted.keys() == expected.undiscounted.keys()
+    for name in expected.undiscounted:
+        np.testing.assert_allclose(result.undiscounted[name], expected.undiscounted[name], rtol=rtol)
+        np.testing.assert_allclose(result.discounted[name], expected.discounted[name], rtol=rtol)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 25), correction=st.sampled_from(CORRECTIONS),
+       rate=st.floats(0.0, 0.12), correct_transitions=st.booleans())
+def test_custom_weights_equal_each_named_rule(seed, n, correction, rate, correct_transitions):
+    """The rule's weight vector (trace time) or its cycle allocation (every timing) given as a
+    custom correction reproduces the named rule."""
+    P, initial, rewards, flows = random_model(seed, 3, 2, 4, n)
+    options = {"discount": DiscountSchedule((rate, 0.015), (3,)), "correct_transitions": correct_transitions}
+    named = run_model(P, initial, rewards, flows, correction=correction, **options)
+    assert_same_totals(run_model(P, initial, rewards, flows, correction=cycle_weights(n, correction),
+                                 **options), named)
+    for timing in DISCOUNT_TIMINGS:
+        named = run_model(P, initial, rewards, flows, correction=correction, discount_timing=timing, **options)
+        shares = cycle_allocation(n, correction)
+        assert_same_totals(run_model(P, initial, rewards, flows, correction=shares, discount_timing=timing,
+                                     **options), named, rtol=1e-12)
+
+
+@pytest.mark.parametrize("timing", DISCOUNT_TIMINGS)
+def test_several_discount_schedules_equal_separate_runs(timing):
+    """The Dutch guideline's 4 % on costs and 1.5 % on effects, and a piecewise schedule, in one run."""
+    P, initial, rewards, flows = random_model(11, 6, 2, 5, 12)
+    schedules = {"cost": 0.04, "utility": DiscountSchedule((0.015, 0.01), (2,)), "entries": None}
+    together = run_model(P, initial, rewards, flows, discount=schedules, discount_timing=timing,
+                         correction="simpson")
+    for name, schedule in schedules.items():
+        alone = run_model(P, initial, rewards, flows, discount=schedule, discount_timing=timing,
+                          correction="simpson")
+        np.testing.assert_allclose(together.discounted[name], alone.discounted[name], rtol=1e-14)
+        np.testing.assert_array_equal(together.undiscounted[name], alone.undiscounted[name])
+    np.testing.assert_array_equal(together.discounted["entries"], together.undiscounted["entries"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), timing=st.sampled_from(DISCOUNT_TIMINGS),
+       correction=st.sampled_from(CORRECTIONS), piecewise=st.booleans(), per_cycle=st.booleans())
+def test_rate_varying_across_the_batch_equals_per_set_runs(seed, timing, correction, piecewise, per_cycle):
+    """A one-way analysis on the discount rate: one rate per parameter set, in one batch."""
+    P, initial, rewards, flows = random_model(seed, 5, 2, 4, 9)
+    rates = np.array([0.0, 0.015, 0.035, 0.04, 0.1])[:, None]            # [sets, 1]
+    def schedule(rate):  # noqa: E306
+        return DiscountSchedule((rate, 0.01), (2,)) if piecewise else rate
+    options = {"discount_timing": timing, "correction": correction, "per_cycle": per_cycle}
+    batch = run_model(P, initial, rewards, flows, discount=schedule(rates), **options)
+    for i, rate in enumerate(rates[:, 0]):
+        part = slice(i, i + 1)
+        one = run_model(P[part], initial[part], {"cost": rewards["cost"][part],
+                        "utility": rewards["utility"][part]}, flows, discount=schedule(float(rate)), **options)
+        for name in one.discounted:
+            np.testing.assert_allclose(batch.discounted[name][part], one.discounted[name], rtol=1e-13)
+            np.testing.assert_array_equal(batch.undiscounted[name][part], one.undiscounted[name])
+
+
+def test_transition_rewards_weighted_by_the_correction_when_asked():
+    """With correct_transitions, the flows of cycle k count like a state reward at t_{k+1}:
+    weight w_{k+1} (½ at the horizon under the trapezoid) and discount D(t_{k+1}); unweighted
+    under cycle-start discounting they are discounted at the cycle's start."""
+    into_sick = np.zeros((3, 3))
+    into_sick[0, 1] = 1.0
+    flows = np.array([0.15, 0.8 * 0.15, 0.685 * 0.15])                    # entries in cycles 0, 1, 2
+    def episodes(**options):  # noqa: E306
+        result = run_cohort(P_HSD, [1.0, 0.0, 0.0], 3, discount=0.03, correction="trapezoid",
+                            transition_rewards={"episodes": into_sick}, **options)
+        return float(result.undiscounted["episodes"]), float(result.discounted["episodes"])
+    weighted = episodes(correct_transitions=True)
+    assert weighted == pytest.approx((flows @ [1, 1, 0.5], flows * [1, 1, 0.5] @ 1.03 ** -np.arange(1, 4)),
+                                     rel=1e-14)
+    assert episodes(discount_timing="cycle-start") == pytest.approx(
+        (flows.sum(), flows @ 1.03 ** -np.arange(3)), rel=1e-14)
+    assert episodes(discount_timing="cycle-end") == pytest.approx(episodes(), rel=1e-15)
+
+
+def rdecision_cycles(P, initial, state_costs, utilities, rate_costs, rate_utilities, n_cycles, hcc):
+    """rdecision's ``SemiMarkovModel$cycle()`` (ajsims1704/rdecision ``R/SemiMarkovModel.R``),
+    yearly cycles, transcribed as a loop: each cycle's occupancy costs and QALYs come from the
+    mid-cycle population (start + end)/2 with half-cycle correction (``hcc.pop = hcc.cost =
+    TRUE``), from the end population without, discounted at the time elapsed at the cycle's end."""
+    population, cost, qaly = np.asarray(initial, dtype=float), 0.0, 0.0
+    for cycle in range(1, n_cycles + 1):
+        end = population @ P
+        counted = (population + end) / 2 if hcc else end
+        cost += counted @ state_costs / (1 + rate_costs) ** cycle
+        qaly += counted @ utilities / (1 + rate_utilities) ** cycle
+        population = end
+    return cost, qaly
+
+
+@pytest.mark.parametrize(("hcc", "correction"), [(True, "trapezoid"), (False, "end")])
+def test_cycle_end_discounting_is_rdecisions(hcc, correction):
+    costs, utilities = np.array([100.0, 2000.0, 0.0]), np.array([0.95, 0.6, 0.0])
+    result = run_cohort(P_HSD, [1.0, 0.0, 0.0], 15, correction=correction, discount_timing="cycle-end",
+                        state_rewards={"cost": costs, "qalys": utilities},
+                        discount={"cost": 0.06, "qalys": 0.015})
+    expected = rdecision_cycles(P_HSD, [1.0, 0.0, 0.0], costs, utilities, 0.06, 0.015, 15, hcc)
+    assert (float(result.discounted["cost"]), float(result.discounted["qalys"])) == pytest.approx(
+        expected, rel=1e-14)
+
+
+@pytest.mark.parametrize("timing", DISCOUNT_TIMINGS)
+@pytest.mark.parametrize("correct_transitions", [False, True])
+def test_per_cycle_rewards_sum_to_the_totals(timing, correct_transitions):
+    P, initial, rewards, flows = random_model(5, 3, 2, 4, 7)
+    options = {"discount_timing": timing, "correct_transitions": correct_transitions, "correction": "simpson"}
+    totals = run_model(P, initial, rewards, flows, **options)
+    detailed = run_model(P, initial, rewards, flows, per_cycle=True, **options)
+    assert totals.per_cycle is None
+    assert_same_totals(detailed, totals)
+    for name in totals.undiscounted:
+        for kind in ("undiscounted", "discounted"):
+            per_point = getattr(detailed.per_cycle, kind)[name]
+            assert per_point.shape == (3, 2, 8)
+            np.testing.assert_allclose(per_point.sum(-1), getattr(totals, kind)[name], rtol=1e-12)
+    np.testing.assert_array_equal(detailed.per_cycle.undiscounted["entries"][..., 0], 0.0)
+
+
+def test_per_cycle_frame_is_tidy():
+    P, initial, rewards, flows = random_model(8, 3, 2, 4, 5)
+    result = run_model(P, initial, rewards, flows, per_cycle=True, strategy_names=("usual", "new"))
+    frame = result.per_cycle_frame()
+    assert list(frame.columns) == ["cycle", "time", "set", "strategy", "reward", "undiscounted", "discounted"]
+    assert len(frame) == 3 * 3 * 2 * 6
+    assert set(frame["strategy"]) == {"usual", "new"}
+    np.testing.assert_allclose(frame["time"], frame["cycle"] * 0.5)
+    sums = frame.groupby(["reward", "set", "strategy"])[["undiscounted", "discounted"]].sum()
+    for (reward, set_, strategy), row in sums.iterrows():
+        s = ("usual", "new").index(strategy)
+        assert row["undiscounted"] == pytest.approx(result.undiscounted[reward][set_, s], rel=1e-12)
+        assert row["discounted"] == pytest.approx(result.discounted[reward][set_, s], rel=1e-12)
+    with pytest.raises(InputError, match="per_cycle=True"):
+        run_model(P, initial, rewards, flows).per_cycle_frame()
+
+
+def test_default_path_is_unchanged_by_the_new_options():
+    """Trace time, one schedule, no per-cycle output: the totals of the engine before the
+    conventions were added (weights × factors accumulated on the occupancy)."""
+    P, initial, rewards, flows = random_model(21, 4, 2, 5, 10)
+    result = run_model(P, initial, rewards, flows, correction="half-cycle")
+    discount_at = DiscountSchedule((0.04, 0.015), (3,)).factor(0.5 * np.arange(11))
+    occupancy = np.einsum("sgkx,k->sgx", result.trace, cycle_weights(10, "half-cycle") * discount_at)
+    np.testing.assert_allclose(result.discounted["cost"], np.vecdot(occupancy, rewards["cost"]), rtol=1e-14)
+
+
 # ---------------------------------------------------------------- validation
 
 def batch_of(P: np.ndarray, n_sets=4, n_cycles=6) -> np.ndarray:
@@ -416,12 +651,78 @@ def test_invalid_initial_distribution():
     {"correction": "half"},
     {"n_cycles": 0},
     {"state_rewards": {"x": np.ones(3)}, "transition_rewards": {"x": np.ones((3, 3))}},
+    {"correction": np.ones(3)},
+    {"correction": [1.0, np.nan, 1.0, 1.0]},
+    {"correction": np.ones((3, 3))},
+    {"correction": ["a", "b", "c", "d"]},
+    {"correction": None},
+    {"correction": np.ones(4), "discount_timing": "cycle-start"},
+    {"discount_timing": "mid-cycle"},
+    {"discount_timing": ["trace-time"]},
+    {"state_rewards": {"cost": np.ones(3), "qaly": np.ones(3)}, "discount": {"cost": 0.03}},
+    {"state_rewards": {"cost": np.ones(3)}, "discount": {"cost": 0.03, "typo": 0.015}},
+    {"state_rewards": {"cost": np.ones(3)}, "discount": {"cost": "3 %"}},
+    {"discount": np.array([0.03, 0.04, 0.05])},
+    {"discount": np.full((2, 1), 0.03)},
+    {"discount": float("nan")},
+    {"discount": float("inf")},
+    {"discount": "0.03"},
+    {"discount": True},
+    {"cycle_length": 0},
+    {"cycle_length": -1.0},
+    {"cycle_length": float("nan")},
+    {"cycle_length": "1"},
+    {"correct_transitions": "yes"},
+    {"per_cycle": 1},
+    {"strategy_names": ("a", "b")},
+    {"n_cycles": 2.5},
+    {"n_cycles": "3"},
+    {"n_cycles": None},
+    {"initial": [["a", "b", "c"]]},
+    {"state_rewards": {"cost": ["x", "y", "z"]}},
 ])
 def test_shape_and_option_mistakes_raise_input_errors(mistake):
+    """Each mistake is refused with an InputError, before any cycle runs."""
     run = {"transitions": P_HSD, "initial": np.broadcast_to([1.0, 0, 0], (2, 3)), "n_cycles": 3}
     run.update(mistake)
     with pytest.raises(InputError):
         run_cohort(run.pop("transitions"), run.pop("initial"), run.pop("n_cycles"), **run)
+
+
+@settings(max_examples=60, deadline=None)
+@given(weights=arrays(np.float64, array_shapes(min_dims=0, max_dims=3, max_side=5)),
+       timing=st.sampled_from(DISCOUNT_TIMINGS))
+def test_any_array_of_weights_is_used_or_refused_clearly(weights, timing):
+    """Four trace points (three cycles): n + 1 finite weights (trace time) or a finite [3, 4]
+    matrix run; anything else is an InputError."""
+    finite = bool(np.isfinite(weights).all())
+    usable = finite and (weights.shape == (3, 4) or (weights.shape == (4,) and timing == "trace-time"))
+    def run():  # noqa: E306
+        return run_cohort(P_HSD, [1.0, 0, 0], 3, correction=weights, discount_timing=timing,
+                          state_rewards={"cost": [1.0, 2.0, 0.0]}, discount=0.03)
+    if usable:
+        weight = weights if weights.ndim == 1 else weights.sum(axis=0)
+        assert float(run().undiscounted["cost"]) == pytest.approx(
+            weight @ (run().trace @ [1.0, 2.0, 0.0]), rel=1e-12, abs=1e-12)
+    else:
+        with pytest.raises(InputError):
+            run()
+
+
+@settings(max_examples=40, deadline=None)
+@given(rates=arrays(np.float64, array_shapes(min_dims=0, max_dims=3, max_side=3)))
+def test_any_array_of_rates_is_used_or_refused_clearly(rates):
+    """Batch [2, 3]: finite rates above −1 shaped (), [2, 1], [1, 3], [2, 3] or [1, 1] run."""
+    usable = (np.isfinite(rates).all() and (rates > -1).all() and rates.size > 0
+              and (rates.ndim == 0 or (rates.ndim == 2 and rates.shape[0] in (1, 2) and rates.shape[1] in (1, 3))))
+    def run():  # noqa: E306
+        return run_cohort(P_HSD, np.broadcast_to([1.0, 0, 0], (2, 3, 3)), 3,
+                          state_rewards={"cost": [1.0, 2.0, 0.0]}, discount=rates)
+    if usable:
+        assert run().discounted["cost"].shape == (2, 3)
+    else:
+        with pytest.raises(InputError):
+            run()
 
 
 # ---------------------------------------------------------------- tunnel states
