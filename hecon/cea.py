@@ -40,6 +40,11 @@ ICER_COLUMNS = [
     "strategy", "cost", "effect", "incremental_cost", "incremental_effect", "icer", "status", "note",
 ]
 
+#: Largest magnitude of a cost, an effect or a willingness to pay: far beyond any real one, and
+#: small enough that net benefits λ·E − C, their sums over draws and the products ΔC·ΔE of the
+#: ICER comparisons stay within the floating-point range (about 1.8e308).
+LARGEST_VALUE = 1e100
+
 # Largest [strategies, wtp, draws] block of net benefits held in memory at once (doubles);
 # small enough to stay in cache, which is faster than one large array.
 _CHUNK_ELEMENTS = 1 << 20
@@ -72,18 +77,23 @@ def outcome_matrices(costs, effects) -> tuple[np.ndarray, np.ndarray]:
             draw, strategy = np.argwhere(~np.isfinite(values))[0]
             raise InputError(f"{name} hold a missing or infinite value (draw {draw + 1}, "
                              f"strategy {strategy + 1})", fix="check the model outputs")
+        if (np.abs(values) > LARGEST_VALUE).any():
+            draw, strategy = np.argwhere(np.abs(values) > LARGEST_VALUE)[0]
+            raise InputError(f"{name} hold a value beyond ±{LARGEST_VALUE:g} (draw {draw + 1}, "
+                             f"strategy {strategy + 1}): net benefits would overflow",
+                             fix="check the model outputs or express them in a larger unit")
     return cost, effect
 
 
 def wtp_values(wtp) -> np.ndarray:
-    """Willingness-to-pay values as a 1-D float array (finite, ≥ 0)."""
+    """Willingness-to-pay values as a 1-D float array (≥ 0 and at most :data:`LARGEST_VALUE`)."""
     values = np.atleast_1d(np.asarray(wtp, dtype=float))
     if values.ndim != 1 or values.size == 0:
         raise InputError("the willingness to pay must be a number or a 1-D list of numbers",
                          fix="give e.g. 20000 or a grid such as default_wtp_grid()")
-    if not np.isfinite(values).all() or (values < 0).any():
-        raise InputError("willingness-to-pay values must be finite and ≥ 0",
-                         fix="remove negative or infinite thresholds")
+    if not ((values >= 0) & (values <= LARGEST_VALUE)).all():
+        raise InputError(f"willingness-to-pay values must be finite and ≥ 0, at most {LARGEST_VALUE:g}",
+                         fix="remove negative, infinite or missing thresholds")
     return values
 
 

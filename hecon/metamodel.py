@@ -67,6 +67,16 @@ class _Fit:
     effective_df: float
 
 
+def fit_bytes(n: int, responses: int, n_posterior: int = 50) -> int:
+    """Peak working memory (bytes) of a fit of ``responses`` responses on ``n`` draws, for a
+    memory budget: the spline's GCV holds the fitted values and the residuals at each smoothing
+    value (2 · 81 · n · responses doubles), the Gaussian process its n × m basis twice while it
+    is built (2 · n · m), and either the posterior draws (n_posterior · n · responses)."""
+    spline = 2 * _LOG10_SMOOTHING_GRID.size * responses
+    gaussian_process = 2 * GP_INDUCING_POINTS
+    return 8 * n * (max(spline, gaussian_process) + n_posterior * responses)
+
+
 def _collect(fits: list[_Fit], method: str) -> Metamodel:
     return Metamodel(
         fitted=np.stack([fit.fitted for fit in fits], axis=-1),

@@ -20,8 +20,13 @@ A model is a module in the ``models`` package (``models/<name>.py``) with its in
 
 and optionally ``load_parameters(options) -> ParameterTable`` (default: read
 ``inputs/<name>/parameters.csv``), ``input_files(options) -> {role: path}`` (default: the
-parameter table), whose hashes go into every manifest, and ``validation(table, options) ->
-DataFrame`` (TECH-VER checks: ``check, kind, model, target, low, high, passed, source``).
+parameter table), whose hashes go into every manifest, ``validation(table, options) ->
+DataFrame`` (TECH-VER checks: ``check, kind, model, target, low, high, passed, source``) and
+``STATES`` (the health states, for the report's diagram).
+
+Every name a model declares (strategies, effect outcomes, option fields, states) is an
+identifier: letters, digits and underscores, not starting with a digit. These names become
+column headers, CSV cells and workbook cells; free text belongs in a label (``Effect.label``).
 """
 
 from __future__ import annotations
@@ -38,11 +43,14 @@ from types import ModuleType
 from typing import Any
 
 from hecon.errors import InputError
+from hecon.files import check_identifier, check_types, shown
 from hecon.outcomes import Outcomes
 from hecon.parameters import ParameterSets, ParameterTable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INPUTS = PROJECT_ROOT / "inputs"
+#: what every model module declares
+REQUIRED = ("TITLE", "STRATEGIES", "COMPARATOR", "EFFECTS", "Options", "evaluate")
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,52 @@ class Effect:
         return value if self.higher_is_better else -value
 
 
+def check_declarations(module: ModuleType) -> None:
+    """Check what a model module declares, when it loads: every required attribute present,
+    every declared name an identifier, at least two unique strategies, the comparator one of
+    them, and a main effect."""
+    file = getattr(module, "__file__", None) or module.__name__
+    missing = [attribute for attribute in REQUIRED if not hasattr(module, attribute)]
+    if missing:
+        raise InputError(f"the model declares no {', '.join(missing)}", file=file,
+                         fix=f"a model module declares {', '.join(REQUIRED)}")
+    _check_strategies(module.STRATEGIES, module.COMPARATOR, file)
+    effects = module.EFFECTS
+    if not isinstance(effects, tuple | list) or not effects or not all(isinstance(e, Effect) for e in effects):
+        raise InputError("EFFECTS is not a non-empty tuple of Effect (the first is the main effect)",
+                         file=file, fix='declare e.g. EFFECTS = (Effect("qalys_disc", "QALY gained"),)')
+    for effect in effects:
+        check_identifier(effect.outcome, "EFFECTS: outcome", file=file,
+                         fix="a free-text name goes in the Effect's label")
+    if not dataclasses.is_dataclass(module.Options):
+        raise InputError("Options is not a dataclass", file=file,
+                         fix="declare @dataclass(frozen=True) class Options, with a default for every field")
+    for field in dataclasses.fields(module.Options):
+        check_identifier(field.name, "Options: field", file=file, fix="an option is named like a variable")
+    for state in getattr(module, "STATES", ()):
+        check_identifier(state, "STATES:", file=file, fix="a state is a name, not a description")
+
+
+def _check_strategies(strategies: object, comparator: object, file: str) -> None:
+    """At least two strategies, each an identifier and declared once; the comparator one of them."""
+    example = 'declare e.g. STRATEGIES = ("standard_care", "new_drug")'
+    if not isinstance(strategies, tuple | list):
+        raise InputError(f"STRATEGIES is a {type(strategies).__name__}, not a tuple of strategy names",
+                         file=file, fix=example)
+    if len(strategies) < 2:
+        raise InputError(f"STRATEGIES declares {len(strategies)}: a decision compares at least two strategies",
+                         file=file, fix=example)
+    for name in strategies:
+        check_identifier(name, "STRATEGIES:", file=file, fix="a strategy is a name, not a description")
+    repeated = next((name for i, name in enumerate(strategies) if name in strategies[:i]), None)
+    if repeated is not None:
+        raise InputError(f"STRATEGIES: '{repeated}' is declared twice", file=file,
+                         fix="give each strategy its own name")
+    if comparator not in strategies:
+        raise InputError(f"COMPARATOR: {shown(comparator)} is not one of the STRATEGIES ({', '.join(strategies)})",
+                         file=file, fix="name one of the strategies")
+
+
 def available_models() -> list[str]:
     """Names of the models in the ``models`` package."""
     import models
@@ -81,6 +135,7 @@ class Model:
             raise InputError(f"unknown model '{name}'", fix=hint)
         self.name = name
         self.module: ModuleType = importlib.import_module(f"models.{name}")
+        check_declarations(self.module)
 
     @property
     def title(self) -> str:
@@ -115,6 +170,7 @@ class Model:
                     fix=(f"did you mean {', '.join(close)}?" if close
                          else f"options are: {', '.join(fields)}"),
                 )
+        overrides = check_types(type(defaults), overrides, file=source)
         try:
             return dataclasses.replace(defaults, **overrides)
         except (TypeError, ValueError) as error:

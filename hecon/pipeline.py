@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hecon import memory
 from hecon.basecase import base_case
 from hecon.decision import decision_analysis, wtp_grid
 from hecon.export import write_workbook
@@ -19,7 +20,7 @@ from hecon.model import Model
 from hecon.plots import decision_figures, write_figure
 from hecon.plots.io import write_html, write_static
 from hecon.progress import progress_bar
-from hecon.psa import PSA, run_psa
+from hecon.psa import PSA, require_psa_memory, run_psa
 from hecon.report import build_report, figures_of
 from hecon.scenarios import load_scenarios, run_scenarios
 from hecon.sensitivity import REPORT_WTP, Measure, one_way, threshold
@@ -36,15 +37,17 @@ def evppi_groups(psa: PSA) -> dict[str, list[str]]:
 
 
 def psa_analysis(psa: PSA, report_wtp: Sequence[float] | None = None, *, wtp_max: float = 200_000.0,
-                 wtp_step: float = 1_000.0, evppi: str = "groups", note=None):
+                 wtp_step: float = 1_000.0, evppi: str = "groups", note=None,
+                 memory_gb: float = memory.DEFAULT_BUDGET_GB):
     """The decision analysis of a model's PSA on its main effect (QALYs): EVPPI of the
-    parameter table's groups (``evppi="groups"``), of every parameter (``"all"``) or none."""
+    parameter table's groups (``evppi="groups"``), of every parameter (``"all"``) or none,
+    within a memory budget of ``memory_gb``."""
     grid, report = wtp_grid(report_wtp, wtp_max, wtp_step)
     costs, effects = psa.costs_effects(psa.model.effects[0])
     parameters = psa.valid_parameters() if evppi != "none" else None
     return decision_analysis(costs, effects, psa.model.strategies, grid, report,
                              parameters=parameters, groups=evppi_groups(psa) if evppi != "none" else None,
-                             singles=evppi == "all", seed=psa.seed, note=note)
+                             singles=evppi == "all", seed=psa.seed, note=note, memory_gb=memory_gb)
 
 
 def write_psa_files(folder: Path, psa: PSA, analysis, figures: bool = True) -> list[Path]:
@@ -68,21 +71,25 @@ def write_psa_files(folder: Path, psa: PSA, analysis, figures: bool = True) -> l
 def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: int | None = 10_000,
               report_wtp: Sequence[float] | None = None, wtp_max: float = 200_000.0,
               wtp_step: float = 1_000.0, invalid: str = "drop", evppi: str = "groups",
-              quiet: bool = False) -> str:
-    """`hecon psa`: run the PSA, analyse it, write the results folder; return a summary text."""
+              memory_gb: float = memory.DEFAULT_BUDGET_GB, quiet: bool = False) -> str:
+    """`hecon psa`: run the PSA, analyse it, write the results folder; return a summary text.
+    A PSA whose memory exceeds ``memory_gb`` is refused before any draw
+    (:func:`hecon.psa.require_psa_memory`)."""
     options = model.options()
+    table = model.load_parameters(options)
+    require_psa_memory(model, table, options, n, memory.as_bytes(memory_gb), evppi=evppi != "none")
     notes: list[str] = []
     with progress_bar(n, "PSA", quiet) as advance:
-        psa = run_psa(model, n, seed, options=options, chunk_size=chunk_size, invalid=invalid,
-                      progress=advance)
+        psa = run_psa(model, n, seed, options=options, table=table, chunk_size=chunk_size,
+                      invalid=invalid, progress=advance)
     analysis = psa_analysis(psa, report_wtp, wtp_max=wtp_max, wtp_step=wtp_step, evppi=evppi,
-                            note=notes.append)
+                            note=notes.append, memory_gb=memory_gb)
     with results_folder(out, inputs=model.input_files(options).values()) as folder:
         write_psa_files(folder, psa, analysis)
         write_manifest(folder, manifest(
             model=model.name, command="psa", inputs=model.input_files(options), seed=seed,
             options={**vars(options), "n": n, "chunk_size": chunk_size, "invalid": invalid,
-                     "report_wtp": analysis.report.tolist(), "evppi": evppi},
+                     "report_wtp": analysis.report.tolist(), "evppi": evppi, "memory_gb": memory_gb},
             extra={"invalid_draws": len(psa.invalid), "notes": notes}))
     return psa_text(psa, analysis, notes)
 
@@ -126,16 +133,20 @@ class Stopwatch(dict):
 
 
 def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 1, quick: bool = False,
-            scenarios: Sequence[str] | None = None, quiet: bool = False) -> tuple[Path, list[str]]:
+            scenarios: Sequence[str] | None = None, memory_gb: float = memory.DEFAULT_BUDGET_GB,
+            quiet: bool = False) -> tuple[Path, list[str]]:
     """`hecon run`: base case, PSA with its decision analytics and EVPPI by parameter group,
     one-way DSA with tornado, the model's scenarios, the threshold price, TECH-VER checks; every
     table as CSV, every figure as HTML (and PNG/SVG where a browser is), report.html,
     results.xlsx and manifest.json, in one atomic results folder. ``quick``: 200 draws, no
-    EVPPI, no PNG/SVG. Returns the folder and the notes to show the user (e.g. why static
-    figures were not written)."""
+    EVPPI, no PNG/SVG. A PSA whose memory exceeds ``memory_gb`` is refused before any work.
+    Returns the folder and the notes to show the user (e.g. why static figures were not
+    written)."""
     n = n or (QUICK_DRAWS if quick else DEFAULT_RUN_DRAWS)
     options = model.options()
     table = model.load_parameters(options)
+    require_psa_memory(model, table, options, n, memory.as_bytes(memory_gb), evppi=not quick,
+                       option="--psa")
     scenario_dir = model.input_dir / "scenarios"
     chosen = load_scenarios(scenario_dir, model, scenarios) if scenario_dir.is_dir() else []
     notes: list[str] = []
@@ -145,9 +156,10 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
             results_folder(out, inputs=model.input_files(options).values()) as folder:  # opened first: a bad --out fails before any work
         timings = Stopwatch(advance)
         psa = _write_tables(folder, model, table, options, chosen, n=n, seed=seed, quick=quick,
-                            timings=timings, notes=notes)
+                            timings=timings, notes=notes, memory_gb=memory_gb)
         content = manifest(model=model.name, command="run", inputs=model.input_files(options), seed=seed,
-                           options={**vars(options), "n": n, "quick": quick, "report_wtp": list(REPORT_WTP),
+                           options={**vars(options), "n": n, "quick": quick, "memory_gb": memory_gb,
+                                    "report_wtp": list(REPORT_WTP),
                                     "scenarios": [s.name for s in chosen]},
                            extra={"invalid_draws": len(psa.invalid), "notes": notes, "timings_seconds": timings})
         write_manifest(folder, content)  # content holds `timings` and `notes` themselves
@@ -159,25 +171,27 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
 
 
 def _write_tables(folder: Path, model: Model, table, options, scenarios, *, n: int, seed: int, quick: bool,
-                  timings: Stopwatch, notes: list[str]) -> PSA:
-    """Compute every analysis of `hecon run` and write its tables; return the PSA."""
+                  timings: Stopwatch, notes: list[str], memory_gb: float) -> PSA:
+    """Compute every analysis of `hecon run` and write its tables, each within ``memory_gb``;
+    return the PSA."""
     base = timings.time("base case", lambda: base_case(model, options, table))
     psa = timings.time("PSA", lambda: run_psa(model, n, seed, options=options, table=table))
     analysis = timings.time("decision analysis and EVPPI", lambda: psa_analysis(
-        psa, REPORT_WTP, evppi="none" if quick else "groups", note=notes.append))
+        psa, REPORT_WTP, evppi="none" if quick else "groups", note=notes.append, memory_gb=memory_gb))
     write_psa_files(folder, psa, analysis, figures=False)
     (folder / "icers.csv").rename(folder / "icers_psa.csv")  # icers.csv is the base case's
     base.write(folder)
     write_csv(table.to_frame(), folder / "parameters.csv")
-    dsa = timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model)))
+    dsa = timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model), memory_gb=memory_gb))
     write_csv(dsa, folder / "dsa.csv")
     (folder / "dsa.json").write_text(json.dumps(dsa.attrs, indent=2))
-    write_csv(timings.time("scenarios", lambda: run_scenarios(model, scenarios)), folder / "scenarios.csv")
+    write_csv(timings.time("scenarios", lambda: run_scenarios(model, scenarios, memory_gb=memory_gb)),
+              folder / "scenarios.csv")
     price = getattr(model.module, "PRICE_PARAMETER", None)
     if price:
         wtp = np.union1d(np.linspace(0, 200_000, 41), REPORT_WTP)
         curve = timings.time("threshold price", lambda: threshold(
-            model, table, price, wtp, options, bounds=(0.0, 20 * table[price].value)))
+            model, table, price, wtp, options, bounds=(0.0, 20 * table[price].value), memory_gb=memory_gb))
         write_csv(curve, folder / "threshold_curve.csv")
         write_csv(curve[curve.wtp.isin(REPORT_WTP)], folder / "threshold.csv")
     return psa

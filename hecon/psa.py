@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hecon import memory
 from hecon.errors import ModelError
 from hecon.model import Effect, Model
 from hecon.outcomes import Outcomes
 from hecon.parameters import ParameterSets, ParameterTable
+from hecon.voi import evppi_bytes
 
 INVALID_POLICIES = ("drop", "error")
 
@@ -77,6 +79,35 @@ class PSA:
                 rows.append({"outcome": name, "label": valid.label(name), "strategy_or_increment": label,
                              "mean": draws.mean(), "p2_5": low, "p97_5": high})
         return pd.DataFrame(rows)
+
+
+def psa_bytes(n: int, parameters: int, strategies: int, outcomes: int, *, evppi: bool = True) -> int:
+    """Peak memory (bytes) of a PSA of ``n`` draws, estimated before sampling.
+
+    Kept throughout: the sampled parameters and every outcome of every strategy,
+    8 · n · (P + S · O) (:func:`hecon.memory.batch_bytes`). On top, the larger of the EVPPI's
+    regression (:func:`hecon.voi.evppi_bytes`, when asked for) and the long table of
+    ``psa.csv.gz`` (one row per draw and strategy: draw, strategy, O outcomes and P parameters,
+    held twice while it is built), 2 · 8 · n · S · (P + O + 2). The model's own working memory
+    is bounded by its chunk size.
+    """
+    kept = memory.batch_bytes(n, parameters, strategies, outcomes)
+    table = 2 * memory.FLOAT_BYTES * n * strategies * (parameters + outcomes + 2)
+    return kept + max(table, evppi_bytes(n, strategies) if evppi else 0)
+
+
+def require_psa_memory(model: Model, table: ParameterTable, options, n: int, budget_bytes: int, *,
+                       evppi: bool = True, option: str = "--n") -> None:
+    """Refuse, before any draw is sampled, a PSA whose :func:`psa_bytes` exceed the budget,
+    with the estimate and the largest number of draws that fits. The model's outcomes are
+    counted on its base case (one set)."""
+    base = model.evaluate(table.base_case(), options)
+    size = (len(table.names), len(base.strategies), len(base.names))
+    per_draw = psa_bytes(1, *size, evppi=evppi)
+    largest = budget_bytes // per_draw
+    memory.require(psa_bytes(n, *size, evppi=evppi), budget_bytes,
+                   f"a PSA of {option} {n:,} draws ({per_draw / 1024:,.1f} KiB a draw)",
+                   fix=f"use {option} {largest:,} or fewer, or a larger --memory")
 
 
 def run_psa(

@@ -28,6 +28,11 @@ whose first word is ``diff``, ``difference``, ``delta``, ``inc``, ``incremental`
 ``ICER``, ``nb_SoC``), since they are functions of the costs and effects. An unnamed first
 column holding 1, 2, 3, … (R's row names) is ignored too.
 
+Strategy and parameter names must be identifiers (:func:`hecon.files.check_identifier`): they
+become values and labels of every table and of the workbook, where a name starting with ``=``
+would be a formula. Numbers are plain decimal or scientific notation of magnitude at most
+:data:`~hecon.cea.LARGEST_VALUE`.
+
 Rows in messages are 1-based lines of the file, the header being line 1. A CSV's delimiter
 (comma, semicolon or tab) is taken from its header line; with semicolons, a decimal comma
 is understood. ``.xlsx``/``.xlsm`` files are read from their first sheet.
@@ -36,15 +41,20 @@ is understood. ``.xlsx``/``.xlsm`` files are read from their first sheet.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hecon import memory
+from hecon.cea import LARGEST_VALUE
 from hecon.errors import InputError
+from hecon.files import check_identifier, parse_number, parse_numbers, shown
 
 DRAW_COLUMNS = ("draw", "iteration", "sample", "sim", "simulation", "run")
 COST_COLUMNS = ("cost", "costs", "total_cost")
@@ -54,6 +64,11 @@ EFFECT_TOKENS = ("effect", "effects", "eff", "e", "qaly", "qalys", "ly", "lys")
 DERIVED_WORDS = ("diff", "difference", "delta", "inc", "incremental", "icer", "nb", "nmb",
                  "nhb", "inb", "inmb")
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
+#: Memory a file takes to read, per byte of the file: every cell becomes a Python string
+#: (10–14 times the size of the published CSV examples, measured).
+READ_BYTES_PER_BYTE = 16
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_GUNZIPPED_BYTES = 2 * 1024 ** 3  # a gzipped CSV (hecon's own psa.csv.gz) expands to at most 2 GiB
 
 _SEPARATORS = r"[_ .\-]"
 _FIRST_LINE = 2  # line of the first data row: the header is line 1
@@ -97,7 +112,8 @@ class PSA:
         return int(self.costs.shape[0])
 
 
-def read_psa(path: str | Path, *, effect: str | None = None, cost: str | None = None) -> PSA:
+def read_psa(path: str | Path, *, effect: str | None = None, cost: str | None = None,
+             memory_gb: float = memory.DEFAULT_BUDGET_GB) -> PSA:
     """Read a PSA file in long or wide layout (see the module documentation).
 
     Parameters
@@ -107,15 +123,21 @@ def read_psa(path: str | Path, *, effect: str | None = None, cost: str | None = 
     effect, cost:
         Long layout: the effect / cost column. Wide layout: the effect / cost token that
         joins the strategy names (e.g. ``"LYs"``).
+    memory_gb:
+        Budget: a file whose reading needs more (about :data:`READ_BYTES_PER_BYTE` times its
+        size) is refused before it is read.
 
     Raises
     ------
     InputError
-        Naming the file, row and column: unreadable or empty file, missing columns,
-        non-numeric, missing or infinite values, a single draw, duplicate or missing
-        (draw, strategy) rows.
+        Naming the file, row and column: unreadable or empty file (or a folder), missing
+        columns, non-numeric, missing, infinite or too large values (beyond
+        :data:`~hecon.cea.LARGEST_VALUE`), a single draw, a single strategy (a decision compares
+        two or more), strategy or parameter names that are not identifiers, duplicate or
+        missing (draw, strategy) rows.
     """
     path = Path(path)
+    _check_memory(path, memory.as_bytes(memory_gb))
     table = _read_table(path)
     if _find_column(table, ("strategy",)) is not None:
         return _read_long(table, path, effect=effect, cost=cost)
@@ -125,8 +147,22 @@ def read_psa(path: str | Path, *, effect: str | None = None, cost: str | None = 
 # --------------------------------------------------------------------------- reading text
 
 
+def _check_memory(path: Path, budget: int) -> None:
+    """Refuse, naming the file, a file whose reading would exceed the budget."""
+    if path.is_file():
+        size = path.stat().st_size
+        try:
+            memory.require(READ_BYTES_PER_BYTE * size, budget, f"reading the file ({size / 1024 ** 2:,.0f} MiB)",
+                           fix="export fewer draws or columns, or pass a larger --memory")
+        except InputError as error:
+            raise InputError(error.message, file=path, fix=error.fix) from None
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     """All cells as stripped strings, indexed by their line in the file (header = line 1)."""
+    if path.is_dir():
+        raise InputError("a folder, not a PSA file", file=path,
+                         fix="give the path of the CSV or .xlsx file of the draws")
     if not path.is_file():
         raise InputError("file not found", file=path, fix="check the path of the PSA file")
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
@@ -154,8 +190,23 @@ def _read_spreadsheet(path: Path) -> pd.DataFrame:
     return table.fillna("")
 
 
+def _gunzip(raw: bytes, path: Path) -> bytes:
+    """The text of a gzipped CSV, refused beyond ``MAX_GUNZIPPED_BYTES`` (a decompression bomb)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
+            text = handle.read(MAX_GUNZIPPED_BYTES + 1)
+    except (OSError, EOFError, zlib.error):
+        raise InputError("a damaged gzip file", file=path, fix="export the PSA again") from None
+    if len(text) > MAX_GUNZIPPED_BYTES:
+        raise InputError(f"the gzipped CSV expands beyond {MAX_GUNZIPPED_BYTES // 1024 ** 3} GiB", file=path,
+                         fix="export fewer draws or columns")
+    return text
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     raw = path.read_bytes()
+    if raw[:2] == GZIP_MAGIC:  # hecon psa writes psa.csv.gz
+        raw = _gunzip(raw, path)
     if not raw.strip():
         raise InputError("the file is empty", file=path, fix="export the PSA results into it")
     try:
@@ -213,18 +264,23 @@ def _find_column(table: pd.DataFrame, candidates: tuple[str, ...]) -> str | None
 
 
 def _numeric(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    """A column as finite floats, or an InputError at the first bad cell."""
+    """A column as floats of magnitude at most :data:`~hecon.cea.LARGEST_VALUE` (plain decimal
+    or scientific notation, :func:`~hecon.files.parse_number`), or an InputError at the first
+    bad cell."""
     text = table[column]
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values)
+    values = parse_numbers(text)
+    bad = ~(np.abs(values) <= LARGEST_VALUE)
     if bad.any():
         at = int(bad.argmax())
-        cell = text.iloc[at]
-        problem = ("is empty" if cell == "" else
-                   f"is infinite ('{cell}')" if np.isinf(values[at]) else
-                   f"is not a number ('{cell}')")
-        raise InputError(f"the value {problem}", file=path, row=int(text.index[at]),
-                         column=column, fix="give a finite number in every cell")
+        cell, row = text.iloc[at], int(text.index[at])
+        if cell == "":
+            raise InputError("the value is empty", file=path, row=row, column=column,
+                             fix="give a number in every cell")
+        parse_number(cell, file=path, row=row, column=column)  # raises, saying what is wrong
+        raise InputError(f"the value {shown(cell)} is too large: costs, effects and parameters "
+                         f"must lie within ±{LARGEST_VALUE:g}", file=path, row=row, column=column,
+                         fix="check the export, or express the values in a larger unit "
+                             "(thousands of euros)")
     return values
 
 
@@ -232,6 +288,24 @@ def _need_two_draws(n_draws: int, path: Path) -> None:
     if n_draws < 2:
         raise InputError("the file holds a single draw; a PSA needs at least 2", file=path,
                          row=_FIRST_LINE, fix="export every PSA iteration, not only the base case")
+
+
+def _check_strategies(names: list[str], path: Path, *, rows, columns: list[str], fix: str) -> None:
+    """A decision compares two strategies or more, each named by an identifier (so that no
+    name reaches a table or a workbook as a formula)."""
+    for name, row, column in zip(names, rows, columns, strict=True):
+        check_identifier(name, "strategy", file=path, row=int(row), column=column,
+                         fix="the strategy names become column values and labels of every table")
+    if len(names) < 2:
+        raise InputError(f"the file holds one strategy ({', '.join(names)}); a decision compares "
+                         "two or more", file=path, row=int(rows[0]), column=columns[0], fix=fix)
+
+
+def _check_parameter_names(columns: list[str], path: Path) -> None:
+    """Parameter columns are named by identifiers (they become rows of the EVPPI table)."""
+    for column in columns:
+        check_identifier(column, "parameter", file=path, row=1, column=column,
+                         fix="parameter names become rows of the EVPPI table")
 
 
 def _parameter_table(table: pd.DataFrame, columns: list[str], path: Path) -> pd.DataFrame:
@@ -278,18 +352,21 @@ def _read_long(table: pd.DataFrame, path: Path, *, effect: str | None,
     duplicated = table.duplicated([draw_column, strategy_column])
     if duplicated.any():
         line = int(duplicated.idxmax())
-        raise InputError(f"draw {table.at[line, draw_column]} of strategy "
-                         f"'{table.at[line, strategy_column]}' appears twice", file=path, row=line,
+        raise InputError(f"draw {shown(table.at[line, draw_column])} of strategy "
+                         f"{shown(table.at[line, strategy_column])} appears twice", file=path, row=line,
                          column=strategy_column, fix="keep one row per draw and strategy")
     draw_code, draws = pd.factorize(table[draw_column])
     strategy_code, strategies = pd.factorize(table[strategy_column])
+    first_rows = table.index[np.unique(strategy_code, return_index=True)[1]]
+    _check_strategies(list(strategies), path, rows=first_rows, columns=[strategy_column] * len(strategies),
+                      fix="give each draw one row per strategy compared")
     _need_two_draws(len(draws), path)
     present = np.zeros((len(draws), len(strategies)), dtype=bool)
     present[draw_code, strategy_code] = True
     if not present.all():
         draw, strategy = np.argwhere(~present)[0]
         line = int(table.index[draw_code == draw][0])
-        raise InputError(f"draw {draws[draw]} has no row for strategy '{strategies[strategy]}' "
+        raise InputError(f"draw {shown(draws[draw])} has no row for strategy '{strategies[strategy]}' "
                          "(strategies have unequal numbers of draws)", file=path, row=line,
                          column=strategy_column, fix="give every strategy a row in every draw")
 
@@ -313,7 +390,9 @@ def _long_parameters(table: pd.DataFrame, columns: list[str], draw_code: np.ndar
     per_draw = values.iloc[first_rows].reset_index(drop=True)
     varies = (values.to_numpy() != per_draw.to_numpy()[draw_code]).any(axis=0)
     outcomes = [c for c, v in zip(columns, varies, strict=True) if v]
-    return per_draw.drop(columns=outcomes), outcomes
+    parameters = per_draw.drop(columns=outcomes)
+    _check_parameter_names(list(parameters.columns), path)
+    return parameters, outcomes
 
 
 # --------------------------------------------------------------------------- wide layout
@@ -368,11 +447,15 @@ def _read_wide(table: pd.DataFrame, path: Path, *, effect: str | None, cost: str
     chosen_costs = [_one_column(s, cost_columns[s], "cost", "--cost", path) for s in strategies]
     chosen_effects = [_one_column(s, effect_columns[s], "effect", "--effect", path)
                       for s in strategies]
+    _check_strategies(strategies, path, rows=[1] * len(strategies),
+                      columns=[column for column, _ in chosen_costs],
+                      fix="name each strategy's columns <Strategy>_Cost and <Strategy>_Eff")
     _need_two_draws(len(table), path)
     costs = np.column_stack([_numeric(table, column, path) for column, _ in chosen_costs])
     effects = np.column_stack([_numeric(table, column, path) for column, _ in chosen_effects])
     used = {column for column, _ in chosen_costs + chosen_effects}
     parameters = _parameter_table(table, [c for c in columns if c not in used], path)
+    _check_parameter_names(list(parameters.columns), path)
     return PSA(tuple(strategies), costs, effects, parameters, path, "wide",
                cost_name=chosen_costs[0][1], effect_name=chosen_effects[0][1],
                ignored=tuple(ignored))

@@ -25,13 +25,29 @@ import pandas as pd
 
 from hecon.cea import outcome_matrices, summarise_net_benefit, wtp_values
 from hecon.errors import InputError
-from hecon.metamodel import Metamodel, fit_gaussian_process, fit_spline
+from hecon.metamodel import (
+    SPLINE_BASIS_SIZE,
+    Metamodel,
+    fit_bytes,
+    fit_gaussian_process,
+    fit_spline,
+)
 
 EVPPI_METHODS = ("auto", "spline", "gp")
-MIN_EVPPI_DRAWS = 50
+#: The regression needs more draws than it has coefficients: the spline of one parameter has
+#: ``SPLINE_BASIS_SIZE`` (20), and with no more draws than that it can pass through every draw,
+#: making the EVPPI the EVPI. (The Gaussian process of a group is penalised and fits on any
+#: number of draws.) Estimates from few draws are imprecise, which their standard error shows.
+MIN_EVPPI_DRAWS = SPLINE_BASIS_SIZE + 1
 # An EVPPI estimate above the EVPI by more than twice its SE and this share of the EVPI is
 # reported when it is clipped.
 _CLIP_REPORTED = 0.01
+
+
+#: Bounds of a population (sanity, not policy): more patients a year than people on Earth, or a
+#: decision standing for more than a thousand years, is a mistake in the input.
+MAX_ANNUAL_INCIDENCE = 1e10
+MAX_HORIZON_YEARS = 1_000
 
 
 class EVPPIClippedWarning(UserWarning):
@@ -55,9 +71,10 @@ class Population:
     Attributes
     ----------
     annual_incidence:
-        Patients concerned each year.
+        Patients concerned each year (at most :data:`MAX_ANNUAL_INCIDENCE`).
     horizon_years:
-        Decision horizon T in years (the time the decision is expected to stand), > 0.
+        Decision horizon T in years (the time the decision is expected to stand), > 0 and at
+        most :data:`MAX_HORIZON_YEARS`.
     discount_rate:
         Annual discount rate r (0.025 for 2.5 %).
     """
@@ -67,12 +84,13 @@ class Population:
     discount_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.annual_incidence) and self.annual_incidence >= 0):
-            raise InputError("the annual incidence must be a number ≥ 0",
+        if not 0 <= self.annual_incidence <= MAX_ANNUAL_INCIDENCE:
+            raise InputError(f"the annual incidence must be a number from 0 to {MAX_ANNUAL_INCIDENCE:g} "
+                             f"(about the world's population), not {self.annual_incidence:g}",
                              fix="give the number of patients concerned each year")
-        if not (math.isfinite(self.horizon_years) and self.horizon_years > 0):
-            raise InputError("the decision horizon must be a positive number of years",
-                             fix="give e.g. --horizon 10")
+        if not 0 < self.horizon_years <= MAX_HORIZON_YEARS:
+            raise InputError(f"the decision horizon must be a positive number of years, at most "
+                             f"{MAX_HORIZON_YEARS:,}, not {self.horizon_years:g}", fix="give e.g. --horizon 10")
         if not (math.isfinite(self.discount_rate) and self.discount_rate >= 0):
             raise InputError("the discount rate must be a number ≥ 0",
                              fix="give e.g. --discount 0.025 for 2.5 % a year")
@@ -155,6 +173,12 @@ def _fit_metamodel(inputs: np.ndarray, responses: np.ndarray, method: str, n_sam
     return fit_gaussian_process(inputs, responses, n_posterior=n_samples, rng=rng)
 
 
+def evppi_bytes(n_draws: int, n_strategies: int, n_se_samples: int = 50) -> int:
+    """Peak working memory (bytes) of the EVPPI of one parameter or group: one regression of
+    the 2(S − 1) incremental costs and effects on ``n_draws`` draws (:func:`~hecon.metamodel.fit_bytes`)."""
+    return fit_bytes(n_draws, 2 * (n_strategies - 1), n_se_samples)
+
+
 def _evppi_of_fit(fitted: np.ndarray, n_strategies: int, wtp: np.ndarray) -> np.ndarray:
     """EVPPI from fitted incremental costs and effects ``[draws, 2(S−1)]`` (the reference
     strategy's increments are 0): the EVPI formula applied to the fitted net benefits."""
@@ -209,8 +233,9 @@ def evppi(costs, effects, parameters: pd.DataFrame | np.ndarray, wtp, *,
     if method not in EVPPI_METHODS:
         raise InputError(f"unknown EVPPI method '{method}'", fix=f"use one of {EVPPI_METHODS}")
     if cost.shape[0] < MIN_EVPPI_DRAWS:
-        raise InputError(f"EVPPI by regression needs at least {MIN_EVPPI_DRAWS} PSA draws, "
-                         f"not {cost.shape[0]}", fix="run a larger PSA")
+        raise InputError(f"EVPPI by regression needs at least {MIN_EVPPI_DRAWS} PSA draws (more "
+                         f"than the {SPLINE_BASIS_SIZE} coefficients of its spline), not {cost.shape[0]}",
+                         fix=f"run a PSA of {MIN_EVPPI_DRAWS} draws or more")
     frame = parameter_frame(parameters, cost.shape[0])
     subsets = _parameter_subsets(frame, groups)
     n_strategies = cost.shape[1]

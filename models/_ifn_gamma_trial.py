@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hecon import memory
 from hecon.distributions import Fixed
 from hecon.errors import InputError, ModelError
 from hecon.parameters import ParameterTable
@@ -159,9 +160,16 @@ def _histories(transitions, arm: np.ndarray, days: int, dropout: float, streams)
     return _Histories(states, icu, hospital, death, np.where(np.isfinite(death), death, limit), episodes)
 
 
+def simulation_bytes(n: int, days: int) -> int:
+    """Memory (bytes) of simulating ``n`` patients over ``days`` days: each patient's state on
+    days 0 … T and the time of each day's move (2T + 1 numbers), and about 40 more for the
+    cells of its rows in the three files and their copies: 8 · n · (2T + 41)."""
+    return memory.FLOAT_BYTES * n * (2 * days + 41)
+
+
 def simulate(n: int, seed: int, *, dropout: float = 0.0, table: ParameterTable | None = None,
-             options: model.Options | None = None,
-             population: Population | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+             options: model.Options | None = None, population: Population | None = None,
+             memory_gb: float = memory.DEFAULT_BUDGET_GB) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Simulate the trial: ``patients``, ``infections`` and ``resource_use`` frames in the
     schema of :mod:`hecon.trial.schema`.
 
@@ -181,6 +189,8 @@ def simulate(n: int, seed: int, *, dropout: float = 0.0, table: ParameterTable |
         ``options.hospital_days`` (administrative censoring).
     population:
         The descriptive values the model does not use (default :class:`Population`).
+    memory_gb:
+        Budget: a trial whose :func:`simulation_bytes` exceed it is refused before any draw.
     """
     if n < 2:
         raise InputError("a trial needs at least 2 patients", fix="give --n 2 or more")
@@ -188,6 +198,9 @@ def simulate(n: int, seed: int, *, dropout: float = 0.0, table: ParameterTable |
         raise InputError(f"drop-out must be a probability in [0, 1), got {dropout:g}",
                          fix="give e.g. --dropout 0.05")
     options = options or model.Options()
+    budget, patient_bytes = memory.as_bytes(memory_gb), simulation_bytes(1, options.hospital_days)
+    memory.require(n * patient_bytes, budget, f"a simulated trial of --n {n:,} patients",
+                   fix=f"use --n {budget // patient_bytes:,} or fewer, or a larger --memory")
     population = population or Population()
     table = table or model.load_parameters(options)
     params = table.base_case()
@@ -595,10 +608,11 @@ def per_patient(data: TrialData, table: ParameterTable, options: model.Options |
 
 
 def within_trial_analysis(data: TrialData, n_replicates: int, seed: int, table: ParameterTable | None = None,
-                          options: model.Options | None = None, block_size: int | None = None) -> WithinTrial:
+                          options: model.Options | None = None, block_size: int | None = None,
+                          memory_gb: float = memory.DEFAULT_BUDGET_GB) -> WithinTrial:
     """The within-trial analysis to the horizon: per-patient costs and outcomes, arm means and
-    their stratified bootstrap (complete cases)."""
+    their stratified bootstrap (complete cases), within a memory budget of ``memory_gb``."""
     options = options or model.Options()
     table = table or load_table(None, options)
-    return within_trial(per_patient(data, table, options), ARMS, COSTS, CONSEQUENCES,
-                        labels=model.LABELS, n_replicates=n_replicates, seed=seed, block_size=block_size)
+    return within_trial(per_patient(data, table, options), ARMS, COSTS, CONSEQUENCES, labels=model.LABELS,
+                        n_replicates=n_replicates, seed=seed, block_size=block_size, memory_gb=memory_gb)

@@ -241,7 +241,24 @@ def test_default_wtp_grid():
     (np.ones((3, 2)), np.ones((3, 2)), ["a"], 1.0, "1 strategy names for 2"),
     (np.ones((3, 2)), np.ones((3, 2)), ["a", "b"], -5.0, "finite and ≥ 0"),
     (np.ones((3, 2)), np.ones((3, 2)), ["a", "b"], [np.inf], "finite and ≥ 0"),
+    (np.ones((3, 2)), np.ones((3, 2)), ["a", "b"], [np.nan], "finite and ≥ 0"),
+    (np.ones((3, 2)), np.ones((3, 2)), ["a", "b"], [1e101], "at most 1e\\+100"),
+    (np.array([[1.0, 2.0], [1e308, 1.0]]), np.ones((2, 2)), ["a", "b"], 1.0,
+     r"costs hold a value beyond ±1e\+100 \(draw 2, strategy 1\)"),
+    (np.ones((2, 2)), np.array([[1.0, -1e200], [1.0, 1.0]]), ["a", "b"], 1.0,
+     r"effects hold a value beyond ±1e\+100 \(draw 1, strategy 2\)"),
 ])
 def test_bad_inputs_raise_input_errors(costs, effects, names, wtp, message):
     with pytest.raises(InputError, match=message):
         cea.ceac(costs, effects, names, wtp)
+
+
+def test_net_benefits_stay_finite_at_the_largest_values():
+    """At the bounds (costs and effects ±1e100, λ 1e100) every summary is finite."""
+    big = cea.LARGEST_VALUE
+    costs = np.array([[big, -big], [-big, big], [0.0, big]])
+    effects = np.array([[-big, big], [big, -big], [big, 0.0]])
+    curve = cea.ceac(costs, effects, ["a", "b"], [0.0, big])
+    assert np.isfinite(curve["probability"]).all()
+    assert np.isfinite(cea.icer_table(costs, effects, ["a", "b"])[["cost", "effect"]]).all().all()
+    assert np.isfinite(cea.expected_loss(costs, effects, ["a", "b"], [big])["expected_loss"]).all()

@@ -136,6 +136,47 @@ def test_bad_file_through_the_console_script(tmp_path):
          "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 2
     assert completed.stderr.strip() == (
-        f"error: {bad}, row 3, column 'cost': the value is not a number ('x') "
-        "(fix: give a finite number in every cell)")
+        f"error: {bad}, row 3, column 'cost': 'x' is not a number "
+        "(fix: write a plain number such as 0.25, 1500 or 1.5e-3)")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["cea", "voi"])
+def test_a_file_with_one_strategy_is_refused(tmp_path, command):
+    path = tmp_path / "one.csv"
+    path.write_text("draw,strategy,cost,qaly\n1,A,100,1\n2,A,120,1.1\n3,A,90,0.9\n")
+    out = tmp_path / "results"
+    result = run(command, path, "--out", out)
+    assert result.exit_code == 2 and not out.exists()
+    assert result.stderr.strip() == (
+        f"error: {path}, row 2, column 'strategy': the file holds one strategy (A); a decision "
+        "compares two or more (fix: give each draw one row per strategy compared)")
+
+
+@pytest.mark.parametrize("command", ["cea", "voi"])
+def test_too_few_draws_for_the_evppi_skip_it_with_a_note(tmp_path, command):
+    small = tmp_path / "small.csv"
+    small.write_text("".join((DATA / "voi_chemo.csv").read_text().splitlines(True)[:21]))  # 20 draws
+    out = tmp_path / "results"
+    result = run(command, small, "--out", out)
+    assert result.exit_code == 0, result.output
+    note = ("EVPPI skipped: its regression needs more draws than the 20 coefficients of its "
+            "spline, at least 21, and the PSA has 20")
+    assert f"note: {note}" in result.output
+    assert not (out / "evppi.csv").exists() and (out / "evpi.csv").exists()
+    assert json.loads((out / "manifest.json").read_text())["notes"] == [note]
+    enough = tmp_path / "enough.csv"
+    enough.write_text("".join((DATA / "voi_chemo.csv").read_text().splitlines(True)[:22]))  # 21 draws
+    assert run(command, enough, "--out", tmp_path / "enough").exit_code == 0
+    assert (tmp_path / "enough" / "evppi.csv").exists()
+
+
+def test_the_memory_budget_refuses_a_file_too_large_to_read_and_skips_an_evppi_too_large(tmp_path):
+    dampack = DATA / "dampack_example_psa.csv"
+    result = run("cea", dampack, "--memory", "0.01", "--out", tmp_path / "refused")
+    assert result.exit_code == 2 and not (tmp_path / "refused").exists()
+    assert result.stderr.startswith(f"error: {dampack}: reading the file (2 MiB) needs about")
+    result = run("cea", dampack, "--memory", "0.03", "--out", tmp_path / "no_evppi")  # reads 26 MB, EVPPI needs 68 MB
+    assert result.exit_code == 0, result.output
+    assert "note: EVPPI skipped: its regression on 10,000 draws needs about 0.1 GiB of memory" in result.output
+    assert not (tmp_path / "no_evppi" / "evppi.csv").exists() and (tmp_path / "no_evppi" / "ceac.csv").exists()

@@ -127,7 +127,7 @@ def test_spreadsheet(tmp_path):
 @pytest.mark.parametrize(("text", "row", "column", "message"), [
     ("draw,strategy,cost\n1,A,1\n1,B,2\n2,A,1\n2,B,2\n", 1, "effect", "no effect column"),
     ("draw,strategy,cost,effect\n1,A,1,1\n1,B,x,1\n2,A,1,1\n2,B,1,1\n", 3, "cost", "not a number"),
-    ("draw,strategy,cost,effect\n1,A,1,1\n1,B,1,inf\n2,A,1,1\n2,B,1,1\n", 3, "effect", "infinite"),
+    ("draw,strategy,cost,effect\n1,A,1,1\n1,B,1,inf\n2,A,1,1\n2,B,1,1\n", 3, "effect", "'inf' is not a number"),
     ("draw,strategy,cost,effect\n1,A,1,1\n1,B,,1\n2,A,1,1\n2,B,1,1\n", 3, "cost", "empty"),
     ("draw,strategy,cost,effect\n1,A,1,1\n1,B,2,1\n", 2, None, "single draw"),
     ("draw,strategy,cost,effect\n1,A,1,1\n1,B,2,1\n2,A,1,1\n1,B,3,1\n", 5, "strategy", "appears twice"),
@@ -170,3 +170,83 @@ def test_any_bad_cell_is_reported_where_it_is(tmp_path, row, column, value):
     frame.to_csv(path, index=False)
     error = error_of(path, effect="qaly")
     assert (error.row, error.column) == (row + 2, column)
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+@pytest.mark.parametrize(("text", "row", "column", "found"), [
+    ("draw,strategy,cost,qaly\n1,A,100,1\n2,A,120,1.1\n3,A,90,0.9\n", 2, "strategy", "(A)"),
+    ("A_cost,A_qaly,p\n100,1,0.5\n120,1.1,0.6\n", 1, "A_cost", "(A)"),
+])
+def test_a_decision_needs_two_strategies(tmp_path, text, row, column, found):
+    error = error_of(write(tmp_path, text))
+    assert f"the file holds one strategy {found}; a decision compares two or more" == error.message
+    assert (error.row, error.column) == (row, column) and "strategy" in error.fix
+
+
+@pytest.mark.parametrize("name", ["=cmd|' /C calc'!A0", "+A", "-A", "@SUM(1)", "A\tB", "A\rB",
+                                  "Usual care", "Drug.A", "1st", "Stratégie"])
+def test_strategy_names_must_be_identifiers(tmp_path, name):
+    quoted = '"' + name.replace('"', '""') + '"'
+    text = f"draw,strategy,cost,qaly\n1,B,1,1\n1,{quoted},2,1\n2,B,1,1\n2,{quoted},2,1\n"
+    error = error_of(write(tmp_path, text))
+    assert (error.row, error.column) == (3, "strategy")
+    assert error.message.startswith("strategy ") and "is not an identifier" in error.message
+    assert error.fix.startswith("rename it")
+
+
+def test_cells_are_stripped_so_a_leading_tab_or_carriage_return_is_no_part_of_a_name(tmp_path):
+    text = 'draw,strategy,cost,qaly\n1,"\tA",1,1\n1,"\rB",2,1\n2,"\tA",1,1\n2,"\rB",2,1\n'
+    assert read_psa(write(tmp_path, text)).strategies == ("A", "B")
+
+
+def test_a_name_with_spaces_is_refused_with_the_identifier_to_use(tmp_path):
+    text = "Usual care_cost,Usual care_qaly,New_cost,New_qaly\n1,2,3,4\n5,6,7,8\n"
+    error = error_of(write(tmp_path, text))
+    assert (error.row, error.column) == (1, "Usual care_cost")
+    assert error.fix.startswith("rename it 'Usual_care'")
+
+
+def test_parameter_columns_must_be_identifiers(tmp_path):
+    error = error_of(write(tmp_path, "c_A,e_A,c_B,e_B,=HYPERLINK(1)\n1,2,3,4,5\n5,6,7,8,9\n"))
+    assert (error.row, error.column) == (1, "=HYPERLINK(1)")
+    assert error.message.startswith("parameter '=HYPERLINK(1)' is not an identifier")
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ("1_0", "'1_0' is not a number"),
+    ("١٢", "'١٢' is not a number"),
+    ("1" * 400, "is beyond the floating-point range"),
+    ("1e308", "the value '1e308' is too large"),
+    ("-2e100", "the value '-2e100' is too large"),
+    ("0x10", "'0x10' is not a number"),
+])
+def test_numbers_are_plain_and_bounded(tmp_path, cell, message):
+    error = error_of(write(tmp_path, f"c_A,e_A,c_B,e_B\n1,2,3,4\n{cell},6,7,8\n"))
+    assert message in error.message and (error.row, error.column) == (3, "c_A")
+    assert len(str(error)) < 300  # a 400-digit cell is cut in the message
+
+
+def test_the_largest_value_still_reads(tmp_path):
+    psa = read_psa(write(tmp_path, "c_A,e_A,c_B,e_B\n1e100,2,3,4\n-1e100,6,7,8\n"))
+    assert psa.costs[:, 0].tolist() == [1e100, -1e100]
+
+
+def test_a_folder_is_not_a_psa_file(tmp_path):
+    error = error_of(tmp_path)
+    assert error.message == "a folder, not a PSA file"
+
+
+def test_every_published_example_reads_with_identifier_names():
+    for path in sorted(DATA.glob("*.csv")):
+        psa = read_psa(path)
+        assert len(psa.strategies) >= 2 and psa.n_draws >= 1000, path
+        assert all(name.isidentifier() for name in (*psa.strategies, *psa.parameters.columns)), path
+
+
+def test_a_file_too_large_for_the_memory_budget_is_refused_before_reading(tmp_path, monkeypatch):
+    path = write(tmp_path, LONG)
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: pytest.fail("read"))
+    error = error_of(path, memory_gb=16 * path.stat().st_size / 1024 ** 3 * 0.99)
+    assert error.message.startswith("reading the file (0 MiB) needs about") and "--memory" in error.fix

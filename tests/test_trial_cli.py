@@ -108,3 +108,47 @@ def test_help_lists_the_three_commands():
     result = run("--help")
     assert result.exit_code == 0
     assert all(name in result.output for name in ("simulate", "fit", "cea"))
+
+
+@pytest.mark.parametrize("command", ["fit", "cea"])
+def test_a_trial_with_every_patient_in_one_arm_is_refused_naming_the_arms(simulated, tmp_path, command):
+    folder = tmp_path / "one_arm"
+    folder.mkdir()
+    for name in ("patients.csv", "infections.csv", "resource_use.csv"):
+        (folder / name).write_text((simulated / name).read_text().replace(",ifn_gamma,", ",placebo,"))
+    out = tmp_path / "out"
+    result = run(command, folder, "--out", out)
+    assert result.exit_code == 2 and not out.exists()
+    assert result.stderr.strip() == (
+        f"error: {folder / 'patients.csv'}, column 'arm': no patient randomised to ifn_gamma; the arms "
+        "found are placebo (326 patients) (fix: a comparison needs patients in each arm "
+        "(placebo, ifn_gamma): check the arm column, or give the whole trial)")
+
+
+def test_fit_of_a_trial_too_poor_to_inform_a_parameter_says_which(simulated, tmp_path):
+    """Every patient dies on day 0.5 in the ICU: no one is measured at day 10, so the immune
+    restoration cannot be estimated (a proportion of no patient, once a division by zero)."""
+    folder = tmp_path / "all_die"
+    folder.mkdir()
+    patients = pd.read_csv(simulated / "patients.csv", dtype=str, keep_default_na=False)
+    patients[["icu_discharge_day", "hospital_discharge_day", "mhladr_d10"]] = ""
+    patients[["death_day", "last_followup_day"]] = "0.5"
+    patients.to_csv(folder / "patients.csv", index=False)
+    (folder / "infections.csv").write_text("patient_id,onset_day,end_day,site\n")
+    out = tmp_path / "out"
+    result = run("fit", folder, "--out", out)
+    assert result.exit_code == 2 and not out.exists()
+    assert ("the data cannot inform adverse events and immune restoration: restored / patients measured "
+            "at day 10 (complete case): no patient to estimate the proportion from") in result.stderr
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["simulate", "--n", 10**9], "a simulated trial of --n 1,000,000,000 patients needs about 1,646.6 GiB"),
+    (["cea", "SIMULATED", "--bootstrap", 10**9], "a bootstrap of 1,000,000,000 replicates needs about 819.6 GiB"),
+    (["cea", "SIMULATED", "--bootstrap", 10**6, "--memory", "0.01"], "budget of 0.0 GiB"),
+])
+def test_work_beyond_the_memory_budget_is_refused_at_once(simulated, tmp_path, arguments, message):
+    out = tmp_path / "out"
+    result = run(*[simulated if a == "SIMULATED" else a for a in arguments], "--out", out)
+    assert result.exit_code == 2 and not out.exists()
+    assert message in result.stderr and "or a larger --memory" in result.stderr

@@ -35,6 +35,11 @@ def test_a_proportion_needs_an_event_and_a_non_event():
         proportion(0, 10)
 
 
+def test_a_proportion_of_no_patient_is_a_model_error_not_a_division_by_zero():
+    with pytest.raises(ModelError, match="restored / measured: no patient to estimate the proportion from"):
+        proportion(0, 0, "restored / measured")
+
+
 def test_mean_and_se_become_beta_gamma_normal_and_lognormal():
     b = probability(0.3, 0.05, 100, "survival curve")
     assert isinstance(b.distribution, Beta)

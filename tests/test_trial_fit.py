@@ -81,5 +81,4 @@ def test_the_report_and_the_files(table_path):
     assert report.startswith("# Trial → model\n\n## Data\n\ntwo files\n\n## Estimates\n\n```\n")
     assert "1.235" in report and report.endswith("```\n")
     fit = TrialFit(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), report, "ab")
-    assert list(fit.files("fitted")) == ["fitted.csv", "fitted.estimates.csv", "fitted.survival_models.csv",
-                                         "fitted.report.md"]
+    assert list(fit.tables()) == ["parameters", "estimates", "survival_models"]

@@ -97,6 +97,34 @@ CORRUPTIONS = {
     "resource use twice": (R, 4, {"patient_id": "P2"}, "patient_id", "already has a row (line 3)"),
     "negative resource": (R, 2, {"ward_days": "-4"}, "ward_days", "cannot be negative"),
     "text resource": (R, 2, {"icu_days": "twelve"}, "icu_days", "'twelve' is not a number"),
+    "minor": (P, 2, {"age": "17"}, "age", "age 17 is outside [18, 120]"),
+    "age beyond 120": (P, 3, {"age": "121"}, "age", "age 121 is outside [18, 120]"),
+    "underscore in a number": (P, 2, {"age": "6_0"}, "age", "'6_0' is not a number"),
+    "Arabic-Indic digits": (P, 2, {"age": "٦٠"}, "age", "'٦٠' is not a number"),
+    "400 digits": (P, 2, {"mhladr_baseline": "9" * 400}, "mhladr_baseline", "beyond the floating-point range"),
+    "NaN day": (P, 2, {"death_day": "NaN"}, "death_day", "'NaN' is not a number"),
+    "day-10 measurement after death": (P, 4, {"mhladr_d10": "5000"}, "mhladr_d10",
+                                       "measured on day 10, after the patient's death (day 8)"),
+    "day-10 measurement after censoring": (P, 5, {"last_followup_day": "9", "hospital_discharge_day": "",
+                                                  "icu_discharge_day": "5"}, "mhladr_d10",
+                                           "after the patient's last follow-up (day 9)"),
+    "ICU days beyond ICU discharge": (R, 2, {"icu_days": "13"}, "icu_days",
+                                      "icu_days 13 exceeds the 12 days that the patient's history"),
+    "ICU days beyond death": (R, 4, {"icu_days": "8.5"}, "icu_days", "exceeds the 8 days"),
+    "ward days without ICU discharge": (R, 4, {"ward_days": "1"}, "ward_days", "ward_days 1 exceeds the 0 days"),
+    "ward days beyond hospital discharge": (R, 5, {"ward_days": "11"}, "ward_days", "exceeds the 10 days"),
+    "home days beyond follow-up": (R, 5, {"home_days": "36"}, "home_days", "exceeds the 35 days"),
+    "home days while in hospital": (R, 3, {"home_days": "2"}, "home_days", "exceeds the 0 days"),
+    "infected ICU days beyond ICU days": (R, 2, {"icu_days_infected": "12.5"}, "icu_days_infected",
+                                          "12.5 infected ICU days but 12 ICU days"),
+    "active doses beyond injections": (R, 3, {"active_drug_doses": "6"}, "active_drug_doses",
+                                       "6 active doses but 5 injections given"),
+    "fractional episodes": (R, 2, {"infection_episodes": "1.5"}, "infection_episodes", "'1.5' is not a whole number"),
+    "episodes treated beyond those recorded": (R, 2, {"infection_episodes": "2"}, "infection_episodes",
+                                               "2 infection episodes treated but 1 recorded in infections.csv"),
+    "adverse event treated but none recorded": (R, 2, {"serious_adverse_events": "1"}, "serious_adverse_events",
+                                                "serious_adverse_event is 0 in patients.csv"),
+    "negative count": (R, 2, {"monitoring_tests": "-1"}, "monitoring_tests", "cannot be negative"),
 }
 
 
@@ -157,3 +185,19 @@ def test_any_cell_text_loads_or_fails_clearly(tmp_path, file, line, column, junk
         assert error.row is None or 1 <= error.row <= 5
     else:
         assert np.all(data.patients["last_followup_day"] >= 0)
+
+
+def test_every_arm_needs_patients(tmp_path):
+    text = FILES[P].replace(",ifn_gamma,", ",placebo,")
+    error = error_of(tmp_path, **{P: text})
+    assert (error.file, error.row, error.column) == (str(tmp_path / P), None, "arm")
+    assert error.message == "no patient randomised to ifn_gamma; the arms found are placebo (4 patients)"
+    assert error.fix.startswith("a comparison needs patients in each arm (placebo, ifn_gamma)")
+
+
+def test_the_stays_of_the_example_are_exactly_those_its_history_allows(tmp_path):
+    """The example's resource use fills each patient's history to the day (the bounds hold
+    with equality), so the checks leave no slack."""
+    data = load_trial(write_example(tmp_path), ARMS)
+    use = data.resource_use
+    assert (use["icu_days"] + use["ward_days"] + use["home_days"]).tolist() == [90, 45, 8, 60]

@@ -81,5 +81,18 @@ def test_the_decision_analysis_treats_replicates_as_draws(patients):
 def test_an_arm_without_complete_cases_is_an_input_error(patients):
     frame = patients.copy()
     frame.loc[frame["arm"] == "new", "care"] = np.nan
-    with pytest.raises(InputError, match="no patient of arm 'new'"):
+    with pytest.raises(InputError) as caught:
         analyse(frame)
+    assert caught.value.message == ("no patient of arm 'new' has complete costs and outcomes "
+                                    "(care is unknown for 100 of 100 patients)")
+
+
+def test_the_bootstrap_memory_is_estimated_and_bounded(patients):
+    from hecon.trial.within import bootstrap_bytes
+
+    assert bootstrap_bytes(1000, 2, 3) == 8 * 1000 * 2 * (3 + 2 * 5)
+    with pytest.raises(InputError) as caught:
+        analyse(patients, n_replicates=10**6, memory_gb=0.05)
+    per_replicate = bootstrap_bytes(1, 2, 3)
+    assert caught.value.message.startswith("a bootstrap of 1,000,000 replicates needs about")
+    assert caught.value.fix == f"use --bootstrap {int(0.05 * 1024**3) // per_replicate:,} or fewer, or a larger --memory"

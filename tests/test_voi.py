@@ -82,7 +82,8 @@ def test_population_size(population, size):
     assert population.size() == pytest.approx(size, rel=1e-12)
 
 
-@pytest.mark.parametrize("arguments", [(-1, 10), (100, 0), (100, 10, -0.01), (math.nan, 5)])
+@pytest.mark.parametrize("arguments", [(-1, 10), (100, 0), (100, 10, -0.01), (math.nan, 5), (1e308, 1),
+                                       (1e11, 1), (100, 1e12), (100, math.inf), (100, math.nan)])
 def test_population_rejects_nonsense(arguments):
     with pytest.raises(InputError):
         voi.Population(*arguments)
@@ -209,9 +210,35 @@ def test_evppi_input_errors(arguments, message):
 
 def test_evppi_needs_enough_draws_and_finite_parameters():
     costs, effects, parameters = synthetic_psa(n=200)
-    with pytest.raises(InputError, match="at least 50"):
-        voi.evppi(costs[:10], effects[:10], parameters[:10], 1.0)
+    with pytest.raises(InputError, match="at least 21 PSA draws"):
+        voi.evppi(costs[:20], effects[:20], parameters[:20], 1.0)
+    assert voi.MIN_EVPPI_DRAWS == 21  # more draws than the spline's 20 coefficients
+    smallest = voi.evppi(costs[:21], effects[:21], parameters[:21], 1.0)
+    assert smallest["parameter_or_group"].tolist() == ["a", "b", "c", "d"]
+    assert np.isfinite(smallest["evppi"]).all()
     parameters.loc[5, "b"] = np.nan
     with pytest.raises(InputError, match="draw 6") as error:
         voi.evppi(costs, effects, parameters, 1.0)
     assert error.value.column == "b"
+
+
+def test_partial_information_is_skipped_with_a_note_when_it_cannot_be_estimated():
+    from hecon.decision import partial_information
+
+    costs, effects, parameters = synthetic_psa(n=200)
+    notes = []
+    assert partial_information(costs[:20], effects[:20], parameters[:20], np.array([1.0]), note=notes.append) is None
+    assert notes == ["EVPPI skipped: its regression needs more draws than the 20 coefficients of its spline, "
+                     "at least 21, and the PSA has 20"]
+    assert partial_information(costs, effects, parameters, np.array([1.0]), groups={}, singles=False,
+                               note=notes.append) is None
+    assert notes[-1] == "EVPPI skipped: no parameter group to estimate it for (the parameter table has none)"
+    table = partial_information(costs[:21], effects[:21], parameters[:21], np.array([1.0]), groups={"ab": ["a", "b"]})
+    assert table["parameter_or_group"].tolist() == ["a", "b", "c", "d", "ab"]
+
+
+def test_evppi_memory_follows_the_metamodels_working_arrays():
+    """Spline: fitted values and residuals at 81 smoothing values and 50 posterior draws per
+    response; GP: an n × 200 basis twice. Two strategies have 2 responses, four have 6."""
+    assert voi.evppi_bytes(1000, 2) == 8 * 1000 * (max(2 * 81 * 2, 400) + 50 * 2)
+    assert voi.evppi_bytes(1000, 4) == 8 * 1000 * (2 * 81 * 6 + 50 * 6)

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hecon.cli._app import QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
+from hecon.cli._app import OutOpt, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
+from hecon.cli.sensitivity_commands import MemoryOpt
+from hecon.memory import DEFAULT_BUDGET_GB
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
     from hecon.voi import Population
 
 PsaArg = Annotated[Path, typer.Argument(help="PSA results: CSV (long or wide layout) or .xlsx.")]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Results folder (written atomically; replaced if it exists).")]
 EffectOpt = Annotated[str | None, typer.Option("--effect", help="Effect column (long layout, e.g. qaly) or the effect token joined to strategy names (wide layout, e.g. LYs).")]
 CostOpt = Annotated[str | None, typer.Option("--cost", help="Cost column (long layout) or cost token (wide layout).")]
 WtpOpt = Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay per unit of effect (repeatable). Default: 20000, 50000, 100000.")]
@@ -45,22 +46,24 @@ def effect_unit_of(psa: PSA, unit: str | None) -> str:
 
 
 def parse_groups(specs: list[str] | None) -> dict[str, list[str]]:
-    """``NAME=p1,p2`` → ``{NAME: [p1, p2]}``."""
+    """``NAME=p1,p2`` → ``{NAME: [p1, p2]}``; the name is an identifier (a row of the EVPPI table)."""
     from hecon.errors import InputError
+    from hecon.files import check_identifier, shown
 
     groups = {}
     for spec in specs or []:
         name, sep, members = spec.partition("=")
         columns = [m.strip() for m in members.split(",") if m.strip()]
         if not sep or not name.strip() or not columns:
-            raise InputError(f"cannot read the group '{spec}'", fix="write --group NAME=p1,p2")
-        groups[name.strip()] = columns
+            raise InputError(f"cannot read the group {shown(spec)}", fix="write --group NAME=p1,p2")
+        groups[check_identifier(name.strip(), "--group name", fix="write --group NAME=p1,p2")] = columns
     return groups
 
 
 def population_of(size: float | None, incidence: float | None, horizon: float | None,
                   discount: float) -> Population | None:
     """The population of the population EVPI, from --population or --incidence/--horizon."""
+    from hecon import voi
     from hecon.errors import InputError
     from hecon.voi import Population
 
@@ -68,6 +71,10 @@ def population_of(size: float | None, incidence: float | None, horizon: float | 
         raise InputError("give either --population or --incidence with --horizon, not both",
                          fix="keep one way of stating the population")
     if size is not None:
+        if not 0 <= size <= voi.MAX_ANNUAL_INCIDENCE:
+            raise InputError(f"--population must be a number from 0 to {voi.MAX_ANNUAL_INCIDENCE:g} "
+                             f"(about the world's population), not {size:g}",
+                             fix="give the effective (discounted) number of patients concerned")
         return Population(annual_incidence=size, horizon_years=1.0)
     if (incidence is None) != (horizon is None):
         raise InputError("--incidence and --horizon go together",
@@ -104,31 +111,31 @@ def cea_command(
     currency: CurrencyOpt = "€",
     effect_unit: UnitOpt = None,
     seed: SeedOpt = 0,
+    memory: MemoryOpt = DEFAULT_BUDGET_GB,
     quiet: QuietOpt = False,
 ) -> None:
     """Decision analytics of a PSA file: ICERs, NMB, CEAC/CEAF, EVPI, EVPPI, expected loss."""
     from hecon.decision import decision_analysis, wtp_grid
-    from hecon.io import manifest, results_folder, write_manifest
+    from hecon.io import check_out, manifest, results_folder, write_manifest
     from hecon.plots import decision_figures
     from hecon.psafile import read_psa
 
-    psa = read_psa(psa_file, effect=effect, cost=cost)
+    check_out(out, [psa_file])
+    psa = read_psa(psa_file, effect=effect, cost=cost, memory_gb=memory)
     grid, report = wtp_grid(wtp, wtp_max, wtp_step)
     unit = effect_unit_of(psa, effect_unit)
-    if psa.parameters.empty:
-        say(quiet, "No parameter columns: EVPPI skipped.")
+    notes = _notes(psa)
     analysis = decision_analysis(psa.costs, psa.effects, psa.strategies, grid, report,
-                                 parameters=psa.parameters, seed=seed,
-                                 note=lambda text: say(quiet, f"note: {text}"))
+                                 parameters=psa.parameters, seed=seed, note=notes.append, memory_gb=memory)
     icers = analysis.icers
-    with results_folder(out) as folder:
+    with results_folder(out, inputs=[psa_file]) as folder:
         written = _write_tables(folder, analysis.tables())
         written += _write_figures(folder, decision_figures(analysis, currency=currency,
                                                            effect_unit=unit))
         write_manifest(folder, _manifest(manifest, "cea", psa, seed, {
             "effect": effect, "cost": cost, "report_wtp": report.tolist(), "wtp_max": wtp_max,
-            "wtp_step": wtp_step, "currency": currency, "effect_unit": unit}))
-    say(quiet, _summary(psa))
+            "wtp_step": wtp_step, "currency": currency, "effect_unit": unit}, notes))
+    say(quiet, _summary(psa, notes))
     say(quiet, icers.to_string(index=False))
     say(quiet, f"\nWrote {', '.join(written)}, manifest.json to {out}")
 
@@ -151,6 +158,7 @@ def voi_command(
     currency: CurrencyOpt = "€",
     effect_unit: UnitOpt = None,
     seed: SeedOpt = 0,
+    memory: MemoryOpt = DEFAULT_BUDGET_GB,
     quiet: QuietOpt = False,
 ) -> None:
     """Value of information of a PSA file: EVPI (per patient and population) and EVPPI."""
@@ -158,25 +166,25 @@ def voi_command(
 
     from hecon import plots, voi
     from hecon.decision import partial_information, wtp_grid
-    from hecon.io import manifest, results_folder, write_manifest
+    from hecon.io import check_out, manifest, results_folder, write_manifest
     from hecon.psafile import read_psa
 
-    psa = read_psa(psa_file, effect=effect, cost=cost)
+    check_out(out, [psa_file])
+    psa = read_psa(psa_file, effect=effect, cost=cost, memory_gb=memory)
     groups = parse_groups(group)
     people = population_of(population, incidence, horizon, discount)
     grid, report = wtp_grid(wtp, wtp_max, wtp_step)
     unit = effect_unit_of(psa, effect_unit)
     perfect = voi.evpi_table(psa.costs, psa.effects, grid, people)
     partial = None
-    if psa.parameters.empty:
-        say(quiet, "No parameter columns: EVPPI skipped.")
-    else:
+    notes = _notes(psa)
+    if not psa.parameters.empty:
         peak = perfect["wtp"].to_numpy()[perfect["evpi"].to_numpy().argmax()]
         partial = partial_information(psa.costs, psa.effects, psa.parameters,
                                       np.union1d(report, [peak]), groups=groups, seed=seed,
-                                      note=lambda text: say(quiet, f"note: {text}"))
+                                      note=notes.append, memory_gb=memory)
     units = {"currency": currency, "effect_unit": unit}
-    with results_folder(out) as folder:
+    with results_folder(out, inputs=[psa_file]) as folder:
         written = _write_tables(folder, {"evpi": perfect, "evppi": partial})
         written += _write_figures(folder, {
             "evpi": plots.evpi_plot(perfect, **units),
@@ -186,24 +194,32 @@ def voi_command(
             "effect": effect, "cost": cost, "groups": groups, "report_wtp": report.tolist(),
             "wtp_max": wtp_max, "wtp_step": wtp_step, "population": people and vars(people),
             "effective_population": people and people.size(), "currency": currency,
-            "effect_unit": unit}))
-    say(quiet, _summary(psa))
+            "effect_unit": unit}, notes))
+    say(quiet, _summary(psa, notes))
     at_report = perfect[perfect["wtp"].isin(report)]
     say(quiet, at_report.to_string(index=False))
     say(quiet, f"\nWrote {', '.join(written)}, manifest.json to {out}")
 
 
-def _manifest(build, command: str, psa: PSA, seed: int, options: dict) -> dict:
+def _notes(psa: PSA) -> list[str]:
+    """The notes of an analysis of ``psa`` (shown and kept in the manifest), to which the
+    analysis adds its own (an EVPPI skipped or clipped)."""
+    return ["no parameter columns: EVPPI skipped"] if psa.parameters.empty else []
+
+
+def _manifest(build, command: str, psa: PSA, seed: int, options: dict, notes: list[str]) -> dict:
     return build(model="psa-file", command=command, inputs={"psa": psa.source}, seed=seed,
                  options=options, extra={
                      "psa": {"format": psa.format, "strategies": list(psa.strategies),
                              "draws": psa.n_draws, "cost": psa.cost_name,
                              "effect": psa.effect_name,
                              "parameters": list(map(str, psa.parameters.columns)),
-                             "ignored_columns": list(psa.ignored)}})
+                             "ignored_columns": list(psa.ignored)},
+                     "notes": notes})
 
 
-def _summary(psa: PSA) -> str:
+def _summary(psa: PSA, notes: list[str]) -> str:
     ignored = f"; ignored derived columns: {', '.join(psa.ignored)}" if psa.ignored else ""
-    return (f"{psa.source.name}: {psa.format} layout, {psa.n_draws} draws, strategies "
-            f"{', '.join(psa.strategies)}, {len(psa.parameters.columns)} parameters{ignored}\n")
+    return "".join(f"note: {text}\n" for text in notes) + (
+        f"{psa.source.name}: {psa.format} layout, {psa.n_draws} draws, strategies "
+        f"{', '.join(psa.strategies)}, {len(psa.parameters.columns)} parameters{ignored}\n")

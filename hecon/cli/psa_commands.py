@@ -9,6 +9,8 @@ import typer
 
 from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
 from hecon.cli.model_commands import OutOpt, default_out
+from hecon.cli.sensitivity_commands import MemoryOpt
+from hecon.memory import DEFAULT_BUDGET_GB
 
 WtpOpt = Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay, € per QALY (repeatable). Default: 20000, 50000, 100000.")]
 
@@ -17,7 +19,7 @@ WtpOpt = Annotated[list[float] | None, typer.Option("--wtp", help="Report willin
 @user_errors
 def psa_command(
     model: ModelArg,
-    n: Annotated[int, typer.Option("--n", help="Number of PSA draws.", min=2)] = 1000,
+    n: Annotated[int, typer.Option("--n", help="Number of PSA draws. EVPPI needs 21 or more (more than the 20 coefficients of its regression); with fewer it is skipped with a note.", min=2)] = 1000,
     seed: SeedOpt = 1,
     out: OutOpt = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Parameter sets evaluated at once (bounds memory; results do not depend on it).", min=1)] = 10_000,
@@ -26,6 +28,7 @@ def psa_command(
     wtp_step: WtpStepOpt = 1_000.0,
     invalid: Annotated[str, typer.Option("--invalid", help="Draws the model cannot evaluate: 'drop' (exclude and report them) or 'error' (stop).")] = "drop",
     evppi: Annotated[str, typer.Option("--evppi", help="EVPPI of the parameter table's groups ('groups'), of every parameter alone too ('all'), or none ('none').")] = "groups",
+    memory: MemoryOpt = DEFAULT_BUDGET_GB,
     quiet: QuietOpt = False,
 ) -> None:
     """PSA: N seeded draws, evaluated in chunks; CE plane, CEAC/CEAF, EVPI, EVPPI by parameter group."""
@@ -41,6 +44,6 @@ def psa_command(
     loaded = Model(model)
     out = default_out(model, "psa", out)
     summary = write_psa(loaded, out, n=n, seed=seed, chunk_size=chunk_size, report_wtp=wtp,
-                        wtp_max=wtp_max, wtp_step=wtp_step, invalid=invalid, evppi=evppi, quiet=quiet)
+                        wtp_max=wtp_max, wtp_step=wtp_step, invalid=invalid, evppi=evppi, memory_gb=memory, quiet=quiet)
     say(quiet, summary)
     say(quiet, f"\nResults written to {Path(out)}")

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from hecon.cli._app import OUT_HELP, QuietOpt, SeedOpt, app, checked_out, say, user_errors
+from hecon.cli.sensitivity_commands import MemoryOpt
+from hecon.memory import DEFAULT_BUDGET_GB
 
 
 @app.command("run")
@@ -20,6 +22,7 @@ def run_command(
     seed: SeedOpt = 1,
     scenarios: Annotated[list[str] | None, typer.Option("--scenarios", help="Run only these scenarios (repeatable). Default: all.")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Smoke run: 200 draws, no EVPPI, no PNG/SVG.")] = False,
+    memory: MemoryOpt = DEFAULT_BUDGET_GB,
     quiet: QuietOpt = False,
 ) -> None:
     """The default analysis: base case, PSA, CE plane, CEAC/CEAF, EVPI/EVPPI, tornado, scenarios,
@@ -32,7 +35,8 @@ def run_command(
     loaded = Model(model)
     out = out or Path("results") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
     start = time.perf_counter()
-    folder, notes = run_all(loaded, out, n=psa, seed=seed, quick=quick, scenarios=scenarios, quiet=quiet)
+    folder, notes = run_all(loaded, out, n=psa, seed=seed, quick=quick, scenarios=scenarios,
+                            memory_gb=memory, quiet=quiet)
     for note in notes:
         say(quiet, f"note: {note}")
     say(quiet, f"Done in {time.perf_counter() - start:.1f} s. Open {folder / 'report.html'}")

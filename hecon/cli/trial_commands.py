@@ -15,6 +15,8 @@ from typing import Annotated
 import typer
 
 from hecon.cli._app import OutOpt, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
+from hecon.cli.sensitivity_commands import MemoryOpt
+from hecon.memory import DEFAULT_BUDGET_GB
 
 trial_app = typer.Typer(
     name="trial",
@@ -52,6 +54,7 @@ def simulate_command(
     dropout: Annotated[float, typer.Option("--dropout", help="Probability of loss to follow-up by the horizon (0 = none).")] = 0.0,
     model: ModelOpt = "ifn_gamma",
     parameters: ParametersOpt = None,
+    memory: MemoryOpt = DEFAULT_BUDGET_GB,
     quiet: QuietOpt = False,
 ) -> None:
     """Simulate a trial from the model's own hazards: patients.csv, infections.csv, resource_use.csv."""
@@ -63,7 +66,8 @@ def simulate_command(
     loaded = Model(model)
     options = loaded.options()
     table = module.load_table(parameters, options)
-    patients, infections, resource_use = module.simulate(n, seed, dropout=dropout, table=table, options=options)
+    patients, infections, resource_use = module.simulate(n, seed, dropout=dropout, table=table, options=options,
+                                                         memory_gb=memory)
     inputs = loaded.input_files(options) | ({"parameters": parameters} if parameters else {})
     with results_folder(out, inputs=inputs.values()) as folder:
         written = write_trial(folder, patients, infections, resource_use)
@@ -129,6 +133,7 @@ def cea_command(
     wtp_step: WtpStepOpt = 1_000.0,
     model: ModelOpt = "ifn_gamma",
     parameters: ParametersOpt = None,
+    memory: MemoryOpt = DEFAULT_BUDGET_GB,
     quiet: QuietOpt = False,
 ) -> None:
     """Within-trial cost-effectiveness to the horizon: costs, outcomes, bootstrap intervals, ICERs, CE plane, CEAC."""
@@ -149,7 +154,8 @@ def cea_command(
     check_out(out, [data_dir])
     data = load_trial(data_dir, loaded.strategies)
     grid, report = wtp_grid(wtp, wtp_max, wtp_step)
-    analysis = module.within_trial_analysis(data, bootstrap, seed, module.load_table(parameters, options), options)
+    analysis = module.within_trial_analysis(data, bootstrap, seed, module.load_table(parameters, options), options,
+                                            memory_gb=memory)
     main = analysis.decision(by_name[chosen], grid, report)
     tables = {
         "cost_consequence": analysis.cost_consequence(loaded.comparator),

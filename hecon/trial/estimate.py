@@ -58,7 +58,9 @@ def _with_quantiles(value: float, se: float, n: int, method: str, distribution: 
 def proportion(events: int, n: int, method: str = "events / patients") -> Estimate:
     """A proportion observed as ``events`` out of ``n``: Beta(events, n − events); the
     interval is that beta's 2.5 % and 97.5 % quantiles."""
-    p = events / n if n else np.nan
+    if n < 1:
+        raise ModelError(f"{method}: no patient to estimate the proportion from")
+    p = events / n
     return _with_quantiles(p, np.sqrt(p * (1 - p) / n), n, method, beta_from_events(events, n))
 
 

@@ -22,11 +22,14 @@ import numpy as np
 import pandas as pd
 
 from hecon.errors import InputError
-from hecon.files import read_csv_cells
+from hecon.files import parse_number, parse_numbers, read_csv_cells, shown
 from hecon.io import sha256
 
 PATIENTS, INFECTIONS, RESOURCE_USE = "patients.csv", "infections.csv", "resource_use.csv"
 SEXES = ("male", "female")
+MHLADR_DAY = 10  # the day of the second mHLA-DR measurement (column mhladr_d10)
+#: Days by which a stay in resource_use.csv may exceed the history in patients.csv (rounding)
+DAY_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -37,18 +40,21 @@ class Column:
     ``day`` (days from randomisation, ≥ 0), ``number`` (≥ 0), ``count`` (a whole number ≥ 0),
     ``binary`` (0 or 1), ``sex`` (male or female) or ``text``. Every column must be in the
     header; a ``required`` column's cells must be filled, the others may be empty (missing).
+    Numbers are plain decimal or scientific notation (:func:`hecon.files.parse_number`);
+    ``bounds`` narrows a number to a plausible range.
     """
 
     name: str
     kind: str
     required: bool
     description: str
+    bounds: tuple[float, float] | None = None
 
 
 PATIENT_COLUMNS = (
     Column("patient_id", "id", True, "unique patient identifier"),
     Column("arm", "arm", True, "randomised arm (a strategy of the model)"),
-    Column("age", "number", False, "age at randomisation, years"),
+    Column("age", "number", False, "age at randomisation, years (adults: 18 to 120)", bounds=(18, 120)),
     Column("sex", "sex", False, "male or female"),
     Column("mhladr_baseline", "number", False, "monocyte HLA-DR at inclusion, antibodies per cell"),
     Column("lymphocytes_baseline", "number", False, "lymphocyte count at inclusion, per mm³"),
@@ -72,10 +78,10 @@ RESOURCE_COLUMNS = (
     Column("icu_days_infected", "number", False, "of which days with an active infection episode"),
     Column("ward_days", "number", False, "days in hospital after ICU discharge"),
     Column("home_days", "number", False, "days alive after hospital discharge, to the horizon"),
-    Column("active_drug_doses", "number", False, "doses of the active drug (0 for placebo injections)"),
-    Column("monitoring_tests", "number", False, "immune monitoring tests attributable to the strategy"),
-    Column("infection_episodes", "number", False, "infection episodes treated"),
-    Column("serious_adverse_events", "number", False, "serious adverse events treated"),
+    Column("active_drug_doses", "count", False, "doses of the active drug (0 for placebo injections)"),
+    Column("monitoring_tests", "count", False, "immune monitoring tests attributable to the strategy"),
+    Column("infection_episodes", "count", False, "infection episodes treated"),
+    Column("serious_adverse_events", "count", False, "serious adverse events treated"),
 )
 RESOURCES = tuple(c.name for c in RESOURCE_COLUMNS[1:])
 
@@ -131,12 +137,15 @@ class _Checker:
 
     def first(self, bad, column: str, message, fix: str) -> None:
         """``message`` is a text or a function of the offending row."""
-        bad = np.asarray(bad, dtype=bool)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            row = self.frame.iloc[i]
+        row = self.first_row(bad)
+        if row is not None:
             text = message(row) if callable(message) else message
             raise InputError(text, file=self.path, row=int(row["line"]), column=column, fix=fix)
+
+    def first_row(self, bad) -> pd.Series | None:
+        """The first offending row of the mask, if any."""
+        bad = np.asarray(bad, dtype=bool)
+        return self.frame.iloc[int(np.flatnonzero(bad)[0])] if bad.any() else None
 
 
 def _convert(raw: pd.DataFrame, columns: Sequence[Column], check: _Checker,
@@ -151,13 +160,13 @@ def _convert(raw: pd.DataFrame, columns: Sequence[Column], check: _Checker,
         if column.kind in ("id", "text"):
             out[column.name] = text.where(~empty, None)
         elif column.kind == "arm":
-            check.first(~text.isin(arms), column.name, lambda r: f"unknown arm '{r['arm']}'",
+            check.first(~text.isin(arms), column.name, lambda r: f"unknown arm {shown(r['arm'])}",
                         f"use one of: {', '.join(arms)}")
             out[column.name] = text
         elif column.kind == "sex":
             lower = text.str.lower()
             check.first(~empty & ~lower.isin(SEXES), column.name,
-                        lambda r, n=column.name: f"'{r[n]}' is not a sex", "write male or female")
+                        lambda r, n=column.name: f"{shown(r[n])} is not a sex", "write male or female")
             out[column.name] = lower.where(~empty, None)
         else:
             out[column.name] = _numbers(text, empty, column, check)
@@ -165,20 +174,28 @@ def _convert(raw: pd.DataFrame, columns: Sequence[Column], check: _Checker,
 
 
 def _numbers(text: pd.Series, empty: np.ndarray, column: Column, check: _Checker) -> np.ndarray:
+    """A column's cells as floats (NaN where empty), each checked against the column's kind."""
     name = column.name
-    values = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=float)
-    check.first(~empty & ~np.isfinite(values), name,
-                lambda r: f"'{r[name]}' is not a number", f"write {name} as a number, e.g. 12 or 12.5")
+    values = parse_numbers(text)
+    values[empty] = np.nan
+    row = check.first_row(~empty & ~np.isfinite(values))
+    if row is not None:  # parse_number says what is wrong with the cell, and how to write it
+        parse_number(row[name], file=check.path, row=int(row["line"]), column=name)
     what = {"day": "a day", "number": "a value", "count": "a count", "binary": "a value"}[column.kind]
     check.first(values < 0, name, lambda r: f"{what} cannot be negative ({r[name]})",
                 "days count from randomisation (day 0); correct the sign" if column.kind == "day"
                 else f"{name} must be ≥ 0")
     if column.kind == "count":
-        check.first(values != np.round(values), name, lambda r: f"'{r[name]}' is not a whole number",
-                    f"{name} counts injections: 0, 1, 2, …")
+        check.first(values != np.round(values), name, lambda r: f"{shown(r[name])} is not a whole number",
+                    f"{name} is a count: 0, 1, 2, …")
     if column.kind == "binary":
         check.first(~np.isin(values, (0, 1)) & ~empty, name,
-                    lambda r: f"'{r[name]}' is neither 0 nor 1", "write 1 (yes) or 0 (no)")
+                    lambda r: f"{shown(r[name])} is neither 0 nor 1", "write 1 (yes) or 0 (no)")
+    if column.bounds is not None:
+        low, high = column.bounds
+        check.first((values < low) | (values > high), name,
+                    lambda r: f"{name} {r[name]} is outside [{low:g}, {high:g}]",
+                    f"check the value; {column.description}")
     return values
 
 
@@ -186,7 +203,7 @@ def _unique_ids(frame: pd.DataFrame, check: _Checker, what: str) -> None:
     duplicated = frame["patient_id"].duplicated().to_numpy()
     first_line = frame.groupby("patient_id")["line"].transform("min")
     check.first(duplicated, "patient_id",
-                lambda r: f"patient '{r['patient_id']}' already has a row (line "
+                lambda r: f"patient {shown(r['patient_id'])} already has a row (line "
                           f"{first_line[r.name]}); {what} holds one row per patient",
                 "merge the two rows or correct the identifier")
 
@@ -194,7 +211,7 @@ def _unique_ids(frame: pd.DataFrame, check: _Checker, what: str) -> None:
 def _known_patients(frame: pd.DataFrame, patients: pd.DataFrame, check: _Checker) -> np.ndarray:
     """The row of each record's patient in ``patients``; unknown ids are an error."""
     position = pd.Index(patients["patient_id"]).get_indexer(frame["patient_id"])
-    check.first(position < 0, "patient_id", lambda r: f"unknown patient '{r['patient_id']}'",
+    check.first(position < 0, "patient_id", lambda r: f"unknown patient {shown(r['patient_id'])}",
                 f"add the patient to {PATIENTS} or correct the identifier")
     return position
 
@@ -224,6 +241,29 @@ def _check_patients(p: pd.DataFrame, check: _Checker) -> None:
                     lambda r, c=column: f"event on day {r[c]:g}, after the last follow-up "
                                         f"(day {r['last_followup_day']:g})",
                     "last_followup_day must be on or after every event of the patient")
+
+
+def _check_measurements(p: pd.DataFrame, check: _Checker) -> None:
+    """The day-10 mHLA-DR is measured on a patient followed (and alive) to day 10."""
+    measured = np.isfinite(p["mhladr_d10"].to_numpy())
+    stop = end_of_followup(p)
+    check.first(measured & (stop < MHLADR_DAY), "mhladr_d10",
+                lambda r: f"mHLA-DR measured on day {MHLADR_DAY}, after the patient's "
+                          f"{'death' if np.isfinite(r['death_day']) else 'last follow-up'} "
+                          f"(day {stop[r.name]:g})",
+                f"leave mhladr_d10 empty for a patient not followed alive to day {MHLADR_DAY}")
+
+
+def _check_arms(p: pd.DataFrame, arms: Sequence[str], path: Path) -> None:
+    """A randomised comparison needs patients in every arm of the model."""
+    counts = p["arm"].value_counts()
+    empty = [arm for arm in arms if counts.get(arm, 0) == 0]
+    if empty:
+        found = ", ".join(f"{arm} ({counts[arm]} patients)" for arm in arms if counts.get(arm, 0))
+        raise InputError(f"no patient randomised to {', '.join(empty)}; the arms found are {found}",
+                         file=path, column="arm",
+                         fix=f"a comparison needs patients in each arm ({', '.join(arms)}): "
+                             "check the arm column, or give the whole trial")
 
 
 def end_of_followup(patients: pd.DataFrame) -> np.ndarray:
@@ -260,6 +300,49 @@ def _check_infections(e: pd.DataFrame, patients: pd.DataFrame, check: _Checker) 
     return position
 
 
+def _stays(p: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each patient's days in the ICU, on the ward after it and at home after hospital, as
+    the history in patients.csv allows (to death or the last follow-up)."""
+    icu, hospital = p["icu_discharge_day"].to_numpy(), p["hospital_discharge_day"].to_numpy()
+    end = end_of_followup(p)
+    left_icu, left_hospital = np.isfinite(icu), np.isfinite(hospital)
+    return {"icu_days": np.where(left_icu, icu, end),
+            "ward_days": np.where(left_icu, np.where(left_hospital, hospital, end) - icu, 0.0),
+            "home_days": np.where(left_hospital, end - hospital, 0.0)}
+
+
+def _check_resource_use(r: pd.DataFrame, position: np.ndarray, patients: pd.DataFrame,
+                        infections: pd.DataFrame, check: _Checker) -> None:
+    """Each patient's resource use must fit the history: no stay longer than the patients.csv
+    history allows, no more infected ICU days than ICU days, no more active doses than
+    injections, no more episodes treated than infections.csv records, and no adverse event
+    treated where patients.csv records none."""
+    of_patient = patients.iloc[position].reset_index(drop=True)
+    fix = "correct it, or the patient's days in patients.csv"
+    for column, stay in _stays(patients).items():
+        allowed = stay[position]
+        check.first(r[column].to_numpy() > allowed + DAY_TOLERANCE, column,
+                    lambda row, c=column, a=allowed: f"{c} {row[c]:g} exceeds the {a[row.name]:g} days "
+                                                     f"that the patient's history in {PATIENTS} allows", fix)
+    check.first(r["icu_days_infected"] > r["icu_days"] + DAY_TOLERANCE, "icu_days_infected",
+                lambda row: f"{row['icu_days_infected']:g} infected ICU days but {row['icu_days']:g} ICU days",
+                "icu_days_infected counts the ICU days with an active infection")
+    doses = of_patient["doses_given"].to_numpy()
+    check.first(r["active_drug_doses"].to_numpy() > doses, "active_drug_doses",
+                lambda row: f"{row['active_drug_doses']:g} active doses but {doses[row.name]:g} injections "
+                            f"given (doses_given in {PATIENTS})", "active doses are among the injections given")
+    recorded = np.bincount(pd.Index(patients["patient_id"]).get_indexer(infections["patient_id"]),
+                           minlength=len(patients))[position]
+    check.first(r["infection_episodes"].to_numpy() > recorded, "infection_episodes",
+                lambda row: f"{row['infection_episodes']:g} infection episodes treated but "
+                            f"{recorded[row.name]} recorded in {INFECTIONS}",
+                f"add the episodes to {INFECTIONS} or correct the count")
+    none = of_patient["serious_adverse_event"].to_numpy() == 0
+    check.first(none & (r["serious_adverse_events"].to_numpy() > 0), "serious_adverse_events",
+                lambda row: f"{row['serious_adverse_events']:g} serious adverse events treated but "
+                            f"serious_adverse_event is 0 in {PATIENTS}", "correct one of the two")
+
+
 def load_trial(folder: str | Path, arms: Sequence[str]) -> TrialData:
     """Read and validate a trial folder (``resource_use.csv`` is optional).
 
@@ -285,6 +368,8 @@ def load_trial(folder: str | Path, arms: Sequence[str]) -> TrialData:
     check = _Checker(path, patients)
     _unique_ids(patients, check, PATIENTS)
     _check_patients(patients, check)
+    _check_measurements(patients, check)
+    _check_arms(patients, arms, path)
     patients = patients.reset_index(drop=True)
 
     path = folder / INFECTIONS
@@ -298,8 +383,10 @@ def load_trial(folder: str | Path, arms: Sequence[str]) -> TrialData:
         raw = _read_rows(path, RESOURCE_COLUMNS)
         resource_use = _convert(raw, RESOURCE_COLUMNS, _Checker(path, raw), arms)
         check = _Checker(path, resource_use)
-        _known_patients(resource_use, patients, check)
+        position = _known_patients(resource_use, patients, check)
         _unique_ids(resource_use, check, RESOURCE_USE)
+        _check_resource_use(resource_use.reset_index(drop=True), position, patients, infections,
+                            _Checker(path, resource_use.reset_index(drop=True)))
     return TrialData(folder, arms, patients, infections, resource_use)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hecon import memory
 from hecon.decision import DecisionAnalysis, decision_analysis
 from hecon.errors import InputError
 from hecon.model import Effect
@@ -71,10 +72,18 @@ def _missing_table(per_patient: pd.DataFrame, arm: str, columns: Sequence[str],
     return table.fillna(0).astype(int).rename_axis("arm").reset_index()
 
 
+def bootstrap_bytes(n_replicates: int, strategies: int, columns: int) -> int:
+    """Memory (bytes) the bootstrap keeps: the replicates' arm means [B, S, C] and the long
+    table of ``bootstrap.csv.gz`` (one row per replicate and arm: C values and two keys), held
+    twice while it is built, 8 · B · S · (C + 2 · (C + 2))."""
+    return memory.FLOAT_BYTES * n_replicates * strategies * (columns + 2 * (columns + 2))
+
+
 def within_trial(per_patient: pd.DataFrame, strategies: Sequence[str], costs: Sequence[str],
                  consequences: Sequence[str], *, arm: str = "arm",
                  labels: Mapping[str, str] | None = None, n_replicates: int = 1000,
-                 seed: int = 0, block_size: int | None = None) -> WithinTrial:
+                 seed: int = 0, block_size: int | None = None,
+                 memory_gb: float = memory.DEFAULT_BUDGET_GB) -> WithinTrial:
     """Arm means and their stratified bootstrap replicates, complete cases only.
 
     Parameters
@@ -89,15 +98,26 @@ def within_trial(per_patient: pd.DataFrame, strategies: Sequence[str], costs: Se
     n_replicates, seed, block_size:
         Bootstrap replicates, their seed, and the replicates resampled at once
         (:func:`hecon.trial.bootstrap.stratified_means`).
+    memory_gb:
+        Budget: a bootstrap whose :func:`bootstrap_bytes` exceed it is refused before any
+        replicate is drawn.
     """
     strategies = tuple(strategies)
     columns = [*costs, *consequences]
+    budget = memory.as_bytes(memory_gb)
+    per_replicate = bootstrap_bytes(1, len(strategies), len(columns))
+    memory.require(n_replicates * per_replicate, budget, f"a bootstrap of {n_replicates:,} replicates",
+                   fix=f"use --bootstrap {budget // per_replicate:,} or fewer, or a larger --memory")
     complete = per_patient[columns].notna().all(axis=1).to_numpy()
     missing = _missing_table(per_patient, arm, columns, complete, strategies)
     empty = missing.loc[missing["analysed"] == 0, "arm"].tolist()
     if empty:
-        raise InputError(f"no patient of arm '{empty[0]}' has complete costs and outcomes",
-                         fix="check resource_use.csv and the follow-up to the horizon")
+        row = missing.set_index("arm").loc[empty[0]]
+        counts = row[[f"missing_{c}" for c in columns]]
+        worst = counts.idxmax().removeprefix("missing_")
+        raise InputError(f"no patient of arm '{empty[0]}' has complete costs and outcomes ({worst} "
+                         f"is unknown for {counts.max()} of {row['randomised']} patients)",
+                         fix="check resource_use.csv, the patients' records and the follow-up to the horizon")
     analysed = per_patient[complete].reset_index(drop=True)
     strata = pd.Categorical(analysed[arm], categories=strategies).codes
     values = analysed[columns].to_numpy(dtype=float)
