@@ -58,7 +58,8 @@ from hecon.files import check_identifier, parse_number, parse_numbers, shown
 
 DRAW_COLUMNS = ("draw", "iteration", "sample", "sim", "simulation", "run")
 COST_COLUMNS = ("cost", "costs", "total_cost")
-EFFECT_COLUMNS = ("effect", "effects", "qaly", "qalys", "ly", "lys")
+EFFECT_COLUMNS = ("effect", "effects", "qaly", "qalys", "ly", "lys", "qaly_disc", "qalys_disc",
+                  "ly_disc", "lys_disc")
 COST_TOKENS = ("cost", "costs", "c")
 EFFECT_TOKENS = ("effect", "effects", "eff", "e", "qaly", "qalys", "ly", "lys")
 DERIVED_WORDS = ("diff", "difference", "delta", "inc", "incremental", "icer", "nb", "nmb",
@@ -325,6 +326,8 @@ def _required_column(table: pd.DataFrame, chosen: str | None, candidates: tuple[
                              fix=f"choose among: {', '.join(table.columns)}")
         return column
     present = [c for c in table.columns if c.lower() in candidates]
+    if len(present) == 2 and present[0].lower() + "_disc" == present[1].lower():
+        return present[1]  # an outcome and its discounted value: the discounted one is reported
     if len(present) > 1:
         raise InputError(f"several {what} columns ({', '.join(present)})", file=path, row=1,
                          column=present[0], fix=f"choose one with {option}" if option

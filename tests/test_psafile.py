@@ -101,6 +101,15 @@ def test_long_layout_default_effect_and_any_row_order(tmp_path):
     assert psa.parameters.shape == (2, 0)
 
 
+def test_an_outcome_beside_its_discounted_value_reads_the_discounted_one(tmp_path):
+    """hecon's own psa.csv.gz holds qalys and qalys_disc: the discounted value is the effect."""
+    text = "strategy,draw,total_cost,qalys,qalys_disc\nA,1,1,10,8\nB,1,2,12,9\n" \
+           "A,2,1,10,7\nB,2,3,11,9\n"
+    psa = read_psa(write(tmp_path, text))
+    assert psa.effect_name == "qalys_disc"
+    np.testing.assert_array_equal(psa.effects, [[8, 9], [7, 9]])
+
+
 def test_semicolons_decimal_commas_blank_lines_and_row_names(tmp_path):
     text = "draw;strategy;cost;effect\n1;A;1,5;0,25\n\n1;B;2;1\n2;A;1;0,5\n2;B;3;1,5e0\n"
     psa = read_psa(write(tmp_path, text))
