@@ -1,9 +1,11 @@
 """Probability distributions for parameter uncertainty, and how to fit them to published evidence.
 
-Every distribution is a small frozen dataclass with the same five methods: ``mean()``,
-``ppf(q)`` (the quantile function, vectorised), ``sample(rng, size)``, ``support()`` and
-``describe()``. Continuous distributions delegate to the equivalent frozen ``scipy.stats``
-distribution, available as the ``scipy`` attribute.
+Every distribution is a small frozen dataclass with the same six methods: ``mean()`` and
+``variance()`` (closed forms), ``ppf(q)`` (the quantile function, vectorised),
+``sample(rng, size)``, ``support()`` and ``describe()``. Continuous distributions compute
+their quantiles with the equivalent ``scipy.stats`` family (the frozen distribution is the
+``scipy`` attribute); :func:`quantiles` computes those of many distributions at once. A
+distribution whose mean or variance is not a finite float is refused when it is built.
 
 Sampling is by inversion: ``sample(rng, size) == ppf(unit_draws(rng, size))``. The same
 quantile functions therefore map Monte Carlo draws, Latin hypercube designs and SALib's unit
@@ -22,8 +24,9 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from functools import cached_property
+from functools import cache, cached_property
 from typing import ClassVar
 
 import numpy as np
@@ -52,6 +55,7 @@ __all__ = [
     "lognormal_from_ci",
     "lognormal_from_mean_se",
     "normal_from_ci",
+    "quantiles",
     "unit_draws",
 ]
 
@@ -80,8 +84,8 @@ def _require(condition: bool, argument: str, message: str, fix: str | None = Non
 
 def _require_finite(**arguments: float) -> None:
     for argument, number in arguments.items():
-        _require(isinstance(number, numbers.Real) and math.isfinite(number), argument,
-                 f"{argument} must be a finite number, got {number!r}")
+        real = type(number) is float or isinstance(number, numbers.Real)  # float first: the common, fast case
+        _require(real and math.isfinite(number), argument, f"{argument} must be a finite number, got {number!r}")
 
 
 def _require_positive(**arguments: float) -> None:
@@ -106,6 +110,11 @@ def _z(level: float) -> float:
     """Two-sided standard normal critical value: Φ⁻¹(1 − (1 − level)/2)."""
     _require(isinstance(level, numbers.Real) and 0 < level < 1, "level",
              f"confidence level must lie strictly between 0 and 1, got {level!r}")
+    return _critical_value(float(level))
+
+
+@cache
+def _critical_value(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
@@ -133,6 +142,10 @@ class Distribution(ABC):
         """Expected value."""
 
     @abstractmethod
+    def variance(self) -> float:
+        """Variance (closed form)."""
+
+    @abstractmethod
     def ppf(self, q: ArrayLike) -> np.ndarray:
         """Quantile function (inverse CDF), applied elementwise to probabilities ``q``."""
 
@@ -152,27 +165,68 @@ class Distribution(ABC):
         return self.describe()
 
 
+def quantiles(distributions: Sequence[Distribution], q: ArrayLike) -> np.ndarray:
+    """Every distribution's quantiles at ``q``, shaped ``[len(distributions), len(q)]``.
+
+    The same numbers as ``[d.ppf(q) for d in distributions]``, computed with one vectorised
+    ``scipy.stats`` call per family rather than one call per distribution (a parameter table
+    of 100,000 rows asks for 100,000 default one-way ranges).
+    """
+    q = np.atleast_1d(np.asarray(q, dtype=float))
+    out = np.empty((len(distributions), q.size))
+    families: dict[type, list[int]] = {}
+    for i, distribution in enumerate(distributions):
+        families.setdefault(type(distribution), []).append(i)
+    for kind, rows in families.items():
+        members = [distributions[i] for i in rows]
+        if issubclass(kind, _ScipyDistribution):
+            arguments = np.array([d.scipy_arguments() for d in members], dtype=float)
+            out[rows] = kind.family.ppf(q, *arguments.T[:, :, None])
+        else:
+            out[rows] = [d.ppf(q) for d in members]
+    return out
+
+
+def _exp(x: float) -> float:
+    """exp(x), infinite instead of an OverflowError beyond the floating-point range."""
+    return math.exp(x) if x < 709.78 else math.inf
+
+
 class _ScipyDistribution(Distribution):
-    """A distribution computed by its frozen ``scipy.stats`` equivalent."""
+    """A distribution whose quantiles ``scipy.stats`` computes: ``family`` with the positional
+    arguments :meth:`scipy_arguments` (shapes, then location and scale).
+
+    After its own argument checks, every such distribution is refused when its mean or
+    variance is not a finite number: a PSA summing its draws would sum infinities.
+    """
+
+    family: ClassVar
+
+    def __post_init__(self) -> None:
+        self._check_arguments()
+        mean, variance = self.mean(), self.variance()
+        if not (math.isfinite(mean) and math.isfinite(variance)):
+            raise DistributionError(f"{self.describe()} has a mean of {mean:g} and a variance of {variance:g}: "
+                                    "beyond the floating-point range (about 1.8e308)", argument="moments",
+                                    fix="check the magnitude of the value and of its arguments, and their unit")
 
     @abstractmethod
-    def _freeze(self):
-        """The equivalent frozen ``scipy.stats`` distribution."""
+    def _check_arguments(self) -> None:
+        """Raise a DistributionError naming the first impossible argument."""
+
+    @abstractmethod
+    def scipy_arguments(self) -> tuple[float, ...]:
+        """The positional arguments of ``family``: its shape parameters, then loc and scale."""
 
     @cached_property
     def scipy(self):
-        """The equivalent frozen ``scipy.stats`` distribution."""
-        return self._freeze()
-
-    def mean(self) -> float:
-        return float(self.scipy.mean())
+        """The equivalent frozen ``scipy.stats`` distribution (shapes in ``args``, loc and scale
+        in ``kwds``)."""
+        arguments, shapes = self.scipy_arguments(), self.family.numargs
+        return self.family(*arguments[:shapes], **dict(zip(("loc", "scale"), arguments[shapes:], strict=False)))
 
     def ppf(self, q: ArrayLike) -> np.ndarray:
-        return np.asarray(self.scipy.ppf(q), dtype=float)
-
-    def support(self) -> tuple[float, float]:
-        lower, upper = self.scipy.support()
-        return float(lower), float(upper)
+        return np.asarray(self.family.ppf(q, *self.scipy_arguments()), dtype=float)
 
     def describe(self) -> str:
         arguments = ", ".join(f"{getattr(self, f.name):.6g}" for f in fields(self))
@@ -181,17 +235,29 @@ class _ScipyDistribution(Distribution):
 
 @dataclass(frozen=True)
 class Beta(_ScipyDistribution):
-    """Beta(α, β) on (0, 1), mean α / (α + β): probabilities and utilities."""
+    """Beta(α, β) on (0, 1), mean m = α / (α + β), variance m(1 − m)/(α + β + 1):
+    probabilities and utilities."""
 
     alpha: float
     beta: float
     kind: ClassVar[str] = "beta"
+    family: ClassVar = stats.beta
 
-    def __post_init__(self) -> None:
+    def _check_arguments(self) -> None:
         _require_positive(alpha=self.alpha, beta=self.beta)
 
-    def _freeze(self):
-        return stats.beta(self.alpha, self.beta)
+    def mean(self) -> float:
+        return 1 / (1 + self.beta / self.alpha)  # α/(α + β), without overflowing α + β
+
+    def variance(self) -> float:
+        mean = self.mean()
+        return mean * (1 - mean) / (self.alpha + self.beta + 1)
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, 1.0
+
+    def scipy_arguments(self) -> tuple[float, ...]:
+        return self.alpha, self.beta
 
 
 @dataclass(frozen=True)
@@ -201,28 +267,55 @@ class Gamma(_ScipyDistribution):
     shape: float
     scale: float
     kind: ClassVar[str] = "gamma"
+    family: ClassVar = stats.gamma
 
-    def __post_init__(self) -> None:
+    def _check_arguments(self) -> None:
         _require_positive(shape=self.shape, scale=self.scale)
 
-    def _freeze(self):
-        return stats.gamma(self.shape, scale=self.scale)
+    def mean(self) -> float:
+        return self.shape * self.scale
+
+    def variance(self) -> float:
+        return self.shape * self.scale * self.scale
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    def scipy_arguments(self) -> tuple[float, ...]:
+        return self.shape, 0.0, self.scale
 
 
 @dataclass(frozen=True)
 class LogNormal(_ScipyDistribution):
-    """exp(N(μ, σ²)) with μ = ``meanlog``, σ = ``sdlog``; mean exp(μ + σ²/2): ratios, costs."""
+    """exp(N(μ, σ²)) with μ = ``meanlog``, σ = ``sdlog``: ratios, costs.
+
+    Mean exp(μ + σ²/2), variance (exp(σ²) − 1)·exp(2μ + σ²), computed on the log scale as
+    exp(2μ + 2σ² + ln(1 − exp(−σ²))) so that it stays finite whenever it is.
+    """
 
     meanlog: float
     sdlog: float
     kind: ClassVar[str] = "lognormal"
+    family: ClassVar = stats.lognorm
 
-    def __post_init__(self) -> None:
+    def _check_arguments(self) -> None:
         _require_finite(meanlog=self.meanlog)
         _require_positive(sdlog=self.sdlog)
+        _require(_exp(self.meanlog) > 0, "meanlog", f"the median exp({self.meanlog:g}) is below the "
+                 "smallest floating-point number", fix="check the value and its unit")
 
-    def _freeze(self):
-        return stats.lognorm(self.sdlog, scale=math.exp(self.meanlog))
+    def mean(self) -> float:
+        return _exp(self.meanlog + self.sdlog * self.sdlog / 2)
+
+    def variance(self) -> float:
+        s2 = self.sdlog * self.sdlog
+        return _exp(2 * self.meanlog + 2 * s2 + math.log(-math.expm1(-s2))) if s2 > 0 else 0.0
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    def scipy_arguments(self) -> tuple[float, ...]:
+        return self.sdlog, 0.0, _exp(self.meanlog)
 
 
 @dataclass(frozen=True)
@@ -232,13 +325,23 @@ class Normal(_ScipyDistribution):
     mu: float
     sigma: float
     kind: ClassVar[str] = "normal"
+    family: ClassVar = stats.norm
 
-    def __post_init__(self) -> None:
+    def _check_arguments(self) -> None:
         _require_finite(mu=self.mu)
         _require_positive(sigma=self.sigma)
 
-    def _freeze(self):
-        return stats.norm(self.mu, self.sigma)
+    def mean(self) -> float:
+        return float(self.mu)
+
+    def variance(self) -> float:
+        return self.sigma * self.sigma
+
+    def support(self) -> tuple[float, float]:
+        return -math.inf, math.inf
+
+    def scipy_arguments(self) -> tuple[float, ...]:
+        return self.mu, self.sigma
 
 
 @dataclass(frozen=True)
@@ -251,52 +354,86 @@ class TruncatedNormal(_ScipyDistribution):
     lower: float
     upper: float
     kind: ClassVar[str] = "truncnormal"
+    family: ClassVar = stats.truncnorm
 
-    def __post_init__(self) -> None:
+    def _check_arguments(self) -> None:
         _require_finite(mu=self.mu)
         _require_positive(sigma=self.sigma)
         _require_interval(self.lower, self.upper)
 
-    def _freeze(self):
-        a, b = (self.lower - self.mu) / self.sigma, (self.upper - self.mu) / self.sigma
-        return stats.truncnorm(a, b, loc=self.mu, scale=self.sigma)
+    def mean(self) -> float:
+        return float(self.family.mean(*self.scipy_arguments()))
+
+    def variance(self) -> float:
+        return float(self.family.var(*self.scipy_arguments()))
+
+    def support(self) -> tuple[float, float]:
+        return float(self.lower), float(self.upper)
+
+    def scipy_arguments(self) -> tuple[float, ...]:
+        return (self.lower - self.mu) / self.sigma, (self.upper - self.mu) / self.sigma, self.mu, self.sigma
 
 
 @dataclass(frozen=True)
 class Uniform(_ScipyDistribution):
-    """Uniform on [lower, upper]."""
+    """Uniform on [a, b] = [lower, upper], mean (a + b)/2, variance (b − a)²/12."""
 
     lower: float
     upper: float
     kind: ClassVar[str] = "uniform"
+    family: ClassVar = stats.uniform
 
-    def __post_init__(self) -> None:
+    def _check_arguments(self) -> None:
         _require_interval(self.lower, self.upper)
 
-    def _freeze(self):
-        return stats.uniform(self.lower, self.upper - self.lower)
+    def mean(self) -> float:
+        return self.lower / 2 + self.upper / 2
+
+    def variance(self) -> float:
+        width = self.upper - self.lower
+        return width * width / 12
+
+    def support(self) -> tuple[float, float]:
+        return float(self.lower), float(self.upper)
+
+    def scipy_arguments(self) -> tuple[float, ...]:
+        return self.lower, self.upper - self.lower
 
 
 @dataclass(frozen=True)
 class Triangular(_ScipyDistribution):
-    """Triangular on [lower, upper] with its peak at ``mode``; mean (a + m + b) / 3."""
+    """Triangular on [a, b] with its peak at the mode m: mean (a + m + b)/3, variance
+    w²(1 − c + c²)/18 with w = b − a and c = (m − a)/w."""
 
     lower: float
     mode: float
     upper: float
     kind: ClassVar[str] = "triangular"
+    family: ClassVar = stats.triang
 
-    def __post_init__(self) -> None:
+    def _check_arguments(self) -> None:
         _require_mode(self.lower, self.mode, self.upper)
 
-    def _freeze(self):
+    def mean(self) -> float:
+        return self.lower / 3 + self.mode / 3 + self.upper / 3
+
+    def variance(self) -> float:
         width = self.upper - self.lower
-        return stats.triang((self.mode - self.lower) / width, loc=self.lower, scale=width)
+        c = (self.mode - self.lower) / width
+        return width * width * (1 - c + c * c) / 18
+
+    def support(self) -> tuple[float, float]:
+        return float(self.lower), float(self.upper)
+
+    def scipy_arguments(self) -> tuple[float, ...]:
+        width = self.upper - self.lower
+        return (self.mode - self.lower) / width, self.lower, width
 
 
 @dataclass(frozen=True)
 class Pert(_ScipyDistribution):
-    """Beta-PERT on [a, b] with mode m and λ = 4: a + (b − a)·Beta(α, β), mean (a + 4m + b)/6.
+    """Beta-PERT on [a, b] with mode m and λ = 4: a + (b − a)·Beta(α, β), mean (a + 4m + b)/6,
+    variance (b − a)²·p(1 − p)/7 with p = (mean − a)/(b − a).
 
     α = 1 + 4(m − a)/(b − a), β = 1 + 4(b − m)/(b − a) (Vose 2008, *Risk Analysis*, 3rd ed.,
     Wiley, §9.1.4).
@@ -306,15 +443,28 @@ class Pert(_ScipyDistribution):
     mode: float
     upper: float
     kind: ClassVar[str] = "pert"
+    family: ClassVar = stats.beta
 
-    def __post_init__(self) -> None:
+    def _check_arguments(self) -> None:
         _require_mode(self.lower, self.mode, self.upper)
 
-    def _freeze(self):
+    def mean(self) -> float:
+        return self.lower / 6 + 4 * (self.mode / 6) + self.upper / 6
+
+    def variance(self) -> float:
+        width = self.upper - self.lower
+        alpha, beta = self.scipy_arguments()[:2]
+        share = alpha / (alpha + beta)
+        return width * width * share * (1 - share) / (alpha + beta + 1)
+
+    def support(self) -> tuple[float, float]:
+        return float(self.lower), float(self.upper)
+
+    def scipy_arguments(self) -> tuple[float, ...]:
         width = self.upper - self.lower
         alpha = 1 + 4 * (self.mode - self.lower) / width
         beta = 1 + 4 * (self.upper - self.mode) / width
-        return stats.beta(alpha, beta, loc=self.lower, scale=width)
+        return alpha, beta, self.lower, width
 
 
 @dataclass(frozen=True)
@@ -329,6 +479,9 @@ class Fixed(Distribution):
 
     def mean(self) -> float:
         return float(self.value)
+
+    def variance(self) -> float:
+        return 0.0
 
     def ppf(self, q: ArrayLike) -> np.ndarray:
         return np.full(np.shape(q), float(self.value))
@@ -346,14 +499,15 @@ class Fixed(Distribution):
 
 @dataclass(frozen=True)
 class Dirichlet(Distribution):
-    """Dirichlet(α₁, …, α_k) on the simplex: k probabilities that sum to one, mean αᵢ / Σα.
+    """Dirichlet(α₁, …, α_k) on the simplex: k probabilities that sum to one, mean
+    mᵢ = αᵢ / α₀ with α₀ = Σα, variance mᵢ(1 − mᵢ)/(α₀ + 1).
 
     Its quantile "function" takes unit samples ``u`` shaped ``[n, k]``, maps column ``i``
     through the Gamma(αᵢ, 1) quantile function and divides each row by its sum. Normalised
     independent Gamma(αᵢ, 1) variables are Dirichlet(α) distributed (Devroye 1986,
     *Non-Uniform Random Variate Generation*, Springer, §XI.4; Briggs et al. 2006, §4.4), so
     Monte Carlo, Latin hypercube or SALib unit samples all drive a Dirichlet the same way.
-    Each component's marginal is Beta(αᵢ, Σα − αᵢ).
+    Each component's marginal is Beta(αᵢ, α₀ − αᵢ).
     """
 
     alpha: tuple[float, ...]
@@ -368,6 +522,9 @@ class Dirichlet(Distribution):
                 raise DistributionError(
                     f"Dirichlet alpha[{index}] must be a positive finite number, got {count!r}",
                     argument="alpha", index=index)
+        _require(math.isfinite(sum(self.alpha)), "alpha",
+                 "the Dirichlet counts sum beyond the floating-point range (about 1.8e308)",
+                 fix="check the magnitude of the counts")
 
     @property
     def k(self) -> int:
@@ -377,6 +534,10 @@ class Dirichlet(Distribution):
     def mean(self) -> np.ndarray:
         alpha = np.asarray(self.alpha, dtype=float)
         return alpha / alpha.sum()
+
+    def variance(self) -> np.ndarray:
+        mean = self.mean()
+        return mean * (1 - mean) / (sum(self.alpha) + 1)
 
     def ppf(self, q: ArrayLike) -> np.ndarray:
         """Map unit samples ``[n, k]`` to Dirichlet draws ``[n, k]`` (see the class docstring)."""
@@ -415,11 +576,13 @@ def beta_from_mean_se(mean: float, se: float) -> Beta:
     _require(0 < mean < 1, "mean", f"a beta mean must lie strictly between 0 and 1, got {mean:g}")
     _require_positive(se=se)
     spread = mean * (1 - mean)
-    _require(se**2 < spread, "se",
+    _require(se * se < spread, "se",
              f"standard error {se:g} is too large for a beta with mean {mean:g} "
              f"(it needs se² < mean·(1 − mean), i.e. se < {math.sqrt(spread):.4g})",
              fix="check the standard error, or use another distribution")
-    common = spread / se**2 - 1
+    common = spread / se / se - 1
+    _require(math.isfinite(common), "se", f"standard error {se:g} is too small: α and β overflow",
+             fix="check the standard error and its unit")
     return Beta(mean * common, (1 - mean) * common)
 
 
@@ -440,7 +603,11 @@ def gamma_from_mean_se(mean: float, se: float) -> Gamma:
     """Gamma with the given mean and standard error: shape = m²/s², scale = s²/m
     (Briggs, Claxton & Sculpher 2006, §4.3.2)."""
     _require_positive(mean=mean, se=se)
-    return Gamma(mean**2 / se**2, se**2 / mean)
+    ratio = mean / se
+    _require(math.isfinite(ratio * ratio) and ratio * ratio > 0, "se",
+             f"mean {mean:g} and standard error {se:g} are too far apart: the shape (mean/se)² "
+             "is beyond the floating-point range", fix="check the mean, the standard error and their unit")
+    return Gamma(ratio * ratio, se / ratio)
 
 
 def lognormal_from_ci(point: float, lower: float, upper: float, level: float = 0.95) -> LogNormal:
@@ -462,7 +629,11 @@ def lognormal_from_mean_se(mean: float, se: float) -> LogNormal:
     """Lognormal with the given mean and standard error, by moment matching:
     σ² = ln(1 + s²/m²), μ = ln m − σ²/2 (Briggs, Claxton & Sculpher 2006, §4.3.2)."""
     _require_positive(mean=mean, se=se)
-    variance_log = math.log1p((se / mean) ** 2)
+    ratio = se / mean
+    variance_log = math.log1p(ratio * ratio)
+    _require(math.isfinite(variance_log) and variance_log > 0, "se",
+             f"mean {mean:g} and standard error {se:g} are too far apart for a lognormal",
+             fix="check the mean, the standard error and their unit")
     return LogNormal(math.log(mean) - variance_log / 2, math.sqrt(variance_log))
 
 

@@ -14,10 +14,12 @@ No cell is ever evaluated as code.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections import namedtuple
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +44,17 @@ from hecon.distributions import (
     lognormal_from_ci,
     lognormal_from_mean_se,
     normal_from_ci,
+    quantiles,
 )
 from hecon.errors import InputError
-from hecon.files import read_csv_cells
+from hecon.files import (
+    IDENTIFIER,
+    check_identifier,
+    iter_csv_rows,
+    parse_number,
+    parse_numbers,
+    shown,
+)
 from hecon.prices import PriceIndex
 
 COLUMNS = ("name", "description", "value", "unit", "distribution", "se", "ci_low", "ci_high",
@@ -53,7 +63,9 @@ COLUMNS = ("name", "description", "value", "unit", "distribution", "se", "ci_low
 ARGUMENTS = ("se", "ci_low", "ci_high", "alpha", "beta", "lower", "upper")
 NUMBERS = ("value", *ARGUMENTS, "low", "high")
 STATUSES = ("verified", "partly verified", "assumption", "")
-NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+POSITION = {column: i for i, column in enumerate(COLUMNS)}
+#: Columns whose few distinct texts repeat on many rows: each text is kept once in memory.
+REPEATED = tuple(POSITION[c] for c in ("unit", "distribution", "group", "price_year", "status", "source"))
 
 #: distribution -> accepted argument sets (the first that matches the filled cells is used),
 #: each with the builder and how its error arguments map to table columns
@@ -82,7 +94,7 @@ FORMS = {
 DIRICHLET_TOLERANCE = 1e-6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Parameter:
     """One row of the table. ``distribution`` is None for a Dirichlet member (the group's
     :class:`~hecon.distributions.Dirichlet` is in ``ParameterTable.dirichlet``)."""
@@ -100,6 +112,10 @@ class Parameter:
     source: str
     notes: str
     row: int
+
+
+#: A row being validated: the fields of its Parameter, in order (low and high NaN until set).
+_Row = namedtuple("_Row", [f.name for f in dataclasses.fields(Parameter)])
 
 
 class ParameterSets(Mapping[str, np.ndarray]):
@@ -161,18 +177,28 @@ class ParameterSets(Mapping[str, np.ndarray]):
 
 
 class ParameterTable:
-    """A validated parameter table (see the module docstring for the schema)."""
+    """A validated parameter table (see the module docstring for the schema).
 
-    def __init__(self, rows: Sequence[Mapping[str, str]], lines: Sequence[int], path: Path | None) -> None:
+    ``rows`` are the table's rows, each a mapping column → cell text or the cells in
+    :data:`COLUMNS` order; ``lines`` their line numbers in ``path``. Validation is linear in
+    the number of rows: each row is checked on its own (in file order), then the Dirichlet
+    groups, then the default one-way ranges (all quantiles of a family in one call).
+    """
+
+    def __init__(self, rows: Iterable[Mapping[str, str] | Sequence[str]], lines: Iterable[int],
+                 path: Path | None) -> None:
         self.path = path
-        self._rows = [dict(r) for r in rows]
+        self._rows = [tuple(r[c] for c in COLUMNS) if isinstance(r, Mapping) else tuple(r) for r in rows]
         self._lines = list(lines)
-        self.parameters: dict[str, Parameter] = {}
         self.dirichlet: dict[str, Dirichlet] = {}
-        for raw, line in zip(self._rows, self._lines, strict=True):
-            parameter = _parse_row(raw, line, path, self.parameters)
-            self.parameters[parameter.name] = parameter
-        self._check_dirichlet_groups()
+        self._members: dict[str, list[str]] = {}
+        first_row: dict[str, int] = {}
+        parsed = []
+        for cells, line in zip(self._rows, self._lines, strict=True):
+            parsed.append(_parse_row(cells, line, path, first_row))
+            first_row[parsed[-1].name] = line
+        self._check_dirichlet_groups(parsed)
+        self.parameters: dict[str, Parameter] = {row.name: Parameter(*row) for row in self._with_default_ranges(parsed)}
 
     # ------------------------------------------------------------ loading
 
@@ -180,39 +206,65 @@ class ParameterTable:
     def load(cls, path: str | Path) -> ParameterTable:
         """Read and validate a parameter CSV; the file is never modified."""
         path = Path(path)
-        rows, lines = _read_csv(path)
+        repeated: dict[str, str] = {}
+        rows, lines = [], []
+        for line, cells in iter_csv_rows(path, COLUMNS, only=True):
+            cells = list(cells)
+            for i in REPEATED:
+                cells[i] = repeated.setdefault(cells[i], cells[i])
+            rows.append(tuple(cells))
+            lines.append(line)
+        if not rows:
+            raise InputError("the parameter table has no rows", file=path, fix="add one row per parameter")
         return cls(rows, lines, path)
 
-    def _check_dirichlet_groups(self) -> None:
-        members: dict[str, list[Parameter]] = {}
-        for p in self.parameters.values():
-            if p.distribution is None:
-                members.setdefault(p.group, []).append(p)
-        for group, rows in members.items():
-            others = [p for p in self.parameters.values() if p.group == group and p.distribution is not None]
-            if others:
-                raise self._error(others[0], "distribution",
-                                  f"group '{group}' is a Dirichlet: every row in it must be dirichlet")
-            if len(rows) < 2:
-                raise self._error(rows[0], "group",
-                                  f"Dirichlet group '{group}' has a single row",
+    def _check_dirichlet_groups(self, parsed: Sequence[_Row]) -> None:
+        """Rows of a Dirichlet share its group, alone; at least two; each value its mean αᵢ/Σα."""
+        alpha: dict[str, list[float]] = {}
+        by_name = {row.name: row for row in parsed}
+        for cells, row in zip(self._rows, parsed, strict=True):
+            if row.distribution is None:
+                self._members.setdefault(row.group, []).append(row.name)
+                alpha.setdefault(row.group, []).append(parse_number(cells[POSITION["alpha"]]))
+        for row in parsed:
+            if row.distribution is not None and row.group in self._members:
+                raise self._error(row, "distribution",
+                                  f"group '{row.group}' is a Dirichlet: every row in it must be dirichlet")
+        for group, names in self._members.items():
+            if len(names) < 2:
+                raise self._error(by_name[names[0]], "group", f"Dirichlet group '{group}' has a single row",
                                   "a Dirichlet needs at least two categories in the same group")
-            alpha = [float(self._rows[self._index(p)]["alpha"]) for p in rows]
-            dirichlet = Dirichlet(tuple(alpha))
-            for p, mean in zip(rows, dirichlet.mean(), strict=True):
-                if abs(p.value - mean) > DIRICHLET_TOLERANCE:
-                    raise self._error(p, "value", f"value {p.value:g} differs from its Dirichlet "
-                                      f"mean alpha/sum(alpha) = {mean:.6g}", f"set value to {mean:.6g}")
+            try:
+                dirichlet = Dirichlet(tuple(alpha[group]))
+            except DistributionError as error:
+                raise self._error(by_name[names[-1]], "alpha", error.message, error.fix) from None
+            for name, mean in zip(names, dirichlet.mean(), strict=True):
+                if abs(by_name[name].value - mean) > DIRICHLET_TOLERANCE:
+                    raise self._error(by_name[name], "value", f"value {by_name[name].value:g} differs from its "
+                                      f"Dirichlet mean alpha/sum(alpha) = {mean:.6g}", f"set value to {mean:.6g}")
             self.dirichlet[group] = dirichlet
-            for p, marginal in zip(rows, range(len(rows)), strict=True):
-                if math.isnan(p.low):
-                    low, high = dirichlet.marginal(marginal).ppf([0.025, 0.975])
-                    self.parameters[p.name] = _replace(p, low=float(low), high=float(high))
 
-    def _index(self, parameter: Parameter) -> int:
-        return self._lines.index(parameter.row)
+    def _with_default_ranges(self, parsed: list[_Row]) -> list[_Row]:
+        """Rows without low and high get the 2.5 % and 97.5 % quantiles of their distribution
+        (a Dirichlet member: of its Beta marginal), which must contain the base-case value."""
+        marginals = {name: self.dirichlet[group].marginal(i)
+                     for group, names in self._members.items() for i, name in enumerate(names)}
+        pending = [i for i, row in enumerate(parsed) if math.isnan(row.low)]
+        distributions = [parsed[i].distribution or marginals[parsed[i].name] for i in pending]
+        ranges = quantiles(distributions, [0.025, 0.975])
+        for i, distribution, (low, high) in zip(pending, distributions, ranges, strict=True):
+            row = parsed[i]
+            if not (math.isfinite(low) and math.isfinite(high)):
+                raise self._error(row, "distribution", f"the 95 % interval of {distribution.describe()} is not "
+                                  "finite", "give low and high explicitly, or check the distribution")
+            if row.distribution is not None and not low <= row.value <= high:
+                raise self._error(row, "value", f"value {row.value:g} lies outside the default one-way range, the "
+                                  f"95 % interval [{low:.4g}, {high:.4g}] of {distribution.describe()}",
+                                  "give low and high explicitly, or check value and the distribution")
+            parsed[i] = row._replace(low=float(low), high=float(high))
+        return parsed
 
-    def _error(self, parameter: Parameter, column: str, message: str, fix: str | None = None) -> InputError:
+    def _error(self, parameter: Parameter | _Row, column: str, message: str, fix: str | None = None) -> InputError:
         return InputError(f"parameter '{parameter.name}': {message}", file=self.path,
                           row=parameter.row, column=column, fix=fix)
 
@@ -229,7 +281,8 @@ class ParameterTable:
 
     @property
     def dirichlet_groups(self) -> dict[str, list[str]]:
-        return {g: [p.name for p in self.parameters.values() if p.group == g] for g in self.dirichlet}
+        """Every Dirichlet group -> its members, in table order."""
+        return {group: list(names) for group, names in self._members.items()}
 
     @property
     def groups(self) -> dict[str, list[str]]:
@@ -245,8 +298,7 @@ class ParameterTable:
         p = self[name]
         if p.distribution is not None:
             return p.distribution
-        members = self.dirichlet_groups[p.group]
-        return self.dirichlet[p.group].marginal(members.index(name))
+        return self.dirichlet[p.group].marginal(self._members[p.group].index(name))
 
     def __getitem__(self, name: str) -> Parameter:
         if name not in self.parameters:
@@ -259,7 +311,7 @@ class ParameterTable:
     def unknown(self, name: str, file: str | Path | None = None) -> InputError:
         """The error for a parameter name the table does not hold, with close names."""
         close = difflib.get_close_matches(name, self.names, n=3)
-        return InputError(f"unknown parameter '{name}'", file=file,
+        return InputError(f"unknown parameter {shown(name)}", file=file,
                           fix=f"did you mean {', '.join(close)}?" if close else
                           f"the table {self.path} has no such row")
 
@@ -267,7 +319,7 @@ class ParameterTable:
         """The table as read, numbers as numbers, with the distribution spelled out."""
         frame = pd.DataFrame(self._rows, columns=list(COLUMNS))
         for column in NUMBERS:
-            frame[column] = pd.to_numeric(frame[column].replace("", np.nan))
+            frame[column] = parse_numbers(frame[column])
         frame["low"] = [p.low for p in self.parameters.values()]
         frame["high"] = [p.high for p in self.parameters.values()]
         frame["uncertainty"] = [self.distribution_of(n).describe() for n in self.names]
@@ -287,7 +339,7 @@ class ParameterTable:
             if self.parameters[name].distribution is None:
                 if group not in seen:
                     seen.add(group)
-                    units.append((group, self.dirichlet_groups[group]))
+                    units.append((group, self._members[group]))
             else:
                 units.append((None, [name]))
         return units
@@ -380,7 +432,7 @@ class ParameterTable:
                      file: str | Path | None = None) -> ParameterTable:
         """A new table with some base values and/or distribution cells replaced (scenarios),
         validated exactly as on load; errors name the parameter (and ``file``)."""
-        rows = [dict(r) for r in self._rows]
+        rows = [dict(zip(COLUMNS, r, strict=True)) for r in self._rows]
         by_name = {r["name"]: r for r in rows}
         allowed = ("distribution", *ARGUMENTS, "low", "high")
         changes: dict[str, dict[str, object]] = {}
@@ -393,7 +445,7 @@ class ParameterTable:
                 raise self.unknown(name, file)
             unknown = [c for c in cells if c != "value" and c not in allowed]
             if unknown:
-                raise InputError(f"parameter '{name}': '{unknown[0]}' cannot be changed", file=file,
+                raise InputError(f"parameter '{name}': {shown(unknown[0])} cannot be changed", file=file,
                                  fix=f"change value or one of {', '.join(allowed)}")
             if set(cells) & {"distribution", *ARGUMENTS}:  # a new distribution replaces the old one
                 by_name[name].update(dict.fromkeys(ARGUMENTS, ""))
@@ -410,7 +462,7 @@ class ParameterTable:
     def in_price_year(self, year: int, index: PriceIndex) -> ParameterTable:
         """Every monetary row (one with a ``price_year``) converted to euros of ``year``:
         value, low, high and the distribution's scale arguments × I(year)/I(price year)."""
-        rows = [dict(r) for r in self._rows]
+        rows = [dict(zip(COLUMNS, r, strict=True)) for r in self._rows]
         for raw, p in zip(rows, self.parameters.values(), strict=True):
             if p.price_year is None or p.price_year == year:
                 continue
@@ -423,70 +475,47 @@ class ParameterTable:
                 scaled.append("beta")  # the gamma's scale
             for column in scaled:
                 if raw[column] != "":
-                    raw[column] = repr(float(raw[column]) * factor)
+                    raw[column] = repr(parse_number(raw[column]) * factor)
             raw["price_year"] = str(year)
         return ParameterTable(rows, self._lines, self.path)
 
 
-# ---------------------------------------------------------------- reading and parsing
+# ---------------------------------------------------------------- parsing a row
 
-def _read_csv(path: Path) -> tuple[list[dict[str, str]], list[int]]:
-    rows, lines = read_csv_cells(path, COLUMNS, only=True)
-    if not rows:
-        raise InputError("the parameter table has no rows", file=path, fix="add one row per parameter")
-    return rows, lines
+def _parse_row(cells: Sequence[str], line: int, path: Path | None, first_row: Mapping[str, int]) -> _Row:
+    """One row checked on its own (``first_row``: the line of each name seen before): its name,
+    numbers, distribution and range (the default range, the quantiles of the distribution, is
+    set later for all rows at once: NaN here)."""
+    raw = dict(zip(COLUMNS, cells, strict=True))
 
-
-def _number(raw: Mapping[str, str], column: str, line: int, path: Path | None) -> float | None:
-    text = raw[column]
-    if text == "":
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number):
-        raise InputError(f"'{text}' is not a finite number", file=path, row=line, column=column,
-                         fix="use a dot as the decimal separator" if "," in text
-                         else "write a plain number such as 0.25 or 1500")
-    return number
-
-
-def _parse_row(raw: Mapping[str, str], line: int, path: Path | None,
-               earlier: Mapping[str, Parameter]) -> Parameter:
     def fail(column: str, message: str, fix: str | None = None) -> InputError:
-        label = f"parameter '{raw['name']}': " if raw["name"] else ""
+        label = f"parameter '{raw['name']}': " if IDENTIFIER.fullmatch(raw["name"]) else ""
         return InputError(label + message, file=path, row=line, column=column, fix=fix)
 
     name = raw["name"]
-    if not NAME_PATTERN.match(name):
-        raise fail("name", f"'{name}' is not a valid name" if name else "empty name",
-                   "use letters, digits and underscores, starting with a letter")
-    if name in earlier:
-        raise fail("name", f"duplicate name (first on row {earlier[name].row})", "give each row its own name")
-    numbers = {column: _number(raw, column, line, path) for column in NUMBERS}
+    if not name:
+        raise fail("name", "empty name", "give every row a name (letters, digits and underscores)")
+    check_identifier(name, "parameter name", file=path, row=line, column="name",
+                     fix="free text goes in the description column")
+    if name in first_row:
+        raise fail("name", f"duplicate name (first on row {first_row[name]})", "give each row its own name")
+    numbers = {column: parse_number(raw[column], file=path, row=line, column=column) if raw[column] else None
+               for column in NUMBERS}
     value = numbers["value"]
     if value is None:
         raise fail("value", "the base-case value is empty")
     kind = raw["distribution"]
     if kind not in FORMS:
         close = difflib.get_close_matches(kind, FORMS, n=1)
-        raise fail("distribution", f"unknown distribution '{kind}'",
+        raise fail("distribution", f"unknown distribution {shown(kind)}",
                    f"did you mean {close[0]}?" if close else f"use one of {', '.join(FORMS)}")
     filled = {c for c in ARGUMENTS if numbers[c] is not None}
     form = next((f for f in FORMS[kind] if set(f[0]) == filled), None)
     if form is None:
-        expected = " or ".join("(" + ", ".join(f[0]) + ")" if f[0] else "no argument" for f in FORMS[kind])
-        within = [set(f[0]) for f in FORMS[kind] if set(f[0]) <= filled]
-        if within:  # a complete form plus cells it does not use
-            column = sorted(filled - max(within, key=len), key=ARGUMENTS.index)[0]
-            message = f"column '{column}' is set but {kind} does not use it here"
-        else:       # an incomplete form
-            column = next(c for c in FORMS[kind][0][0] if c not in filled)
-            message = f"{kind} needs '{column}'"
-        raise fail(column, f"{message}: {kind} takes {expected}",
-                   "fill exactly the arguments of one form and leave the others empty")
+        raise _form_error(kind, filled, fail)
     group = raw["group"] or None
+    if group is not None:
+        check_identifier(group, "group name", file=path, row=line, column="group")
     if kind == "dirichlet":
         if group is None:
             raise fail("group", "a dirichlet row needs a group naming its Dirichlet")
@@ -494,41 +523,51 @@ def _parse_row(raw: Mapping[str, str], line: int, path: Path | None,
             raise fail("alpha", "a Dirichlet count (alpha) must be positive")
         distribution = None
     else:
-        arguments = {c: numbers[c] for c in form[0]}
-        try:
-            distribution = form[1](value, arguments)
-        except DistributionError as error:
-            raise fail(form[2].get(error.argument, error.argument if error.argument in COLUMNS else "distribution"),
-                       error.message, error.fix) from None
-        lo, hi = distribution.support()
-        if not lo <= value <= hi:
-            raise fail("value", f"value {value:g} lies outside the support [{lo:g}, {hi:g}] of {distribution.describe()}")
+        distribution = _distribution(form, value, numbers, fail)
     low, high = numbers["low"], numbers["high"]
     if (low is None) != (high is None):
         raise fail("low" if low is None else "high", "give both low and high, or neither")
-    if low is None and distribution is None:  # a Dirichlet member: set from its marginal later
+    if low is None:  # the distribution's 95 % interval, set for every row at once
         low, high = math.nan, math.nan
-    elif low is None:
-        low, high = map(float, distribution.ppf([0.025, 0.975]))
-        if not low <= value <= high:
-            raise fail("value", f"value {value:g} lies outside the default one-way range, the "
-                       f"95 % interval [{low:.4g}, {high:.4g}] of {distribution.describe()}",
-                       "give low and high explicitly, or check value and the distribution")
     elif not low <= value <= high:
         raise fail("low" if low > value else "high",
                    f"one-way range [{low:g}, {high:g}] does not contain the value {value:g}",
                    "make low ≤ value ≤ high")
     price_year = raw["price_year"]
-    if price_year and not re.fullmatch(r"(19|20)\d\d", price_year):
-        raise fail("price_year", f"'{price_year}' is not a year", "write a year such as 2024, or leave empty")
+    if price_year and not re.fullmatch(r"(19|20)[0-9][0-9]", price_year):
+        raise fail("price_year", f"{shown(price_year)} is not a year", "write a year such as 2024, or leave empty")
     if raw["status"] not in STATUSES:
-        raise fail("status", f"unknown status '{raw['status']}'", f"use one of {', '.join(s for s in STATUSES if s)}, or leave empty")
+        raise fail("status", f"unknown status {shown(raw['status'])}",
+                   f"use one of {', '.join(s for s in STATUSES if s)}, or leave empty")
     if not raw["source"]:
         raise fail("source", "no source", "every number needs its source (or 'assumption: <reason>')")
-    return Parameter(name, raw["description"], value, raw["unit"], distribution, low, high, group,
-                     int(price_year) if price_year else None, raw["status"], raw["source"],
-                     raw["notes"], line)
+    return _Row(name, raw["description"], value, raw["unit"], distribution, low, high, group,
+                int(price_year) if price_year else None, raw["status"], raw["source"], raw["notes"], line)
 
 
-def _replace(parameter: Parameter, **changes) -> Parameter:
-    return Parameter(**{**parameter.__dict__, **changes})
+def _form_error(kind: str, filled: set[str], fail) -> InputError:
+    """The error for argument cells that match none of the distribution's forms."""
+    expected = " or ".join("(" + ", ".join(f[0]) + ")" if f[0] else "no argument" for f in FORMS[kind])
+    within = [set(f[0]) for f in FORMS[kind] if set(f[0]) <= filled]
+    if within:  # a complete form plus cells it does not use
+        column = sorted(filled - max(within, key=len), key=ARGUMENTS.index)[0]
+        message = f"column '{column}' is set but {kind} does not use it here"
+    else:       # an incomplete form
+        column = next(c for c in FORMS[kind][0][0] if c not in filled)
+        message = f"{kind} needs '{column}'"
+    return fail(column, f"{message}: {kind} takes {expected}",
+                "fill exactly the arguments of one form and leave the others empty")
+
+
+def _distribution(form, value: float, numbers: Mapping[str, float | None], fail) -> Distribution:
+    """The row's distribution, built by its form; the value must lie in its support."""
+    columns, build, renamed = form
+    try:
+        distribution = build(value, {c: numbers[c] for c in columns})
+    except DistributionError as error:
+        raise fail(renamed.get(error.argument, error.argument if error.argument in COLUMNS else "distribution"),
+                   error.message, error.fix) from None
+    lo, hi = distribution.support()
+    if not lo <= value <= hi:
+        raise fail("value", f"value {value:g} lies outside the support [{lo:g}, {hi:g}] of {distribution.describe()}")
+    return distribution

@@ -1,6 +1,7 @@
 """Scenario analyses: small YAML files of named overrides, run beside the base case.
 
-A scenario file (``inputs/<model>/scenarios/<name>.yaml``, read with ``yaml.safe_load``)::
+A scenario file (``inputs/<model>/scenarios/<name>.yaml``, read by :func:`hecon.files.read_yaml`:
+no aliases, no duplicate keys, plain numbers)::
 
     name: sceptical_effect
     description: IFN-γ has no effect on infections (GRID; PREV-HAP any infection OR 0.89)
@@ -14,8 +15,10 @@ A scenario file (``inputs/<model>/scenarios/<name>.yaml``, read with ``yaml.safe
     options:
       discount_rate_costs: 0.0
 
-A new distribution replaces the row's old arguments. Unknown keys, parameters or options
-end in an error naming the file and the key.
+A new distribution replaces the row's old arguments. The name (by default the file's stem)
+is an identifier, unique among the folder's scenarios. Unknown keys, parameters or options,
+and a value of the wrong type (``discount_rate: high``), end in an error naming the file and
+the key.
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hecon import memory
 from hecon.cea import ceac, describe_increment
 from hecon.errors import InputError
-from hecon.files import read_yaml
+from hecon.files import check_identifier, check_type, read_yaml, shown
 from hecon.model import Model
 from hecon.parameters import ARGUMENTS, ParameterTable
 from hecon.psa import run_psa
-from hecon.sensitivity import REPORT_WTP
+from hecon.sensitivity import REPORT_WTP, SETS_PER_CHUNK, willingness_to_pay
 
 TOP_LEVEL = ("name", "description", "parameters", "options")
 CELLS = ("value", "distribution", *ARGUMENTS, "low", "high")
@@ -70,15 +74,20 @@ def load_scenario(path: str | Path, model: Model) -> Scenario:
                          file=path)
     unknown = [k for k in content if k not in TOP_LEVEL]
     if unknown:
-        raise InputError(f"unknown key '{unknown[0]}'", file=path, fix=f"use only {', '.join(TOP_LEVEL)}")
-    name = content.get("name", path.stem)
-    if not isinstance(name, str) or not name:
-        raise InputError("'name' must be a non-empty text", file=path, column="name")
+        raise InputError(f"unknown key {shown(unknown[0])}", file=path, fix=f"use only {', '.join(TOP_LEVEL)}")
+    name = check_identifier(content.get("name", path.stem), "scenario name", file=path, column="name",
+                            fix="a free-text label goes in description")
+    if name == BASE_CASE.name:
+        raise InputError(f"'{name}' names the base case itself", file=path, column="name",
+                         fix="give the scenario another name")
+    description = check_type(content.get("description", ""), str, key="description", file=path)
     values, distributions = _parameters(content.get("parameters") or {}, path, model)
     options = content.get("options") or {}
     if not isinstance(options, dict):
         raise InputError("'options' must be a mapping of option: value", file=path, column="options")
-    scenario = Scenario(name, str(content.get("description", "")), values, distributions, options, path)
+    for key in options:
+        check_identifier(key, "option", file=path, column="options")
+    scenario = Scenario(name, description, values, distributions, options, path)
     defaults = scenario.model_options(model)  # unknown or invalid options fail here
     scenario.table(model, defaults)           # unknown parameters or impossible distributions here
     return scenario
@@ -95,14 +104,13 @@ def _parameters(spec, path: Path, model: Model):
         if isinstance(change, dict):
             bad = [k for k in change if k not in CELLS]
             if bad:
-                raise InputError(f"parameter '{name}': unknown key '{bad[0]}'", file=path,
+                raise InputError(f"parameter '{name}': unknown key {shown(bad[0])}", file=path,
                                  column=f"parameters.{name}", fix=f"use {', '.join(CELLS)}")
             if "value" in change:
                 values[name] = _number(change["value"], path, f"parameters.{name}.value")
             cells = {k: v for k, v in change.items() if k != "value"}
             for key, cell in cells.items():
-                if key != "distribution":
-                    _number(cell, path, f"parameters.{name}.{key}")
+                check_type(cell, str if key == "distribution" else float, key=f"parameters.{name}.{key}", file=path)
             if cells:
                 distributions[name] = cells
         else:
@@ -111,15 +119,19 @@ def _parameters(spec, path: Path, model: Model):
 
 
 def _number(value, path: Path, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        raise InputError(f"'{value}' is not a number", file=path, column=key, fix="write a plain number")
-    return float(value)
+    return check_type(value, float, key=key, file=path)
 
 
 def load_scenarios(folder: str | Path, model: Model, only: Sequence[str] | None = None) -> list[Scenario]:
     """Every ``*.yaml`` scenario in a folder (sorted by file name), or the ones named."""
     folder = Path(folder)
     scenarios = [load_scenario(p, model) for p in sorted(folder.glob("*.yaml"))]
+    files: dict[str, Path] = {}
+    for scenario in scenarios:
+        if scenario.name in files:
+            raise InputError(f"scenario name '{scenario.name}' is also the name in {files[scenario.name]}",
+                             file=scenario.source, column="name", fix="give every scenario its own name")
+        files[scenario.name] = scenario.source
     if only:
         names = {s.name for s in scenarios}
         missing = [n for n in only if n not in names]
@@ -131,10 +143,18 @@ def load_scenarios(folder: str | Path, model: Model, only: Sequence[str] | None 
 
 
 def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[float] = REPORT_WTP,
-                  psa_n: int | None = None, seed: int = 1) -> pd.DataFrame:
+                  psa_n: int | None = None, seed: int = 1,
+                  memory_gb: float = memory.DEFAULT_BUDGET_GB) -> pd.DataFrame:
     """The base case and every scenario: costs and main effect per strategy, the increment of
     each strategy over the comparator with its ICER and status, incremental NMB at each WTP,
-    and with ``psa_n`` the probability each strategy is cost-effective at each WTP."""
+    and with ``psa_n`` the probability each strategy is cost-effective at each WTP.
+
+    Each scenario is one parameter set; with ``psa_n``, each scenario's PSA keeps its draws
+    and outcomes, so one that exceeds the memory budget is refused before the first one runs."""
+    wtp = willingness_to_pay(wtp)
+    budget = memory.as_bytes(memory_gb)
+    if psa_n is not None and psa_n < 2:
+        raise InputError(f"--psa {psa_n}: a PSA needs at least 2 draws", fix="pass --psa 2 or more")
     effect = model.effects[0]
     rows = []
     for scenario in [BASE_CASE, *scenarios]:
@@ -146,7 +166,13 @@ def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[
                              file=scenario.source)
         cost, gain = outcomes.total_cost[0], effect.of(outcomes)[0]
         ref = model.strategies.index(model.comparator)
-        probability = _probability_cost_effective(model, table, options, wtp, psa_n, seed) if psa_n else None
+        probability = None
+        if psa_n:
+            per_draw = memory.batch_bytes(1, len(table.names), len(outcomes.strategies), len(outcomes.names))
+            memory.require(psa_n * per_draw, budget, f"a PSA of {psa_n:,} draws per scenario",
+                           fix="pass fewer --psa draws or a larger --memory")
+            chunk = min(SETS_PER_CHUNK, memory.chunk_size(per_draw, budget))
+            probability = _probability_cost_effective(model, table, options, wtp, psa_n, seed, chunk)
         for j, strategy in enumerate(model.strategies):
             row = {"scenario": scenario.name, "description": scenario.description, "strategy": strategy,
                    "cost": cost[j], effect.outcome: gain[j]}
@@ -162,8 +188,8 @@ def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[
     return pd.DataFrame(rows)
 
 
-def _probability_cost_effective(model, table, options, wtp, n, seed) -> np.ndarray:
-    psa = run_psa(model, n, seed, options=options, table=table)
+def _probability_cost_effective(model, table, options, wtp, n, seed, chunk_size) -> np.ndarray:
+    psa = run_psa(model, n, seed, options=options, table=table, chunk_size=chunk_size)
     costs, effects = psa.costs_effects(model.effects[0])
     curve = ceac(costs, effects, model.strategies, np.asarray(wtp, dtype=float))
     return curve.pivot(index="wtp", columns="strategy", values="probability")[list(model.strategies)].to_numpy()

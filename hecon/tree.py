@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from hecon.errors import InputError, ModelError
-from hecon.files import read_yaml
+from hecon.files import IDENTIFIER, check_identifier, read_yaml, shown
 
 __all__ = [
     "COMPLEMENT",
@@ -337,16 +337,23 @@ FUNCTION_PREFIX = "fn:"
 
 
 def load_tree(path: str | Path, functions: Mapping[str, Callable] | None = None) -> Decision:
-    """Read a decision tree from a YAML file (``yaml.safe_load``; see ``docs/tree.md``).
+    """Read a decision tree from a YAML file (:func:`hecon.files.read_yaml`; see ``docs/tree.md``).
 
     Probabilities and payoffs are numbers, parameter names, the word ``complement``
-    (probabilities only), or ``fn:<name>``, looked up in ``functions``. An unknown key, a
-    missing one or an unknown function raises :class:`~hecon.errors.InputError` naming the
-    file and the key (as a dotted path, in the ``column`` field).
+    (probabilities only), or ``fn:<name>``, looked up in ``functions``. Every name the file
+    declares (decision, strategies, nodes, branches, terminals, states, payoffs) and every
+    parameter it refers to is an identifier. An unknown key, a missing one, a name that is
+    not an identifier or an unknown function raises :class:`~hecon.errors.InputError` naming
+    the file and the key (as a dotted path, in the ``column`` field).
     """
     path = Path(path)
     document = read_yaml(path, "tree")
     return _TreeReader(path, functions or {}).decision(document)
+
+
+def _printable(key: str) -> str:
+    """A dotted key path for a message, its line breaks and control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in key)
 
 
 @dataclass(frozen=True)
@@ -357,7 +364,12 @@ class _TreeReader:
     functions: Mapping[str, Callable]
 
     def error(self, message: str, key: str, fix: str | None = None) -> InputError:
-        return InputError(message, file=self.file, column=key or None, fix=fix)
+        return InputError(message, file=self.file, column=_printable(key) or None, fix=fix)
+
+    def name(self, value: Any, key: str, what: str) -> str:
+        """A declared name, checked to be an identifier (it reaches tables and workbooks)."""
+        return check_identifier(value, what, file=self.file, column=_printable(key) or None,
+                                fix="free text goes in a YAML comment (# …)")
 
     def mapping(self, value: Any, key: str, allowed: set[str] | None = None,
                 required: Sequence[str] = ()) -> dict:
@@ -368,7 +380,7 @@ class _TreeReader:
             if allowed is not None and name not in allowed:
                 close = difflib.get_close_matches(str(name), sorted(allowed), n=1)
                 hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
-                raise self.error(f"unknown key '{name}'", f"{key}.{name}".lstrip("."), hint)
+                raise self.error(f"unknown key {shown(name)}", f"{key}.{name}".lstrip("."), hint)
         for name in required:
             if name not in value:
                 raise self.error(f"missing key '{name}'", key, f"add '{name}:'")
@@ -379,8 +391,10 @@ class _TreeReader:
         options = self.mapping(spec["options"], "options")
         if not options:
             raise self.error("the decision has no options", "options", "list the strategies under 'options:'")
-        return self.built(lambda: Decision(str(spec["decision"]), {
-            str(name): self.node(self.mapping(sub, f"options.{name}", _NODE_KEYS), f"options.{name}", str(name))
+        decision = self.name(spec["decision"], "decision", "decision name")
+        return self.built(lambda: Decision(decision, {
+            self.name(name, f"options.{name}", "strategy"):
+                self.node(self.mapping(sub, f"options.{name}", _NODE_KEYS), f"options.{name}", name)
             for name, sub in options.items()
         }), "decision")
 
@@ -392,14 +406,17 @@ class _TreeReader:
             terminal = self.mapping(spec["terminal"] or {}, f"{key}.terminal", _TERMINAL_KEYS)
             payoffs = self.payoffs(terminal.get("payoffs"), f"{key}.terminal.payoffs")
             state = terminal.get("state")
-            return self.built(lambda: Terminal(str(terminal.get("name", name)), payoffs,
-                                               None if state is None else str(state)), key)
+            label = self.name(terminal.get("name", name), f"{key}.terminal.name", "terminal name")
+            state = None if state is None else self.name(state, f"{key}.terminal.state", "state")
+            return self.built(lambda: Terminal(label, payoffs, state), key)
         self.mapping(spec, key, _NODE_KEYS, ("chance", "branches"))
         branches = spec["branches"]
         if not isinstance(branches, dict) or not branches:
             raise self.error("expected a mapping of branch names to branches", f"{key}.branches")
-        return self.built(lambda: Chance(str(spec["chance"]), tuple(
-            self.branch(sub, f"{key}.branches.{b}", str(b)) for b, sub in branches.items()
+        chance = self.name(spec["chance"], f"{key}.chance", "chance node name")
+        return self.built(lambda: Chance(chance, tuple(
+            self.branch(sub, f"{key}.branches.{b}", self.name(b, f"{key}.branches.{b}", "branch name"))
+            for b, sub in branches.items()
         )), key)
 
     def branch(self, spec: Any, key: str, name: str) -> Branch:
@@ -413,21 +430,25 @@ class _TreeReader:
         if spec is None:
             return {}
         spec = self.mapping(spec, key)
-        return {str(name): self.ref(value, f"{key}.{name}") for name, value in spec.items()}
+        return {self.name(name, f"{key}.{name}", "payoff name"): self.ref(value, f"{key}.{name}")
+                for name, value in spec.items()}
 
     def ref(self, value: Any, key: str, complement: bool = False) -> ParamRef:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         if not isinstance(value, str) or not value.strip():
-            raise self.error(f"expected a number or a parameter name, not {value!r}", key)
+            raise self.error(f"expected a number or a parameter name, not {shown(value)}", key)
         if value == COMPLEMENT and not complement:
             raise self.error(f"'{COMPLEMENT}' is only a branch probability", key)
         if value.startswith(FUNCTION_PREFIX):
             name = value.removeprefix(FUNCTION_PREFIX)
             if name not in self.functions:
                 known = ", ".join(sorted(self.functions)) or "none"
-                raise self.error(f"unknown function '{name}'", key, f"functions available: {known}")
+                raise self.error(f"unknown function {shown(name)}", key, f"functions available: {known}")
             return self.functions[name]
+        if not IDENTIFIER.fullmatch(value):
+            raise self.error(f"{shown(value)} is neither a number nor a parameter name (an identifier)", key,
+                             f"write a number, a parameter name, {COMPLEMENT} or {FUNCTION_PREFIX}<function>")
         return value
 
     def built(self, make: Callable[[], Any], key: str) -> Any:

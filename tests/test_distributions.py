@@ -27,6 +27,7 @@ from hecon.distributions import (
     lognormal_from_ci,
     lognormal_from_mean_se,
     normal_from_ci,
+    quantiles,
     unit_draws,
 )
 from hecon.errors import InputError
@@ -137,6 +138,57 @@ def test_closed_form_means_and_supports():
     assert Beta(1, 1).support() == (0, 1) and Gamma(1, 1).support() == (0, math.inf)
 
 
+CONTINUOUS = [Beta(2, 5), Beta(0.3, 0.02), Gamma(3, 100), Gamma(0.05, 2), LogNormal(0.2, 0.3), LogNormal(-3, 1.5),
+              Normal(1, 2), TruncatedNormal(0.2, 0.3, 0, 1), Uniform(1, 3), Triangular(0, 1, 4),
+              Triangular(2, 2, 5), Pert(0, 1, 4), Pert(-3, 9, 10)]
+
+
+@pytest.mark.parametrize("distribution", CONTINUOUS, ids=str)
+def test_closed_form_moments_and_supports_equal_scipy(distribution):
+    mean, variance = distribution.scipy.stats(moments="mv")
+    assert distribution.mean() == pytest.approx(float(mean), rel=1e-10)
+    assert distribution.variance() == pytest.approx(float(variance), rel=1e-9)
+    assert distribution.support() == pytest.approx(tuple(map(float, distribution.scipy.support())))
+
+
+def test_moments_stay_finite_where_a_naive_formula_overflows():
+    assert Beta(1e308, 1e308).mean() == 0.5
+    assert LogNormal(-600, 30).variance() == pytest.approx(math.exp(-1200 + 1800), rel=1e-9)  # exp(900) overflows
+    assert gamma_from_mean_se(1e150, 1e149).mean() == pytest.approx(1e150)
+
+
+def test_batched_quantiles_equal_each_distributions_ppf():
+    distributions = [*CONTINUOUS, Fixed(3.5), Beta(7, 1), Gamma(2, 0.5)]
+    q = [0.025, 0.5, 0.975]
+    expected = np.array([d.ppf(q) for d in distributions])
+    np.testing.assert_allclose(quantiles(distributions, q), expected, rtol=1e-12)
+    assert quantiles([], q).shape == (0, 3)
+
+
+@FAST
+@given(st.sampled_from([Beta, Gamma, LogNormal, Normal, Uniform]), st.floats(allow_nan=False, width=64),
+       st.floats(allow_nan=False, width=64))
+def test_any_two_arguments_give_a_distribution_with_finite_moments_or_a_clear_refusal(kind, a, b):
+    try:
+        distribution = kind(a, b)
+    except DistributionError as error:
+        assert error.argument and "\n" not in str(error)
+    else:
+        assert math.isfinite(distribution.mean()) and math.isfinite(distribution.variance())
+        assert np.all(np.isfinite(distribution.ppf([0.025, 0.975])))
+
+
+@FAST
+@given(st.floats(min_value=1e-300, max_value=1e308), st.floats(min_value=1e-300, max_value=1e308))
+def test_fits_from_mean_and_se_never_crash(mean, se):
+    for fit in (gamma_from_mean_se, lognormal_from_mean_se, beta_from_mean_se):
+        try:
+            distribution = fit(mean, se)
+        except DistributionError:
+            continue
+        assert math.isfinite(distribution.mean()) and math.isfinite(distribution.variance())
+
+
 def test_describe():
     assert Beta(12, 30).describe() == "Beta(12, 30)"
     assert Gamma(2.25, 444.4444444).describe() == "Gamma(2.25, 444.444)"
@@ -238,6 +290,21 @@ IMPOSSIBLE = [
     (lambda: normal_from_ci(5, 6, 4), "upper"),
     (lambda: dirichlet_from_counts([3, -1, 2]), "counts"),
     (lambda: dirichlet_from_counts([3, 0, 2]), "counts"),
+    # moments or fitted parameters beyond the floating-point range
+    (lambda: gamma_from_mean_se(1e300, 1e299), "moments"),   # variance kθ² = 1e598
+    (lambda: gamma_from_mean_se(1e300, 1e-10), "se"),        # shape (m/s)² overflows
+    (lambda: Gamma(1, 1e200), "moments"),
+    (lambda: beta_from_mean_se(0.5, 1e200), "se"),           # se² overflows: too large
+    (lambda: beta_from_mean_se(0.5, 1e-200), "se"),          # α, β overflow: too small
+    (lambda: lognormal_from_ci(1, 1e-300, 1e300), "moments"),  # σ ≈ 352: mean exp(σ²/2)
+    (lambda: lognormal_from_mean_se(1e-300, 1e300), "se"),
+    (lambda: LogNormal(800, 0.1), "moments"),
+    (lambda: Normal(0, 1e200), "moments"),
+    (lambda: normal_from_ci(0, -1e308, 1e308), "sigma"),
+    (lambda: Uniform(-1e308, 1e308), "moments"),
+    (lambda: Triangular(-1e308, 0, 1e308), "moments"),
+    (lambda: Pert(-1e308, 0, 1e308), "moments"),
+    (lambda: Dirichlet((1e308, 1e308)), "alpha"),
 ]
 
 

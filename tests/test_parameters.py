@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hecon.errors import InputError
+from hecon.files import IDENTIFIER
 from hecon.parameters import COLUMNS, ParameterSets, ParameterTable
 from hecon.prices import PriceIndex
 
@@ -114,6 +115,21 @@ def test_shipped_tables_load():
     for model in ("ifn_gamma", "example_sick"):
         table = ParameterTable.load(f"inputs/{model}/parameters.csv")
         assert all(p.source for p in table.parameters.values())
+        assert all(IDENTIFIER.fullmatch(name) for name in [*table.names, *table.groups])
+
+
+def test_default_ranges_are_each_distributions_95_percent_interval(table):
+    for name in table.names:
+        if not {"low", "high"} & set(next(r for r in ROWS if r["name"] == name)):
+            expected = table.distribution_of(name).ppf([0.025, 0.975])
+            assert (table[name].low, table[name].high) == pytest.approx(tuple(expected), rel=1e-12)
+
+
+def test_loading_keeps_the_cells_as_written(table):
+    frame = table.to_frame()
+    assert frame.loc[frame.name == "cost_day", "se"].item() == 100.0
+    assert frame.loc[frame.name == "p_event", "se"].isna().item()
+    assert list(frame.name) == [r["name"] for r in ROWS]
 
 
 # ---------------------------------------------------------------- malformed tables
@@ -134,11 +150,29 @@ CORRUPTIONS = {
     "dirichlet_value": (lambda rows: rows[8].update(value="0.7"), 8, "value"),
     "bad_status": (lambda rows: rows[0].update(status="maybe"), 0, "status"),
     "bad_year": (lambda rows: rows[2].update(price_year="20x9"), 2, "price_year"),
+    "underscore_number": (lambda rows: rows[2].update(value="1_000"), 2, "value"),
+    "arabic_indic_digits": (lambda rows: rows[4].update(value="٦٠"), 4, "value"),
+    "infinity": (lambda rows: rows[7].update(value="Infinity"), 7, "value"),
+    "digits_400": (lambda rows: rows[7].update(value="7" * 400), 7, "value"),
+    "gamma_mean_1e300": (lambda rows: rows[2].update(value="1e300", se="1e299"), 2, "distribution"),
+    "gamma_shape_overflows": (lambda rows: rows[2].update(value="1e300", se="1e-10"), 2, "se"),
+    "lognormal_mean_overflows": (lambda rows: rows[3].update(value="1", ci_low="1e-300", ci_high="1e300"),
+                                 3, "distribution"),
+    "beta_se_underflows": (lambda rows: rows[1].update(se="1e-200"), 1, "se"),
+    "uniform_too_wide": (lambda rows: rows[5].update(lower="-1e308", upper="1e308"), 5, "distribution"),
+    "dirichlet_counts_overflow": (lambda rows: [r.update(alpha="1e308", value="0.5") for r in rows[8:]], 9, "alpha"),
+    "probability_above_one": (lambda rows: rows[0].update(value="1.2"), 0, "value"),
+    "formula_name": (lambda rows: rows[0].update(name="=HYPERLINK(\"x\")"), 0, "name"),
+    "plus_name": (lambda rows: rows[0].update(name="+p_event"), 0, "name"),
+    "at_name": (lambda rows: rows[0].update(name="@SUM"), 0, "name"),
+    "tab_name": (lambda rows: rows[0].update(name="p\tevent\r"), 0, "name"),
+    "digit_name": (lambda rows: rows[0].update(name="1p"), 0, "name"),
+    "formula_group": (lambda rows: rows[2].update(group="-costs"), 2, "group"),
+    "spaced_group": (lambda rows: [r.update(group="exit probabilities") for r in rows[8:]], 8, "group"),
 }
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.sampled_from(sorted(CORRUPTIONS)))
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
 def test_each_corruption_names_file_row_and_column(tmp_path, corruption):
     rows = [dict(r) for r in ROWS]
     corrupt, index, column = CORRUPTIONS[corruption]

@@ -1,5 +1,7 @@
 """Scenario files: loading, errors naming file and key, and the scenario table."""
 
+import re
+
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -46,7 +48,23 @@ def test_scenario_restating_the_base_case_reproduces_it(model, tmp_path):
     ({"name": "x", "parameters": {"hr_infection": 1.0}}, "did you mean hr_infection_ifn"),
     ({"name": "x", "options": {"discount_rate": 0.0}}, "unknown option 'discount_rate'"),
     ({"name": "x", "colour": "red"}, "unknown key 'colour'"),
-    ({"name": "x", "parameters": {"hr_infection_ifn": "one"}}, "not a number"),
+    ({"name": "x", "parameters": {"hr_infection_ifn": "one"}},
+     "key 'parameters.hr_infection_ifn' must be a number, not 'one' (a text)"),
+    ({"name": "x", "parameters": {"hr_infection_ifn": True}}, "must be a number, not 'True' (true or false)"),
+    ({"name": "x", "parameters": {"hr_infection_ifn": {"distribution": 3}}},
+     "'parameters.hr_infection_ifn.distribution' must be a text, not '3'"),
+    ({"name": "x", "options": {"discount_rate_costs": "high"}},
+     "option 'discount_rate_costs' must be a number, not 'high' (a text)"),
+    ({"name": "x", "options": {"age_nodes": 2.5}}, "option 'age_nodes' must be a whole number, not '2.5' (a number)"),
+    ({"name": "x", "options": {"horizon_years": "life"}}, "must be a number or empty (null), not 'life'"),
+    ({"name": "x", "options": {"dose_days": [1, "two"]}}, "option 'dose_days[1]' must be a whole number"),
+    ({"name": "x", "options": {"perspective": 1}}, "option 'perspective' must be a text, not '1'"),
+    ({"name": "=HYPERLINK(1)"}, "scenario name '=HYPERLINK(1)' is not an identifier"),
+    ({"name": "base_case"}, "names the base case itself"),
+    ({"name": "x", "description": ["a", "b"]}, "'description' must be a text"),
+    ("name: x\nname: y\n", "duplicate key 'name' (first on line 1)"),
+    ("name: x\noptions:\n  discount_rate_costs: 1_0\n", "must be a number, not '1_0'"),
+    ("name: x\noptions: &o {discount_rate_costs: 0.0}\n", "anchors and aliases"),
     ({"name": "x", "parameters": {"hr_infection_ifn": {"valeur": 1}}}, "unknown key 'valeur'"),
     ({"name": "x", "parameters": {"p_sae_ifn": 1.7}}, "p_sae_ifn"),
     ({"name": "x", "options": {"perspective": "societal"}}, "perspective must be one of"),
@@ -56,7 +74,7 @@ def test_scenario_restating_the_base_case_reproduces_it(model, tmp_path):
 ])
 def test_malformed_scenarios_name_file_and_key(model, tmp_path, content, message):
     path = write(tmp_path, content)
-    with pytest.raises(InputError, match=message) as caught:
+    with pytest.raises(InputError, match=re.escape(message)) as caught:
         load_scenario(path, model)
     assert str(path) in str(caught.value)
 
@@ -74,3 +92,25 @@ def test_arbitrary_yaml_content_is_an_input_error_or_a_scenario(model, tmp_path,
     else:
         assert isinstance(scenario, Scenario)
 
+
+
+def test_options_convert_yaml_lists_and_integers(model, tmp_path):
+    path = write(tmp_path, "name: x\noptions:\n  dose_days: [1, 3]\n  discount_rate_costs: 0\n")
+    options = load_scenario(path, model).model_options(model)
+    assert options.dose_days == (1, 3) and options.discount_rate_costs == 0.0
+    assert isinstance(options.discount_rate_costs, float)
+
+
+def test_two_files_with_one_scenario_name_are_refused(model, tmp_path):
+    write(tmp_path, {"name": "same", "options": {"discount_rate_costs": 0.0}}, "a.yaml")
+    write(tmp_path, {"name": "same", "options": {"discount_rate_costs": 0.01}}, "b.yaml")
+    with pytest.raises(InputError, match="scenario name 'same' is also the name in .*a.yaml") as caught:
+        load_scenarios(tmp_path, model)
+    assert caught.value.file == str(tmp_path / "b.yaml")
+
+
+def test_file_stem_is_the_name_and_must_be_an_identifier(model, tmp_path):
+    assert load_scenario(write(tmp_path, "options: {discount_rate_costs: 0.0}\n", "no_discount.yaml"),
+                         model).name == "no_discount"
+    with pytest.raises(InputError, match="'no-discount' is not an identifier"):
+        load_scenario(write(tmp_path, "options: {discount_rate_costs: 0.0}\n", "no-discount.yaml"), model)

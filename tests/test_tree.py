@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import numpy as np
@@ -214,19 +215,30 @@ def test_yaml_tree_rolls_back_like_the_python_one(tmp_path):
      "options.screen.branches.positive.branches.cured.probability"),
     (("{cost: cost_test}\n        chance", "{cost: complement}\n        chance"),
      "only a branch probability", "options.screen.branches.positive.payoffs.cost"),
-    (("      negative:\n        probability: complement", "      negative:\n        payoffs: {}"),
+    (("      negative:\n        probability: complement\n", "      negative:\n"),
      "missing key 'probability'", "options.screen.branches.negative"),
     (("    chance: test\n", "    chance: test\n    terminal: {}\n"), "not both", "options.screen"),
     (("probability: p_positive", "probability: [1, 2]"), "expected a number",
      "options.screen.branches.positive.probability"),
     (("          cured:\n            probability: fn:cure", "          cured:\n            probability: complement"),
      "more than one 'complement'", "options.screen.branches.positive"),
+    (("  no_screen:", "  '=no_screen':"), "strategy '=no_screen' is not an identifier", "options.=no_screen"),
+    (("probability: p_positive", "probability: '@p'"), "'@p' is neither a number nor a parameter name",
+     "options.screen.branches.positive.probability"),
+    (("{state: ill,", "{state: ill state,"), "state 'ill state' is not an identifier",
+     "options.screen.branches.positive.branches.not_cured.terminal.state"),
+    (("payoffs: {qaly: 0.93}", "payoffs: {'-qaly': 0.93}"), "payoff name '-qaly' is not an identifier",
+     "options.no_screen.terminal.payoffs.-qaly"),
+    (("chance: treatment", "chance: '+treatment'"), "chance node name '+treatment'",
+     "options.screen.branches.positive.chance"),
+    (("      negative:", "      'neg ative':"), "branch name 'neg ative'", "options.screen.branches.neg ative"),
+    (("decision: policy", "decision: [policy]"), "decision name \"['policy']\"", "decision"),
 ])
 def test_yaml_mistakes_name_file_and_key(tmp_path, edit, message, key):
     text = TREE_YAML.replace(*edit)
     assert edit[0] in TREE_YAML
     path = write(tmp_path, text)
-    with pytest.raises(InputError, match=message) as error:
+    with pytest.raises(InputError, match=re.escape(message)) as error:
         load_tree(path, {"cure": np.mean})
     assert error.value.file == str(path)
     assert error.value.column == key
@@ -237,6 +249,20 @@ def test_invalid_yaml_gives_the_line(tmp_path):
     with pytest.raises(InputError, match="not valid YAML") as error:
         load_tree(path)
     assert error.value.row is not None and error.value.file == str(path)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (TREE_YAML.replace("decision: policy\n", "decision: &p policy\n"), "anchors and aliases"),
+    (TREE_YAML.replace("  no_screen:\n", "  screen:\n"), "duplicate key 'screen' \\(first on line 3\\)"),
+    (TREE_YAML.replace("cost: 1000", "cost: 1e400"), "beyond the floating-point range"),
+    ("decision: d\noptions:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 60)), "nested more than 50 levels"),
+])
+def test_hostile_yaml_trees_are_refused_in_one_line(tmp_path, text, message):
+    path = tmp_path / "tree.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message) as error:
+        load_tree(path, {"cure": np.mean})
+    assert error.value.file == str(path) and "\n" not in str(error.value)
 
 
 def test_yaml_is_never_evaluated(tmp_path):
