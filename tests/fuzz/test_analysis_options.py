@@ -149,7 +149,6 @@ def test_hand_written_hostile_options(workdir, args, expected):
     refused(args, watch=WATCH, contains=expected)
 
 
-@pytest.mark.xfail(strict=False, reason="one-line usage errors: cli/_app.py")
 @pytest.mark.parametrize("args", [
     ["dsa", "example_sick", "--wtp"],                                                   # an option without its value
     ["twoway", "example_sick", "--x", "cost_drug_a", "--y", "utility_sick", "--steps", "many"],  # text for an int
