@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from hecon import cea, voi
+from hecon.analysis import cea, voi
 
 DRAWS, STRATEGIES, N_WTP, REPEATS = 10_000, 5, 200, 5
 

@@ -1,4 +1,4 @@
-"""Speed and memory of ``hecon.markov.run_cohort`` against a bare NumPy kernel.
+"""Speed and memory of ``hecon.model.markov.run_cohort`` against a bare NumPy kernel.
 
 A 10-state progressive-disease model (nine stages and death), 100 yearly cycles,
 time-dependent (background mortality rises with age), three strategies, three state rewards,
@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from hecon.markov import DiscountSchedule, cycle_weights, run_cohort
+from hecon.model.markov import DiscountSchedule, cycle_weights, run_cohort
 
 N_STAGES, N_CYCLES, STRATEGIES = 9, 100, ("usual_care", "drug_a", "drug_b")
 N_STATES = N_STAGES + 1

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hecon.parameters import COLUMNS, NUMBERS, ParameterTable
+from hecon.model.parameters import COLUMNS, NUMBERS, ParameterTable
 
 #: one block of twenty rows: (distribution, value, the argument cells, low, high)
 BLOCK = (

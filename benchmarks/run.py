@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from hecon.export import write_workbook
+from hecon.cli.pipeline import run_all
 from hecon.model import Model
-from hecon.pipeline import run_all
-from hecon.report import build_report
+from hecon.results.report import build_report
+from hecon.results.workbook import write_workbook
 
 
 def main() -> None:

@@ -12,9 +12,9 @@ import platform
 import time
 import tracemalloc
 
-from hecon import gsa
+from hecon.analysis import gsa
+from hecon.analysis.sensitivity import Measure, one_way, two_way
 from hecon.model import Model
-from hecon.sensitivity import Measure, one_way, two_way
 
 
 def timed(label: str, task) -> None:

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hecon import memory
-from hecon.distributions import Fixed
+from hecon.analysis import memory
 from hecon.errors import InputError, ModelError
-from hecon.parameters import ParameterTable
-from hecon.prices import PriceIndex
+from hecon.model.distributions import Fixed
+from hecon.model.parameters import ParameterTable
+from hecon.model.prices import PriceIndex
 from hecon.trial import events
 from hecon.trial.estimate import (
     Estimate,

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hecon.markov import CORRECTIONS, YEAR, DiscountSchedule, run_cohort
 from hecon.model import Effect
-from hecon.outcomes import Outcomes
-from hecon.parameters import ParameterSets
-from hecon.tree import COMPLEMENT, Branch, Chance, Decision, Terminal, rollback
+from hecon.model.markov import CORRECTIONS, YEAR, DiscountSchedule, run_cohort
+from hecon.model.outcomes import Outcomes
+from hecon.model.parameters import ParameterSets
+from hecon.model.tree import COMPLEMENT, Branch, Chance, Decision, Terminal, rollback
 
 TITLE = "Example: standard care vs drug A vs drug B in a healthy–sick–dead model"
 STRATEGIES = ("standard_care", "drug_a", "drug_b")

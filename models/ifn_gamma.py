@@ -28,15 +28,15 @@ import numpy as np
 import pandas as pd
 from numpy.polynomial.hermite_e import hermegauss
 
-from hecon.calibration import solve
-from hecon.lifetable import SEXES, LifeTable
-from hecon.markov import DAY, DiscountSchedule, cycle_weights, run_cohort
 from hecon.model import INPUTS, Effect
-from hecon.outcomes import Outcomes
-from hecon.parameters import ParameterSets, ParameterTable
-from hecon.prices import PriceIndex
-from hecon.rates import competing_risks
-from hecon.tree import COMPLEMENT, Branch, Chance, Decision, Terminal, rollback
+from hecon.model.calibration import solve
+from hecon.model.lifetable import SEXES, LifeTable
+from hecon.model.markov import DAY, DiscountSchedule, cycle_weights, run_cohort
+from hecon.model.outcomes import Outcomes
+from hecon.model.parameters import ParameterSets, ParameterTable
+from hecon.model.prices import PriceIndex
+from hecon.model.rates import competing_risks
+from hecon.model.tree import COMPLEMENT, Branch, Chance, Decision, Terminal, rollback
 
 TITLE = "IFN-γ 1b vs placebo in ICU patients with sustained acquired immunosuppression"
 STRATEGIES = ("placebo", "ifn_gamma")

@@ -72,11 +72,11 @@ def fail(message: str, code: int = 2) -> None:
 
 def checked_out(value: Path | None) -> Path | None:
     """Callback of every ``--out`` option: refuse, at parse time and so before any work, an
-    output folder that hecon may not replace (see :func:`hecon.io.check_out`)."""
+    output folder that hecon may not replace (see :func:`hecon.results.folder.check_out`)."""
     if value is None:
         return None
     from hecon.errors import InputError
-    from hecon.io import check_out
+    from hecon.results.folder import check_out
 
     try:
         check_out(value)

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import OutOpt, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
 from hecon.cli.sensitivity_commands import MemoryOpt
-from hecon.memory import DEFAULT_BUDGET_GB
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from hecon.psafile import PSA
-    from hecon.voi import Population
+    from hecon.analysis.psafile import PSA
+    from hecon.analysis.voi import Population
 
 PsaArg = Annotated[Path, typer.Argument(help="PSA results: CSV (long or wide layout) or .xlsx.")]
 EffectOpt = Annotated[str | None, typer.Option("--effect", help="Effect column (long layout, e.g. qaly) or the effect token joined to strategy names (wide layout, e.g. LYs).")]
@@ -48,7 +48,7 @@ def effect_unit_of(psa: PSA, unit: str | None) -> str:
 def parse_groups(specs: list[str] | None) -> dict[str, list[str]]:
     """``NAME=p1,p2`` → ``{NAME: [p1, p2]}``; the name is an identifier (a row of the EVPPI table)."""
     from hecon.errors import InputError
-    from hecon.files import check_identifier, shown
+    from hecon.model.files import check_identifier, shown
 
     groups = {}
     for spec in specs or []:
@@ -63,9 +63,9 @@ def parse_groups(specs: list[str] | None) -> dict[str, list[str]]:
 def population_of(size: float | None, incidence: float | None, horizon: float | None,
                   discount: float) -> Population | None:
     """The population of the population EVPI, from --population or --incidence/--horizon."""
-    from hecon import voi
+    from hecon.analysis import voi
+    from hecon.analysis.voi import Population
     from hecon.errors import InputError
-    from hecon.voi import Population
 
     if size is not None and (incidence is not None or horizon is not None):
         raise InputError("give either --population or --incidence with --horizon, not both",
@@ -85,14 +85,14 @@ def population_of(size: float | None, incidence: float | None, horizon: float | 
 
 
 def _write_tables(folder: Path, tables: dict[str, pd.DataFrame | None]) -> list[str]:
-    from hecon.io import write_csv
+    from hecon.results.folder import write_csv
 
     return [write_csv(table, folder / f"{name}.csv").name
             for name, table in tables.items() if table is not None]
 
 
 def _write_figures(folder: Path, figures: dict) -> list[str]:
-    from hecon.plots import write_figure
+    from hecon.results.plots import write_figure
 
     return [path.name for stem, figure in figures.items() if figure is not None
             for path in write_figure(figure, folder, stem)]
@@ -115,10 +115,10 @@ def cea_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Decision analytics of a PSA file: ICERs, NMB, CEAC/CEAF, EVPI, EVPPI, expected loss."""
-    from hecon.decision import decision_analysis, wtp_grid
-    from hecon.io import check_out, manifest, results_folder, write_manifest
-    from hecon.plots import decision_figures
-    from hecon.psafile import read_psa
+    from hecon.analysis.decision import decision_analysis, wtp_grid
+    from hecon.analysis.psafile import read_psa
+    from hecon.results.folder import check_out, manifest, results_folder, write_manifest
+    from hecon.results.plots import decision_figures
 
     check_out(out, [psa_file])
     psa = read_psa(psa_file, effect=effect, cost=cost, memory_gb=memory)
@@ -164,10 +164,11 @@ def voi_command(
     """Value of information of a PSA file: EVPI (per patient and population) and EVPPI."""
     import numpy as np
 
-    from hecon import plots, voi
-    from hecon.decision import partial_information, wtp_grid
-    from hecon.io import check_out, manifest, results_folder, write_manifest
-    from hecon.psafile import read_psa
+    from hecon.analysis import voi
+    from hecon.analysis.decision import partial_information, wtp_grid
+    from hecon.analysis.psafile import read_psa
+    from hecon.results import plots
+    from hecon.results.folder import check_out, manifest, results_folder, write_manifest
 
     check_out(out, [psa_file])
     psa = read_psa(psa_file, effect=effect, cost=cost, memory_gb=memory)

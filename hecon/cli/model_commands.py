@@ -37,7 +37,7 @@ def validate_command(
     import pandas as pd
 
     from hecon.model import Model
-    from hecon.parameters import ParameterTable
+    from hecon.model.parameters import ParameterTable
 
     path = Path(target)
     table = ParameterTable.load(path) if path.suffix == ".csv" or path.exists() else Model(target).parameters
@@ -52,17 +52,17 @@ def validate_command(
 @user_errors
 def base_command(model: ModelArg, out: OutOpt = None, quiet: QuietOpt = False) -> None:
     """Base case: cost-consequence table, ICERs per effect, traces and manifest."""
-    from hecon.basecase import base_case
-    from hecon.io import manifest, results_folder, write_manifest
+    from hecon.analysis.basecase import base_case
     from hecon.model import Model
-    from hecon.report_text import console_table
+    from hecon.results.folder import manifest, results_folder, write_manifest, write_tables
+    from hecon.results.text import console_table
 
     loaded = Model(model)
     options = loaded.options()
     result = base_case(loaded, options)
     out = default_out(model, "base", out)
     with results_folder(out, inputs=loaded.input_files(options).values()) as folder:
-        result.write(folder)
+        write_tables(folder, result.tables())
         write_manifest(folder, manifest(model=model, command="base", inputs=loaded.input_files(options),
                                         options=vars(options)))
     say(quiet, console_table(result))

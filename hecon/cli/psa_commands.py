@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
 from hecon.cli.model_commands import OutOpt, default_out
 from hecon.cli.sensitivity_commands import MemoryOpt
-from hecon.memory import DEFAULT_BUDGET_GB
 
 WtpOpt = Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay, € per QALY (repeatable). Default: 20000, 50000, 100000.")]
 
@@ -32,10 +32,10 @@ def psa_command(
     quiet: QuietOpt = False,
 ) -> None:
     """PSA: N seeded draws, evaluated in chunks; CE plane, CEAC/CEAF, EVPI, EVPPI by parameter group."""
+    from hecon.analysis.psa import INVALID_POLICIES
+    from hecon.cli.pipeline import EVPPI_CHOICES, write_psa
     from hecon.errors import InputError
     from hecon.model import Model
-    from hecon.pipeline import EVPPI_CHOICES, write_psa
-    from hecon.psa import INVALID_POLICIES
 
     if invalid not in INVALID_POLICIES:
         raise InputError(f"--invalid must be one of {', '.join(INVALID_POLICIES)}, not '{invalid}'")

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
+from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import OUT_HELP, QuietOpt, SeedOpt, app, checked_out, say, user_errors
 from hecon.cli.sensitivity_commands import MemoryOpt
-from hecon.memory import DEFAULT_BUDGET_GB
 
 
 @app.command("run")
@@ -29,8 +29,8 @@ def run_command(
     threshold price, TECH-VER checks, report.html and results.xlsx."""
     import time
 
+    from hecon.cli.pipeline import run_all
     from hecon.model import Model
-    from hecon.pipeline import run_all
 
     loaded = Model(model)
     out = out or Path("results") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
@@ -47,9 +47,9 @@ def run_command(
 def report_command(folder: Annotated[Path, typer.Argument(help="A results folder written by `hecon run`.")],
                    quiet: QuietOpt = False) -> None:
     """Rebuild report.html and results.xlsx of an existing results folder."""
-    from hecon.export import write_workbook
-    from hecon.io import updated_results_folder
-    from hecon.report import build_report
+    from hecon.results.folder import updated_results_folder
+    from hecon.results.report import build_report
+    from hecon.results.workbook import write_workbook
 
     with updated_results_folder(folder) as staging:
         build_report(staging)

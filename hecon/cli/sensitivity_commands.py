@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
+from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, app, say, user_errors
 from hecon.cli.model_commands import OutOpt, default_out
-from hecon.memory import DEFAULT_BUDGET_GB
 
 WtpOpt = Annotated[float, typer.Option("--wtp", help="Willingness to pay, € per QALY.")]
 OutcomeOpt = Annotated[str, typer.Option("--outcome", help="inmb, inhb, icer, cost, effect, or any outcome of the model (its increment).")]
@@ -22,9 +22,9 @@ def _write(out, model, command: str, options, tables: dict, figures: dict, extra
            seed: int | None = None, static: bool = True, quiet: bool = False) -> None:
     """Tables as CSV, figures as HTML (and PNG/SVG where a browser is, in one browser
     session), and the manifest, in one atomic results folder."""
-    from hecon.io import manifest, results_folder, write_csv, write_manifest
-    from hecon.plots import write_figure
-    from hecon.plots.io import write_static
+    from hecon.results.folder import manifest, results_folder, write_csv, write_manifest
+    from hecon.results.plots import write_figure
+    from hecon.results.plots.io import write_static
 
     with results_folder(out, inputs=model.input_files(options).values()) as folder:
         for name, table in tables.items():
@@ -45,9 +45,9 @@ def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, out
                 top: Annotated[int, typer.Option("--top", help="Parameters shown in the tornado (0 = all).", min=0)] = 15,
                 memory: MemoryOpt = DEFAULT_BUDGET_GB, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """One-way sensitivity analysis of every parameter, with a tornado diagram."""
+    from hecon.analysis.sensitivity import Measure, one_way
     from hecon.model import Model
-    from hecon.plots import tornado
-    from hecon.sensitivity import Measure, one_way
+    from hecon.results.plots import tornado
 
     loaded = Model(model)
     options = loaded.options()
@@ -70,9 +70,9 @@ def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="
                    strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, static: StaticOpt = True,
                    quiet: QuietOpt = False) -> None:
     """Two-way sensitivity analysis: a grid over two parameters, heat maps of the outcome and of the optimal strategy."""
+    from hecon.analysis.sensitivity import Measure, two_way
     from hecon.model import Model
-    from hecon.plots import two_way_maps
-    from hecon.sensitivity import Measure, two_way
+    from hecon.results.plots import two_way_maps
 
     loaded = Model(model)
     options = loaded.options()
@@ -98,9 +98,9 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
     import numpy as np
     import pandas as pd
 
+    from hecon.analysis.sensitivity import REPORT_WTP, threshold, threshold_bounds
     from hecon.model import Model
-    from hecon.plots import threshold_curve
-    from hecon.sensitivity import REPORT_WTP, threshold, threshold_bounds
+    from hecon.results.plots import threshold_curve
 
     loaded = Model(model)
     options = loaded.options()
@@ -129,9 +129,9 @@ def scenarios_command(model: ModelArg, out: OutOpt = None,
     """The base case and every scenario file in inputs/<model>/scenarios/."""
     import pandas as pd
 
+    from hecon.analysis.scenarios import load_scenarios, run_scenarios
+    from hecon.analysis.sensitivity import REPORT_WTP
     from hecon.model import Model
-    from hecon.scenarios import load_scenarios, run_scenarios
-    from hecon.sensitivity import REPORT_WTP
 
     loaded = Model(model)
     scenarios = load_scenarios(loaded.input_dir / "scenarios", loaded, only)
@@ -155,10 +155,10 @@ def gsa_command(model: ModelArg,
                 strategy: StrategyOpt = None, seed: SeedOpt = 1, memory: MemoryOpt = DEFAULT_BUDGET_GB,
                 static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """Global sensitivity analysis with SALib (Sobol' indices or Morris elementary effects)."""
-    from hecon.gsa import global_sensitivity
+    from hecon.analysis.gsa import global_sensitivity
+    from hecon.analysis.sensitivity import Measure
     from hecon.model import Model
-    from hecon.plots import gsa_bars
-    from hecon.sensitivity import Measure
+    from hecon.results.plots import gsa_bars
 
     loaded = Model(model)
     options = loaded.options()

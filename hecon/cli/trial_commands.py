@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
+from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import OutOpt, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
 from hecon.cli.sensitivity_commands import MemoryOpt
-from hecon.memory import DEFAULT_BUDGET_GB
 
 trial_app = typer.Typer(
     name="trial",
@@ -58,8 +58,8 @@ def simulate_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Simulate a trial from the model's own hazards: patients.csv, infections.csv, resource_use.csv."""
-    from hecon.io import manifest, results_folder, write_manifest
     from hecon.model import Model
+    from hecon.results.folder import manifest, results_folder, write_manifest
     from hecon.trial import write_trial
 
     module = trial_module(model)
@@ -91,10 +91,10 @@ def fit_command(
     """Estimate the model's parameters from trial data: a results folder with the fitted
     parameters.csv (usable as --parameters), the estimates, the survival models, a report and
     the survival figure."""
-    from hecon.io import check_out, manifest, results_folder, write_csv, write_manifest
     from hecon.model import Model
-    from hecon.plots import write_figure
-    from hecon.plots.survival import survival_plot
+    from hecon.results.folder import check_out, manifest, results_folder, write_csv, write_manifest
+    from hecon.results.plots import write_figure
+    from hecon.results.plots.survival import survival_plot
     from hecon.trial import load_trial
 
     module = trial_module(model)
@@ -137,11 +137,11 @@ def cea_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Within-trial cost-effectiveness to the horizon: costs, outcomes, bootstrap intervals, ICERs, CE plane, CEAC."""
-    from hecon.decision import wtp_grid
+    from hecon.analysis.decision import wtp_grid
     from hecon.errors import InputError
-    from hecon.io import check_out, manifest, results_folder, write_csv, write_manifest
     from hecon.model import Model
-    from hecon.plots import decision_figures, write_figure
+    from hecon.results.folder import check_out, manifest, results_folder, write_csv, write_manifest
+    from hecon.results.plots import decision_figures, write_figure
     from hecon.trial import load_trial
 
     module = trial_module(model)

@@ -16,7 +16,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from hecon.distributions import (
+from hecon.errors import ModelError
+from hecon.model.distributions import (
     Distribution,
     Normal,
     beta_from_events,
@@ -24,7 +25,6 @@ from hecon.distributions import (
     gamma_from_mean_se,
     lognormal_from_ci,
 )
-from hecon.errors import ModelError
 
 LEVEL = 0.95
 Z = float(stats.norm.ppf(0.5 + LEVEL / 2))

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from hecon.distributions import Beta, Distribution, Fixed, Gamma, LogNormal, Normal
 from hecon.errors import ModelError
-from hecon.parameters import ARGUMENTS, COLUMNS, ParameterTable
+from hecon.model.distributions import Beta, Distribution, Fixed, Gamma, LogNormal, Normal
+from hecon.model.parameters import ARGUMENTS, COLUMNS, ParameterTable
 from hecon.trial.estimate import Estimate
 
 

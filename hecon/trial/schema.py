@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from hecon.errors import InputError
-from hecon.files import parse_number, parse_numbers, read_csv_cells, shown
-from hecon.io import sha256
+from hecon.model.files import parse_number, parse_numbers, read_csv_cells, shown
+from hecon.results.folder import sha256
 
 PATIENTS, INFECTIONS, RESOURCE_USE = "patients.csv", "infections.csv", "resource_use.csv"
 SEXES = ("male", "female")
@@ -40,7 +40,7 @@ class Column:
     ``day`` (days from randomisation, ≥ 0), ``number`` (≥ 0), ``count`` (a whole number ≥ 0),
     ``binary`` (0 or 1), ``sex`` (male or female) or ``text``. Every column must be in the
     header; a ``required`` column's cells must be filled, the others may be empty (missing).
-    Numbers are plain decimal or scientific notation (:func:`hecon.files.parse_number`);
+    Numbers are plain decimal or scientific notation (:func:`hecon.model.files.parse_number`);
     ``bounds`` narrows a number to a plausible range.
     """
 

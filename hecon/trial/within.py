@@ -2,9 +2,9 @@
 differences with stratified bootstrap intervals, ICERs per natural outcome, CE plane and CEAC.
 
 The bootstrap replicates take the place of PSA draws: they are held as
-:class:`~hecon.outcomes.Outcomes` (sets = replicates), so the cost-consequence table, the
+:class:`~hecon.model.outcomes.Outcomes` (sets = replicates), so the cost-consequence table, the
 ICERs and the decision analytics are exactly those of a model's PSA
-(:mod:`hecon.tables`, :mod:`hecon.decision`).
+(:mod:`hecon.analysis.tables`, :mod:`hecon.analysis.decision`).
 
 Missing data: complete-case analysis — a patient enters if every cost and outcome is known;
 the number excluded, by arm and by reason (missing column), is reported.
@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hecon import memory
-from hecon.decision import DecisionAnalysis, decision_analysis
+from hecon.analysis import memory
+from hecon.analysis.decision import DecisionAnalysis, decision_analysis
+from hecon.analysis.tables import cost_consequence, icers
 from hecon.errors import InputError
 from hecon.model import Effect
-from hecon.outcomes import Outcomes
-from hecon.tables import cost_consequence, icers
+from hecon.model.outcomes import Outcomes
 from hecon.trial.bootstrap import stratified_means
 
 

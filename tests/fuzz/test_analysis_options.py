@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hecon.analysis.sensitivity import OUTCOMES
 from hecon.model import INPUTS, Model
-from hecon.sensitivity import OUTCOMES
 from tests.fuzz.conftest import refused
 
 SICK = Model("example_sick")

@@ -21,8 +21,8 @@ from openpyxl.utils.escape import unescape
 
 import models
 from hecon.errors import InputError
-from hecon.export import write_workbook
-from hecon.files import check_identifier
+from hecon.model.files import check_identifier
+from hecon.results.workbook import write_workbook
 from tests.fuzz.conftest import refused
 
 FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n", "#", " ", "\x00", "\u2028", "\ufeff"]

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hecon.files import IDENTIFIER, NUMBER
-from hecon.parameters import COLUMNS, FORMS
+from hecon.model.files import IDENTIFIER, NUMBER
+from hecon.model.parameters import COLUMNS, FORMS
 from tests.fuzz.conftest import refused
 
 SHIPPED = Path(__file__).parents[2] / "inputs" / "example_sick" / "parameters.csv"

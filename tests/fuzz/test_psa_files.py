@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hecon.files import IDENTIFIER, NUMBER
-from hecon.psafile import DERIVED_WORDS
+from hecon.analysis.psafile import DERIVED_WORDS
+from hecon.model.files import IDENTIFIER, NUMBER
 from tests.fuzz.conftest import refused
 
 COMMANDS = ("cea", "voi")

@@ -15,11 +15,11 @@ import io
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from trial_example import FILES, write_example
 
-from hecon.files import NUMBER
+from hecon.model.files import NUMBER
 from hecon.trial.schema import INFECTION_COLUMNS, PATIENT_COLUMNS, RESOURCE_COLUMNS
 from tests.fuzz.conftest import refused
+from tests.trial_example import FILES, write_example
 
 P, INF, R = "patients.csv", "infections.csv", "resource_use.csv"
 COLUMNS = {P: PATIENT_COLUMNS, INF: INFECTION_COLUMNS, R: RESOURCE_COLUMNS}

@@ -4,7 +4,7 @@ Scenarios go through the command line: ``hecon scenarios MODEL`` reads every ``*
 ``inputs/<model>/scenarios/`` (it takes no path), so the tests run it on a copy of the
 ``example_sick`` inputs (``hecon.model.INPUTS`` pointed at a temporary folder) holding the
 hostile file. Each must end in one ``error:`` line, exit 2, nothing written, the inputs
-unchanged. No command reads a tree file, so trees go through ``hecon.tree.load_tree``, which
+unchanged. No command reads a tree file, so trees go through ``hecon.model.tree.load_tree``, which
 must raise one one-line :class:`InputError` naming the file.
 
 The billion-laughs file runs in a subprocess with 1 GiB of address space and a timeout, so
@@ -23,10 +23,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hecon.model
+import hecon.model.contract
 from hecon.errors import InputError
-from hecon.files import IDENTIFIER, YAML_MAX_BYTES
-from hecon.tree import Decision, load_tree
+from hecon.model.files import IDENTIFIER, YAML_MAX_BYTES
+from hecon.model.tree import Decision, load_tree
 from tests.fuzz.conftest import refused
 
 SHIPPED = Path(hecon.model.INPUTS) / "example_sick"
@@ -50,7 +50,7 @@ def scenarios(tmp_path, monkeypatch) -> Path:
     """An empty scenarios folder in a copy of the example_sick inputs, which the CLI then reads."""
     inputs = tmp_path / "inputs"
     shutil.copytree(SHIPPED, inputs / "example_sick", ignore=shutil.ignore_patterns("*.yaml"))
-    monkeypatch.setattr(hecon.model, "INPUTS", inputs)
+    monkeypatch.setattr(hecon.model.contract, "INPUTS", inputs)
     return inputs / "example_sick" / "scenarios"
 
 
@@ -177,7 +177,7 @@ def test_billion_laughs_through_the_command_line_in_bounded_memory(tmp_path):
     inputs = tmp_path / "inputs"
     shutil.copytree(SHIPPED, inputs / "example_sick", ignore=shutil.ignore_patterns("*.yaml"))
     (inputs / "example_sick" / "scenarios" / "laughs.yaml").write_text(BILLION_LAUGHS, encoding="utf-8")
-    code = ("import sys\nfrom pathlib import Path\nimport hecon.model\nhecon.model.INPUTS = Path(sys.argv[1])\n"
+    code = ("import sys\nfrom pathlib import Path\nimport hecon.model.contract\nhecon.model.contract.INPUTS = Path(sys.argv[1])\n"
             "from hecon.cli import app\napp(['scenarios', 'example_sick', '--out', sys.argv[2]])\n")
 
     def limit():

@@ -1,0 +1,209 @@
+"""Analyses end to end: compute, then write tables, figures and the manifest into an atomic
+results folder. The command-line interface calls these; so can a script."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hecon.analysis import memory
+from hecon.analysis.basecase import base_case
+from hecon.analysis.decision import decision_analysis, wtp_grid
+from hecon.analysis.psa import PSA, require_psa_memory, run_psa
+from hecon.analysis.scenarios import load_scenarios, run_scenarios
+from hecon.analysis.sensitivity import REPORT_WTP, Measure, one_way, threshold
+from hecon.cli.progress import progress_bar
+from hecon.model import Model
+from hecon.results.folder import manifest, results_folder, write_csv, write_manifest, write_tables
+from hecon.results.plots import decision_figures, write_figure
+from hecon.results.plots.io import write_html, write_static
+from hecon.results.report import build_report, figures_of
+from hecon.results.workbook import write_workbook
+
+EVPPI_CHOICES = ("groups", "all", "none")
+
+
+def evppi_groups(psa: PSA) -> dict[str, list[str]]:
+    """The parameter table's groups, restricted to the parameters the PSA varies."""
+    table = psa.model.load_parameters()
+    varied = set(psa.uncertain)
+    groups = {name: [p for p in members if p in varied] for name, members in table.groups.items()}
+    return {name: members for name, members in groups.items() if members}
+
+
+def psa_analysis(psa: PSA, report_wtp: Sequence[float] | None = None, *, wtp_max: float = 200_000.0,
+                 wtp_step: float = 1_000.0, evppi: str = "groups", note=None,
+                 memory_gb: float = memory.DEFAULT_BUDGET_GB):
+    """The decision analysis of a model's PSA on its main effect (QALYs): EVPPI of the
+    parameter table's groups (``evppi="groups"``), of every parameter (``"all"``) or none,
+    within a memory budget of ``memory_gb``."""
+    grid, report = wtp_grid(report_wtp, wtp_max, wtp_step)
+    costs, effects = psa.costs_effects(psa.model.effects[0])
+    parameters = psa.valid_parameters() if evppi != "none" else None
+    return decision_analysis(costs, effects, psa.model.strategies, grid, report,
+                             parameters=parameters, groups=evppi_groups(psa) if evppi != "none" else None,
+                             singles=evppi == "all", seed=psa.seed, note=note, memory_gb=memory_gb)
+
+
+def write_psa_files(folder: Path, psa: PSA, analysis, figures: bool = True) -> list[Path]:
+    """Write the PSA's tables (and its figures) into ``folder``."""
+    written = [
+        write_csv(psa.frame(), folder / "psa.csv.gz", compression={"method": "gzip", "compresslevel": 1}),
+        write_csv(psa.summary(), folder / "psa_summary.csv"),
+        write_csv(psa.invalid, folder / "invalid_draws.csv"),
+    ]
+    written += [write_csv(table, folder / f"{name}.csv") for name, table in analysis.tables().items()]
+    if not figures:
+        return written
+    effect = psa.model.effects[0]
+    figures = decision_figures(analysis, comparator=psa.model.comparator,
+                               effect_unit=effect.label.removesuffix(" gained"))
+    for stem, figure in figures.items():
+        written += write_figure(figure, folder, stem)
+    return written
+
+
+def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: int | None = 10_000,
+              report_wtp: Sequence[float] | None = None, wtp_max: float = 200_000.0,
+              wtp_step: float = 1_000.0, invalid: str = "drop", evppi: str = "groups",
+              memory_gb: float = memory.DEFAULT_BUDGET_GB, quiet: bool = False) -> str:
+    """`hecon psa`: run the PSA, analyse it, write the results folder; return a summary text.
+    A PSA whose memory exceeds ``memory_gb`` is refused before any draw
+    (:func:`hecon.analysis.psa.require_psa_memory`)."""
+    options = model.options()
+    table = model.load_parameters(options)
+    require_psa_memory(model, table, options, n, memory.as_bytes(memory_gb), evppi=evppi != "none")
+    notes: list[str] = []
+    with progress_bar(n, "PSA", quiet) as advance:
+        psa = run_psa(model, n, seed, options=options, table=table, chunk_size=chunk_size,
+                      invalid=invalid, progress=advance)
+    analysis = psa_analysis(psa, report_wtp, wtp_max=wtp_max, wtp_step=wtp_step, evppi=evppi,
+                            note=notes.append, memory_gb=memory_gb)
+    with results_folder(out, inputs=model.input_files(options).values()) as folder:
+        write_psa_files(folder, psa, analysis)
+        write_manifest(folder, manifest(
+            model=model.name, command="psa", inputs=model.input_files(options), seed=seed,
+            options={**vars(options), "n": n, "chunk_size": chunk_size, "invalid": invalid,
+                     "report_wtp": analysis.report.tolist(), "evppi": evppi, "memory_gb": memory_gb},
+            extra={"invalid_draws": len(psa.invalid), "notes": notes}))
+    return psa_text(psa, analysis, notes)
+
+
+def psa_text(psa: PSA, analysis, notes: Sequence[str] = ()) -> str:
+    """A console summary of a PSA: invalid draws, the ICER table, probability cost-effective."""
+    lines = [f"{psa.parameters.n} draws (seed {psa.seed}); "
+             f"{len(psa.invalid)} could not be evaluated"
+             + (" and were excluded (see invalid_draws.csv)" if len(psa.invalid) else "")]
+    lines += [f"note: {text}" for text in notes]
+    lines.append("\nICERs of the expected values (per QALY gained)")
+    lines.append(analysis.icers.to_string(index=False))
+    at_report = analysis.ceac[analysis.ceac["wtp"].isin(analysis.report)]
+    table = at_report.pivot(index="wtp", columns="strategy", values="probability")
+    lines.append("\nProbability cost-effective")
+    lines.append(pd.DataFrame(table).to_string())
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- hecon run
+
+DEFAULT_RUN_DRAWS = 2000
+QUICK_DRAWS = 200
+
+
+class Stopwatch(dict):
+    """Wall-clock seconds of each named step of a run (kept in the manifest); ``advance(1)``
+    moves a progress bar on after each step."""
+
+    def __init__(self, advance=lambda k: None) -> None:
+        super().__init__()
+        self.advance = advance
+
+    def time(self, name: str, task):
+        """Run ``task()``, record its duration under ``name`` and return its result."""
+        start = time.perf_counter()
+        result = task()
+        self[name] = round(time.perf_counter() - start, 3)
+        self.advance(1)
+        return result
+
+
+def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 1, quick: bool = False,
+            scenarios: Sequence[str] | None = None, memory_gb: float = memory.DEFAULT_BUDGET_GB,
+            quiet: bool = False) -> tuple[Path, list[str]]:
+    """`hecon run`: base case, PSA with its decision analytics and EVPPI by parameter group,
+    one-way DSA with tornado, the model's scenarios, the threshold price, TECH-VER checks; every
+    table as CSV, every figure as HTML (and PNG/SVG where a browser is), report.html,
+    results.xlsx and manifest.json, in one atomic results folder. ``quick``: 200 draws, no
+    EVPPI, no PNG/SVG. A PSA whose memory exceeds ``memory_gb`` is refused before any work.
+    Returns the folder and the notes to show the user (e.g. why static figures were not
+    written)."""
+    n = n or (QUICK_DRAWS if quick else DEFAULT_RUN_DRAWS)
+    options = model.options()
+    table = model.load_parameters(options)
+    require_psa_memory(model, table, options, n, memory.as_bytes(memory_gb), evppi=not quick,
+                       option="--psa")
+    scenario_dir = model.input_dir / "scenarios"
+    chosen = load_scenarios(scenario_dir, model, scenarios) if scenario_dir.is_dir() else []
+    notes: list[str] = []
+    # base case, PSA, decision analysis, DSA, scenarios, (threshold price), figures, report
+    steps = 7 + bool(getattr(model.module, "PRICE_PARAMETER", None))
+    with progress_bar(steps, f"hecon run {model.name}", quiet) as advance, \
+            results_folder(out, inputs=model.input_files(options).values()) as folder:  # opened first: a bad --out fails before any work
+        timings = Stopwatch(advance)
+        psa = _write_tables(folder, model, table, options, chosen, n=n, seed=seed, quick=quick,
+                            timings=timings, notes=notes, memory_gb=memory_gb)
+        content = manifest(model=model.name, command="run", inputs=model.input_files(options), seed=seed,
+                           options={**vars(options), "n": n, "quick": quick, "memory_gb": memory_gb,
+                                    "report_wtp": list(REPORT_WTP),
+                                    "scenarios": [s.name for s in chosen]},
+                           extra={"invalid_draws": len(psa.invalid), "notes": notes, "timings_seconds": timings})
+        write_manifest(folder, content)  # content holds `timings` and `notes` themselves
+        timings.time("figures", lambda: _write_figures(folder, model, static=not quick, notes=notes))
+        write_manifest(folder, content)  # the report shows the timings so far
+        timings.time("report and workbook", lambda: (build_report(folder), write_workbook(folder)))
+        write_manifest(folder, content)
+    return Path(out), notes
+
+
+def _write_tables(folder: Path, model: Model, table, options, scenarios, *, n: int, seed: int, quick: bool,
+                  timings: Stopwatch, notes: list[str], memory_gb: float) -> PSA:
+    """Compute every analysis of `hecon run` and write its tables, each within ``memory_gb``;
+    return the PSA."""
+    base = timings.time("base case", lambda: base_case(model, options, table))
+    psa = timings.time("PSA", lambda: run_psa(model, n, seed, options=options, table=table))
+    analysis = timings.time("decision analysis and EVPPI", lambda: psa_analysis(
+        psa, REPORT_WTP, evppi="none" if quick else "groups", note=notes.append, memory_gb=memory_gb))
+    write_psa_files(folder, psa, analysis, figures=False)
+    (folder / "icers.csv").rename(folder / "icers_psa.csv")  # icers.csv is the base case's
+    write_tables(folder, base.tables())
+    write_csv(table.to_frame(), folder / "parameters.csv")
+    dsa = timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model), memory_gb=memory_gb))
+    write_csv(dsa, folder / "dsa.csv")
+    (folder / "dsa.json").write_text(json.dumps(dsa.attrs, indent=2))
+    write_csv(timings.time("scenarios", lambda: run_scenarios(model, scenarios, memory_gb=memory_gb)),
+              folder / "scenarios.csv")
+    price = getattr(model.module, "PRICE_PARAMETER", None)
+    if price:
+        wtp = np.union1d(np.linspace(0, 200_000, 41), REPORT_WTP)
+        curve = timings.time("threshold price", lambda: threshold(
+            model, table, price, wtp, options, bounds=(0.0, 20 * table[price].value), memory_gb=memory_gb))
+        write_csv(curve, folder / "threshold_curve.csv")
+        write_csv(curve[curve.wtp.isin(REPORT_WTP)], folder / "threshold.csv")
+    return psa
+
+
+def _write_figures(folder: Path, model: Model, *, static: bool, notes: list[str]) -> None:
+    """Every figure of the folder as HTML and, with ``static``, as PNG and SVG; a note says
+    why the static ones could not be written."""
+    figures = figures_of(folder, model)
+    for stem, figure in figures.items():
+        write_html(figure, folder / f"{stem}.html")
+    if static:
+        _, reason = write_static(figures, folder)
+        if reason:
+            notes.append(reason)

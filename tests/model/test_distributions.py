@@ -1,0 +1,330 @@
+"""Distributions and their fits: closed-form moments, quantiles, sampling, refusals."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from hecon.errors import InputError
+from hecon.model.distributions import (
+    Beta,
+    Dirichlet,
+    DistributionError,
+    Fixed,
+    Gamma,
+    LogNormal,
+    Normal,
+    Pert,
+    Triangular,
+    TruncatedNormal,
+    Uniform,
+    beta_from_events,
+    beta_from_mean_se,
+    dirichlet_from_counts,
+    gamma_from_mean_se,
+    lognormal_from_ci,
+    lognormal_from_mean_se,
+    normal_from_ci,
+    quantiles,
+    unit_draws,
+)
+
+FAST = settings(max_examples=60, deadline=None)
+means = st.floats(0.01, 0.99)
+fractions = st.floats(0.01, 0.99)          # share of the largest possible beta SE
+positives = st.floats(1e-3, 1e6)
+relative_se = st.floats(0.01, 5.0)
+
+
+# ---------------------------------------------------------------- fits round-trip mean and SE
+
+@FAST
+@given(means, fractions)
+def test_beta_from_mean_se_round_trips(mean, fraction):
+    se = fraction * math.sqrt(mean * (1 - mean))
+    beta = beta_from_mean_se(mean, se)
+    assert beta.mean() == pytest.approx(mean, rel=1e-9)
+    assert beta.scipy.std() == pytest.approx(se, rel=1e-7)
+
+
+@FAST
+@given(positives, relative_se)
+def test_gamma_from_mean_se_round_trips(mean, cv):
+    gamma = gamma_from_mean_se(mean, cv * mean)
+    assert gamma.mean() == pytest.approx(mean, rel=1e-9)
+    assert gamma.scipy.std() == pytest.approx(cv * mean, rel=1e-9)
+    assert gamma.shape == pytest.approx(1 / cv**2) and gamma.scale == pytest.approx(cv**2 * mean)
+
+
+@FAST
+@given(positives, relative_se)
+def test_lognormal_from_mean_se_round_trips(mean, cv):
+    lognormal = lognormal_from_mean_se(mean, cv * mean)
+    assert lognormal.mean() == pytest.approx(mean, rel=1e-9)
+    assert lognormal.scipy.std() == pytest.approx(cv * mean, rel=1e-7)
+
+
+@FAST
+@given(st.floats(0.05, 20), st.floats(1.01, 10), st.sampled_from([0.9, 0.95, 0.99]))
+def test_lognormal_from_ci_returns_the_interval_as_quantiles(point, width, level):
+    lower, upper = point / width, point * width          # symmetric on the log scale
+    lognormal = lognormal_from_ci(point, lower, upper, level)
+    tail = (1 - level) / 2
+    np.testing.assert_allclose(lognormal.ppf([tail, 0.5, 1 - tail]), [lower, point, upper], rtol=1e-9)
+
+
+def test_lognormal_from_published_hazard_ratio():
+    hr = lognormal_from_ci(0.70, 0.50, 0.98)             # HR 0.70 (95 % CI 0.50–0.98)
+    assert hr.meanlog == pytest.approx(math.log(0.70))
+    assert hr.sdlog == pytest.approx((math.log(0.98) - math.log(0.50)) / (2 * 1.959964), rel=1e-6)
+    np.testing.assert_allclose(hr.ppf([0.025, 0.975]), [0.50, 0.98], rtol=1e-9)
+
+
+@FAST
+@given(st.floats(-1e3, 1e3), st.floats(1e-3, 1e3))
+def test_normal_from_ci_returns_the_interval_as_quantiles(mean, half_width):
+    normal = normal_from_ci(mean, mean - half_width, mean + half_width)
+    np.testing.assert_allclose(normal.ppf([0.025, 0.975]), [mean - half_width, mean + half_width],
+                               rtol=1e-9, atol=1e-9)
+    assert normal.mean() == pytest.approx(mean)
+
+
+@FAST
+@given(st.integers(1, 10_000), st.integers(1, 10_000))
+def test_beta_from_events_is_events_and_non_events(events, non_events):
+    beta = beta_from_events(events, events + non_events)
+    assert (beta.alpha, beta.beta) == (events, non_events)
+    assert beta.mean() == pytest.approx(events / (events + non_events))
+
+
+def test_dirichlet_from_counts_keeps_the_counts():
+    dirichlet = dirichlet_from_counts([70, 20, 10])
+    assert dirichlet.alpha == (70.0, 20.0, 10.0)
+    np.testing.assert_allclose(dirichlet.mean(), [0.7, 0.2, 0.1])
+
+
+# ---------------------------------------------------------------- closed-form moments
+
+@FAST
+@given(st.floats(-100, 100), st.floats(0, 1), st.floats(0.1, 100))
+def test_pert_and_triangular_means(lower, left, width):
+    upper = lower + width
+    mode = lower + width * left
+    assert Pert(lower, mode, upper).mean() == pytest.approx((lower + 4 * mode + upper) / 6,
+                                                           rel=1e-9, abs=1e-9)
+    assert Triangular(lower, mode, upper).mean() == pytest.approx((lower + mode + upper) / 3,
+                                                                 rel=1e-9, abs=1e-9)
+    assert Pert(lower, mode, upper).support() == pytest.approx((lower, upper))
+
+
+def test_pert_shape_parameters():
+    pert = Pert(2, 3, 10)                                # α = 1 + 4·1/8, β = 1 + 4·7/8
+    a, b = pert.scipy.args
+    assert (a, b) == pytest.approx((1.5, 4.5))
+
+
+def test_closed_form_means_and_supports():
+    assert Beta(12, 30).mean() == pytest.approx(12 / 42)
+    assert Gamma(4, 2.5).mean() == pytest.approx(10) and Gamma(4, 2.5).scipy.var() == pytest.approx(25)
+    assert LogNormal(0.1, 0.4).mean() == pytest.approx(math.exp(0.1 + 0.08))
+    assert Normal(3, 2).mean() == 3 and Normal(3, 2).support() == (-math.inf, math.inf)
+    assert TruncatedNormal(0.5, 0.3, 0, 1).mean() == pytest.approx(0.5)  # symmetric bounds
+    assert TruncatedNormal(0.2, 0.3, 0, 1).mean() > 0.2                 # truncation shifts it
+    assert TruncatedNormal(0.2, 0.3, 0, 1).support() == (0, 1)
+    assert Uniform(2, 6).mean() == 4 and Uniform(2, 6).support() == (2, 6)
+    assert Beta(1, 1).support() == (0, 1) and Gamma(1, 1).support() == (0, math.inf)
+
+
+CONTINUOUS = [Beta(2, 5), Beta(0.3, 0.02), Gamma(3, 100), Gamma(0.05, 2), LogNormal(0.2, 0.3), LogNormal(-3, 1.5),
+              Normal(1, 2), TruncatedNormal(0.2, 0.3, 0, 1), Uniform(1, 3), Triangular(0, 1, 4),
+              Triangular(2, 2, 5), Pert(0, 1, 4), Pert(-3, 9, 10)]
+
+
+@pytest.mark.parametrize("distribution", CONTINUOUS, ids=str)
+def test_closed_form_moments_and_supports_equal_scipy(distribution):
+    mean, variance = distribution.scipy.stats(moments="mv")
+    assert distribution.mean() == pytest.approx(float(mean), rel=1e-10)
+    assert distribution.variance() == pytest.approx(float(variance), rel=1e-9)
+    assert distribution.support() == pytest.approx(tuple(map(float, distribution.scipy.support())))
+
+
+def test_moments_stay_finite_where_a_naive_formula_overflows():
+    assert Beta(1e308, 1e308).mean() == 0.5
+    assert LogNormal(-600, 30).variance() == pytest.approx(math.exp(-1200 + 1800), rel=1e-9)  # exp(900) overflows
+    assert gamma_from_mean_se(1e150, 1e149).mean() == pytest.approx(1e150)
+
+
+def test_batched_quantiles_equal_each_distributions_ppf():
+    distributions = [*CONTINUOUS, Fixed(3.5), Beta(7, 1), Gamma(2, 0.5)]
+    q = [0.025, 0.5, 0.975]
+    expected = np.array([d.ppf(q) for d in distributions])
+    np.testing.assert_allclose(quantiles(distributions, q), expected, rtol=1e-12)
+    assert quantiles([], q).shape == (0, 3)
+
+
+@FAST
+@given(st.sampled_from([Beta, Gamma, LogNormal, Normal, Uniform]), st.floats(allow_nan=False, width=64),
+       st.floats(allow_nan=False, width=64))
+def test_any_two_arguments_give_a_distribution_with_finite_moments_or_a_clear_refusal(kind, a, b):
+    try:
+        distribution = kind(a, b)
+    except DistributionError as error:
+        assert error.argument and "\n" not in str(error)
+    else:
+        assert math.isfinite(distribution.mean()) and math.isfinite(distribution.variance())
+        assert np.all(np.isfinite(distribution.ppf([0.025, 0.975])))
+
+
+@FAST
+@given(st.floats(min_value=1e-300, max_value=1e308), st.floats(min_value=1e-300, max_value=1e308))
+def test_fits_from_mean_and_se_never_crash(mean, se):
+    for fit in (gamma_from_mean_se, lognormal_from_mean_se, beta_from_mean_se):
+        try:
+            distribution = fit(mean, se)
+        except DistributionError:
+            continue
+        assert math.isfinite(distribution.mean()) and math.isfinite(distribution.variance())
+
+
+def test_describe():
+    assert Beta(12, 30).describe() == "Beta(12, 30)"
+    assert Gamma(2.25, 444.4444444).describe() == "Gamma(2.25, 444.444)"
+    assert Fixed(0.035).describe() == "Fixed(0.035)"
+    assert Dirichlet((70, 20, 10)).describe() == "Dirichlet(70, 20, 10)"
+    assert str(Uniform(0, 1)) == "Uniform(0, 1)"
+
+
+def test_fixed_is_constant():
+    fixed = Fixed(5.0)
+    assert fixed.ppf(np.array([[0.1, 0.9]])).tolist() == [[5.0, 5.0]]
+    assert fixed.sample(np.random.default_rng(0), 3).tolist() == [5.0, 5.0, 5.0]
+    assert fixed.mean() == 5.0 and fixed.support() == (5.0, 5.0)
+
+
+# ---------------------------------------------------------------- Dirichlet
+
+def test_dirichlet_ppf_of_uniforms_has_dirichlet_moments():
+    alpha = np.array([8.0, 3.0, 1.5, 0.5])
+    total = alpha.sum()
+    draws = Dirichlet(tuple(alpha)).ppf(np.random.default_rng(11).random((200_000, alpha.size)))
+    np.testing.assert_allclose(draws.sum(axis=1), 1.0)
+    np.testing.assert_allclose(draws.mean(axis=0), alpha / total, atol=2e-3)
+    variance = alpha * (total - alpha) / (total**2 * (total + 1))
+    np.testing.assert_allclose(draws.var(axis=0), variance, rtol=0.03)
+    covariance = -alpha[0] * alpha[1] / (total**2 * (total + 1))
+    assert np.cov(draws[:, 0], draws[:, 1])[0, 1] == pytest.approx(covariance, rel=0.05)
+
+
+def test_dirichlet_marginal_is_beta():
+    dirichlet = Dirichlet((8, 3, 1))
+    assert dirichlet.marginal(1) == Beta(3, 9)
+    draws = dirichlet.sample(np.random.default_rng(2), 100_000)[:, 1]
+    assert stats.kstest(draws, dirichlet.marginal(1).scipy.cdf).pvalue > 1e-3
+
+
+def test_dirichlet_ppf_checks_the_shape():
+    with pytest.raises(ValueError, match=r"\[n, 3\]"):
+        Dirichlet((1, 2, 3)).ppf(np.full((4, 2), 0.5))
+
+
+# ---------------------------------------------------------------- sampling
+
+@pytest.mark.parametrize("distribution", [
+    Beta(2, 5), Gamma(3, 100), LogNormal(0, 0.3), Normal(1, 2), TruncatedNormal(0, 1, -1, 2),
+    Uniform(1, 3), Triangular(0, 1, 4), Pert(0, 1, 4)])
+def test_sampling_is_inversion_reproducible_and_prefix_stable(distribution):
+    draws = distribution.sample(np.random.default_rng(42), 1000)
+    np.testing.assert_array_equal(draws, distribution.sample(np.random.default_rng(42), 1000))
+    np.testing.assert_array_equal(draws[:10], distribution.sample(np.random.default_rng(42), 10))
+    np.testing.assert_array_equal(draws, distribution.ppf(unit_draws(np.random.default_rng(42), 1000)))
+    lo, hi = distribution.support()
+    assert np.all((draws >= lo) & (draws <= hi))
+
+
+def test_sample_mean_matches_the_distribution():
+    gamma = Gamma(2.0, 750.0)
+    assert gamma.sample(np.random.default_rng(5), 200_000).mean() == pytest.approx(1500, rel=0.01)
+
+
+def test_unit_draws_are_in_the_open_interval():
+    u = unit_draws(np.random.default_rng(0), (1000, 3))
+    assert u.shape == (1000, 3) and np.all((u > 0) & (u < 1))
+    assert np.all(np.isfinite(Normal(0, 1).ppf(u)))
+
+
+# ---------------------------------------------------------------- impossible requests
+
+IMPOSSIBLE = [
+    (lambda: Beta(0, 1), "alpha"),
+    (lambda: Beta(1, -2), "beta"),
+    (lambda: Gamma(1, 0), "scale"),
+    (lambda: LogNormal(0, -0.1), "sdlog"),
+    (lambda: Normal(math.nan, 1), "mu"),
+    (lambda: Normal(0, 0), "sigma"),
+    (lambda: TruncatedNormal(0, 1, 2, 1), "upper"),
+    (lambda: Uniform(3, 3), "upper"),
+    (lambda: Triangular(0, 5, 4), "mode"),
+    (lambda: Pert(0, -1, 4), "mode"),
+    (lambda: Fixed(math.inf), "value"),
+    (lambda: Dirichlet((1.0,)), "alpha"),
+    (lambda: Dirichlet((1.0, 0.0)), "alpha"),
+    (lambda: beta_from_mean_se(1.2, 0.1), "mean"),
+    (lambda: beta_from_mean_se(0.0, 0.1), "mean"),
+    (lambda: beta_from_mean_se(0.3, 0.0), "se"),
+    (lambda: beta_from_mean_se(0.3, -0.1), "se"),
+    (lambda: beta_from_mean_se(0.5, 0.5), "se"),            # se² ≥ m(1 − m)
+    (lambda: beta_from_events(12, 10), "events"),
+    (lambda: beta_from_events(-1, 10), "events"),
+    (lambda: beta_from_events(0, 10), "events"),
+    (lambda: gamma_from_mean_se(-10, 1), "mean"),
+    (lambda: gamma_from_mean_se(10, 0), "se"),
+    (lambda: lognormal_from_ci(0.7, 0.8, 1.2), "point"),    # CI not containing its point
+    (lambda: lognormal_from_ci(0.7, 1.0, 0.5), "upper"),    # lower > upper
+    (lambda: lognormal_from_ci(0.7, -0.1, 1.0), "lower"),   # non-positive ratio
+    (lambda: lognormal_from_ci(0.7, 0.5, 1.0, level=95), "level"),
+    (lambda: lognormal_from_mean_se(0, 1), "mean"),
+    (lambda: normal_from_ci(5, 6, 8), "mean"),
+    (lambda: normal_from_ci(5, 6, 4), "upper"),
+    (lambda: dirichlet_from_counts([3, -1, 2]), "counts"),
+    (lambda: dirichlet_from_counts([3, 0, 2]), "counts"),
+    # moments or fitted parameters beyond the floating-point range
+    (lambda: gamma_from_mean_se(1e300, 1e299), "moments"),   # variance kθ² = 1e598
+    (lambda: gamma_from_mean_se(1e300, 1e-10), "se"),        # shape (m/s)² overflows
+    (lambda: Gamma(1, 1e200), "moments"),
+    (lambda: beta_from_mean_se(0.5, 1e200), "se"),           # se² overflows: too large
+    (lambda: beta_from_mean_se(0.5, 1e-200), "se"),          # α, β overflow: too small
+    (lambda: lognormal_from_ci(1, 1e-300, 1e300), "moments"),  # σ ≈ 352: mean exp(σ²/2)
+    (lambda: lognormal_from_mean_se(1e-300, 1e300), "se"),
+    (lambda: LogNormal(800, 0.1), "moments"),
+    (lambda: Normal(0, 1e200), "moments"),
+    (lambda: normal_from_ci(0, -1e308, 1e308), "sigma"),
+    (lambda: Uniform(-1e308, 1e308), "moments"),
+    (lambda: Triangular(-1e308, 0, 1e308), "moments"),
+    (lambda: Pert(-1e308, 0, 1e308), "moments"),
+    (lambda: Dirichlet((1e308, 1e308)), "alpha"),
+]
+
+
+@pytest.mark.parametrize("request_, argument", IMPOSSIBLE)
+def test_impossible_requests_raise_input_error(request_, argument):
+    with pytest.raises(InputError) as caught:
+        request_()
+    assert isinstance(caught.value, DistributionError)
+    assert caught.value.argument == argument
+    assert caught.value.file is None and str(caught.value)
+
+
+def test_dirichlet_error_points_at_the_category():
+    with pytest.raises(DistributionError) as caught:
+        dirichlet_from_counts([4, 5, 0, 1])
+    assert caught.value.index == 2
+
+
+@FAST
+@given(means, st.floats(1.001, 10.0))
+def test_beta_se_at_or_above_the_limit_is_refused(mean, excess):
+    with pytest.raises(DistributionError, match="too large"):
+        beta_from_mean_se(mean, math.sqrt(mean * (1 - mean)) * excess)

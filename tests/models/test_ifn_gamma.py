@@ -1,0 +1,193 @@
+"""Verification of the flagship model, TECH-VER style: traces, extreme values, calibration
+targets, batch invariance, and the long-term phase against the life table."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from hecon.model import Model
+from hecon.model.markov import DAY, run_cohort
+from models import ifn_gamma as m
+
+ARM_DIFFERENCES_OFF = {
+    "hr_infection_ifn": 1.0, "hr_death_ifn_direct": 1.0, "price_ifn_vial": 0.0,
+    "cost_mhladr_test": 0.0, "cost_lymphocyte_count": 0.0, "cost_administration_per_dose": 0.0,
+}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return Model("ifn_gamma")
+
+
+@pytest.fixture(scope="module")
+def table(model):
+    return model.parameters
+
+
+@pytest.fixture(scope="module")
+def options(model):
+    return model.options()
+
+
+@pytest.fixture(scope="module")
+def base(table, options):
+    return m.evaluate(table.base_case(), options)
+
+
+def equal_arms(table, n=1):
+    sets = table.base_case(n)
+    return table.override(sets, {**ARM_DIFFERENCES_OFF,
+                                 "p_sae_ifn": sets["p_sae_placebo"],
+                                 "p_restoration_d10_ifn": sets["p_restoration_d10_placebo"]})
+
+
+def test_trace_sums_to_one_and_stays_in_unit_interval(base):
+    trace = base.details["trace"]
+    daily = trace[trace.phase.str.startswith("hospital")][list(m.STATES)].to_numpy()
+    np.testing.assert_allclose(daily.sum(1), 1.0, atol=1e-12)
+    assert daily.min() >= 0 and daily.max() <= 1
+    yearly = trace[trace.phase.str.startswith("long")]
+    np.testing.assert_allclose(yearly.alive + yearly.dead, 1.0)
+    assert (np.diff(yearly[yearly.strategy == "placebo"].alive.to_numpy()) <= 1e-15).all()
+
+
+def test_transition_matrices_pass_the_engine_checks(table, options):
+    params = table.sample(200, seed=3)
+    calibration = m.calibrate(params, options)
+    assert calibration.converged.all()
+    transitions = m.hospital_transitions(params, calibration.hazards, np.array([0.0, 1.0]))
+    initial = np.zeros((params.n, 2, 8))
+    initial[..., m.N] = 1
+    run_cohort(transitions, initial, options.hospital_days, state_names=m.STATES,
+               strategy_names=m.STRATEGIES, cycle_length=DAY, check=True)
+
+
+def test_placebo_reproduces_every_calibration_target(base, table):
+    params = table.base_case()
+    placebo = base.strategies.index("placebo")
+    targets = m.placebo_targets(params)[0]
+    first, recurrences, p_icu, icu_los, p_d90, hosp_los = targets
+    got = {k: base[k][0, placebo] for k in base.consequences}
+    assert got["patients_infected"] == pytest.approx(first, abs=1e-6)
+    assert got["infection_episodes"] / got["patients_infected"] - 1 == pytest.approx(recurrences, abs=1e-6)
+    assert got["icu_deaths"] == pytest.approx(p_icu, abs=1e-6)
+    assert got["day90_deaths"] == pytest.approx(p_d90, abs=1e-6)
+    assert got["icu_days"] == pytest.approx(icu_los, abs=1e-5)
+    assert got["hospital_days"] == pytest.approx(hosp_los, abs=1e-5)
+    # the evidence file's values, as the issue states them
+    assert (first, p_icu, p_d90, icu_los, hosp_los) == pytest.approx((0.40, 0.22, 0.30, 20, 40), abs=1e-3)
+
+
+@pytest.mark.parametrize("correction", ["none", "half-cycle", "trapezoid", "simpson"])
+def test_calibration_holds_for_every_within_cycle_correction(table, options, correction):
+    opts = dataclasses.replace(options, correction=correction)
+    params = table.sample(50, seed=11)
+    outcomes = m.evaluate(params, opts)
+    placebo = outcomes["icu_days"][:, 0]
+    np.testing.assert_allclose(placebo, m.placebo_targets(params)[:, 3], atol=1e-5)
+
+
+def test_equal_arms_give_zero_increments(table, options):
+    outcomes = m.evaluate(equal_arms(table), options)
+    for name in outcomes.names:
+        if name == "ifn_doses":  # doses are still given (at no cost): the only difference
+            continue
+        difference = outcomes[name][0, 1] - outcomes[name][0, 0]
+        assert difference == pytest.approx(0, abs=1e-9), name
+
+
+def test_no_infection_hazard_gives_no_episodes(table, options):
+    params = table.base_case()
+    calibration = m.calibrate(params, options)
+    hazards = dataclasses.replace(calibration.hazards, first_infection=np.zeros(1), recurrence=np.zeros(1))
+    outcomes = m.evaluate_with_hazards(params, options, dataclasses.replace(calibration, hazards=hazards))
+    assert np.all(outcomes["infection_episodes"] == 0)
+    assert np.all(outcomes["patients_infected"] == 0)
+    assert np.all(outcomes["icu_infected"] == 0) and np.all(outcomes["infection_treatment"] == 0)
+
+
+def test_cohort_dead_by_day_90_accrues_nothing_later(table, options):
+    params = table.base_case()
+    calibration = m.calibrate(params, options)
+    deadly = np.full(1, 50.0)
+    hazards = dataclasses.replace(calibration.hazards, icu_death=deadly, ward_death=deadly, home_death=deadly)
+    outcomes = m.evaluate_with_hazards(params, options, dataclasses.replace(calibration, hazards=hazards))
+    np.testing.assert_allclose(outcomes["day90_deaths"], 1.0, atol=1e-12)
+    np.testing.assert_allclose(outcomes["long_term_care"], 0.0, atol=1e-6)
+    assert (outcomes["qalys"] < 1 / m.YEAR_DAYS).all()  # only the first hours in ICU
+    assert (outcomes["life_years"] < 1 / m.YEAR_DAYS).all()
+
+
+def test_total_cost_rises_with_drug_price(table, options):
+    sets = table.override(table.base_case(3), {"price_ifn_vial": [50.0, 150.0, 300.0]})
+    cost = m.evaluate(sets, options).total_cost[:, 1]
+    assert cost[0] < cost[1] < cost[2]
+
+
+def test_qalys_rise_with_survival(table, options):
+    sets = table.override(table.base_case(3), {"smr_year2": [3.0, 2.0, 1.0]})
+    qalys = m.evaluate(sets, options)["qalys_disc"]
+    assert (np.diff(qalys, axis=0) > 0).all()
+    sets = table.override(table.base_case(2), {"target_p_icu_death": [0.30, 0.15]})
+    assert (np.diff(m.evaluate(sets, options)["life_years"], axis=0) > 0).all()
+
+
+def test_results_do_not_depend_on_batch_size(model, table, options):
+    draws = table.sample(10_000, seed=2024)
+    whole = model.evaluate(draws, options)
+    for chunk in (1, 7):
+        few = draws.take(np.arange(21))
+        parts = model.evaluate(few, options, chunk_size=chunk)
+        for name in whole.names:
+            np.testing.assert_array_equal(parts[name], whole[name][:21], err_msg=name)
+
+
+def test_life_expectancy_with_smr_one_matches_the_life_table(table, options):
+    age = 62
+    start = options.hospital_days / m.YEAR_DAYS
+    sets = table.override(table.base_case(), {
+        "smr_year1": 1.0, "smr_year2": 1.0, "smr_late": 1.0, "age_sd": 0.0, "p_male": 1.0,
+        "age_mean": age - start})
+    opts = dataclasses.replace(options, age_nodes=1)
+    life_years = m.long_term_per_survivor(sets, opts)["life_years"][0]
+    assert life_years == pytest.approx(m.life_table(opts.life_table).life_expectancy(age, 0), abs=1e-9)
+
+
+def test_ifn_gamma_reduces_infections_under_the_design_hypothesis(base):
+    assert base["infection_episodes"][0, 1] < base["infection_episodes"][0, 0]
+    assert base["patients_infected"][0, 1] < base["patients_infected"][0, 0]
+    assert 0 < base["ifn_doses"][0, 1] <= 5 and base["ifn_doses"][0, 0] == 0
+
+
+def test_infeasible_targets_are_reported_not_clipped(table, options):
+    sets = table.override(table.base_case(2), {"target_icu_los": [20.0, 95.0]})
+    outcomes = m.evaluate(sets, options)
+    assert list(outcomes.problems.set) == [1]
+    assert "ICU stay" in outcomes.problems.reason.iloc[0]
+    assert np.isnan(outcomes.total_cost[1]).all() and np.isfinite(outcomes.total_cost[0]).all()
+
+
+def test_within_trial_horizon_has_no_long_term_phase(table, options):
+    short = m.evaluate(table.base_case(), dataclasses.replace(options, horizon_years=0))
+    assert np.all(short["long_term_care"] == 0)
+    assert (short["life_years"] < 90 / m.YEAR_DAYS).all()
+
+
+def test_validation_reports_calibration_and_external_checks(table, options):
+    checks = m.validation(table, options)
+    assert checks[checks.kind.isin(["calibration", "internal"])].passed.all()
+    external = checks[checks.kind == "external"]
+    assert len(external) == 5 and external.source.str.len().gt(10).all()
+    assert np.isfinite(external.model).all()
+
+
+def test_attributable_infection_effects_reproduce_their_targets(table, options):
+    opts = dataclasses.replace(options, infection_effects="attributable")
+    checks = m.validation(table, opts).set_index("check")
+    assert checks.loc["extra icu days per episode", "model"] == pytest.approx(
+        table["target_extra_icu_days_per_episode"].value, abs=1e-6)
+    assert checks.loc["attributable icu mortality", "model"] == pytest.approx(
+        table["target_attributable_icu_mortality"].value, abs=1e-8)
+    assert checks[checks.kind == "calibration"].passed.all()

@@ -1,0 +1,66 @@
+"""Decision-analysis figures and figure files (hecon.results.plots.cea, hecon.results.plots.io)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hecon.analysis import cea
+from hecon.results import plots
+from hecon.analysis import voi
+from hecon.errors import InputError
+
+rng = np.random.default_rng(0)
+COSTS = rng.normal([1000, 1500, 1800], 100, (300, 3))
+EFFECTS = rng.normal([1.0, 1.05, 1.08], 0.02, (300, 3))
+WTP = cea.default_wtp_grid(50_000, 11)
+
+
+def test_ce_plane_of_two_strategies_is_incremental():
+    figure = plots.ce_plane(COSTS[:, :2], EFFECTS[:, :2], ["A", "B"], comparator="A", wtp=20_000)
+    draws, mean, threshold = figure.data
+    np.testing.assert_allclose(draws.x, EFFECTS[:, 1] - EFFECTS[:, 0])
+    np.testing.assert_allclose(mean.y, [(COSTS[:, 1] - COSTS[:, 0]).mean()])
+    assert threshold.y[1] / threshold.x[1] == pytest.approx(20_000)
+    assert figure.layout.xaxis.title.text == "Incremental effect (QALY)"
+    assert figure.layout.yaxis.title.text == "Incremental cost (€)"
+    assert {a.text[:2] for a in figure.layout.annotations} == {"NE", "NW", "SE", "SW"}
+
+
+def test_ce_plane_of_several_strategies_is_absolute():
+    figure = plots.ce_plane(COSTS, EFFECTS, ["A", "B", "C"], effect_unit="life year")
+    assert [trace.name for trace in figure.data] == ["A", "B", "C", "Mean"]
+    assert figure.layout.xaxis.title.text == "Effect (life year)"
+
+
+def test_curves_and_bars_draw_the_frames():
+    names = ["A", "B", "C"]
+    curves = cea.ceac(COSTS, EFFECTS, names, WTP)
+    figure = plots.ceac_plot(curves, currency="$")
+    assert [t.name for t in figure.data] == ["A", "B", "C", "Frontier (CEAF)"]
+    assert len(figure.data[-1].x) == WTP.size
+    assert figure.layout.xaxis.title.text == "Willingness to pay ($ per QALY)"
+
+    table = voi.evpi_table(COSTS, EFFECTS, WTP, voi.Population(100, 5))
+    figure = plots.evpi_plot(table)
+    assert [t.name for t in figure.data] == ["Per patient", "Population"]
+    np.testing.assert_allclose(figure.data[0].y, table["evpi"])
+
+    loss = cea.expected_loss(COSTS, EFFECTS, names, WTP)
+    assert plots.expected_loss_plot(loss).layout.yaxis.title.text == "Expected loss per patient (€)"
+
+    partial = voi.evppi(COSTS, EFFECTS, rng.normal(size=(300, 2)), WTP, n_se_samples=5)
+    bars = plots.evppi_plot(partial, 21_000).data[0]
+    assert sorted(bars.y) == ["parameter_1", "parameter_2"]
+    assert "20,000" in plots.evppi_plot(partial, 21_000).layout.title.text
+
+
+def test_write_figure(tmp_path):
+    figure = plots.ceac_plot(cea.ceac(COSTS, EFFECTS, ["A", "B", "C"], WTP))
+    (path,) = plots.write_figure(figure, tmp_path, "ceac")
+    assert path == tmp_path / "ceac.html"
+    text = path.read_text(encoding="utf-8")
+    assert "<html>" in text and '<script src="http' not in text
+    assert len(text) > 1_000_000  # plotly.js embedded: opens without a network
+    with pytest.raises(InputError, match="unknown figure format"):
+        plots.write_figure(figure, tmp_path, "ceac", formats=("gif",))
