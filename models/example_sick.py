@@ -3,7 +3,7 @@
 A teaching example (no real disease) that exercises every part of the toolkit: a tree whose
 terminal nodes hand the Markov model its starting states, a Dirichlet row (the exits of the
 sick state), relative risks by strategy, yearly cycles with costs and utilities, HAS-style
-discounting. Numbers are illustrative; see ``inputs/example_sick/parameters.csv``.
+discounting. Numbers are illustrative; see ``models/inputs/example_sick/parameters.csv``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from hecon.model.tree import COMPLEMENT, Branch, Chance, Decision, Terminal, rol
 TITLE = "Example: standard care vs drug A vs drug B in a healthy–sick–dead model"
 STRATEGIES = ("standard_care", "drug_a", "drug_b")
 COMPARATOR = "standard_care"
-EFFECTS = (Effect("qalys_disc", "QALY gained"), Effect("life_years_disc", "life year gained"))
+EFFECTS = (Effect("qalys_disc", "QALY gained", "QALY"), Effect("life_years_disc", "life year gained", "life year"))
+STRATEGY_LABELS = {"standard_care": "Standard care", "drug_a": "Drug A", "drug_b": "Drug B"}
 STATES = ("healthy", "sick", "dead")
 
 #: strategy -> (response parameter, relapse relative risk parameter or None, drug cost parameter or None)

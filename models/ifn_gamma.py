@@ -15,7 +15,7 @@ Model concept: ``docs/ifn_gamma.md``. Three phases, every one vectorised over pa
    at the French life table's rate × an SMR that falls with years since discharge; utility is
    the age/sex norm reduced by a post-ICU decrement; post-ICU care costs by year.
 
-Every number a reviewer might change is in ``inputs/ifn_gamma/parameters.csv``.
+Every number a reviewer might change is in ``models/inputs/ifn_gamma/parameters.csv``.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from numpy.polynomial.hermite_e import hermegauss
 
-from hecon.model import INPUTS, Effect
+from hecon.model import Effect
 from hecon.model.calibration import solve
 from hecon.model.lifetable import SEXES, LifeTable
 from hecon.model.markov import DAY, DiscountSchedule, cycle_weights, run_cohort
@@ -42,13 +43,18 @@ TITLE = "IFN-γ 1b vs placebo in ICU patients with sustained acquired immunosupp
 STRATEGIES = ("placebo", "ifn_gamma")
 COMPARATOR = "placebo"
 EFFECTS = (
-    Effect("qalys_disc", "QALY gained"),
-    Effect("life_years_disc", "life year gained"),
-    Effect("infection_episodes", "infection episode avoided", higher_is_better=False),
-    Effect("patients_infected", "patient kept free of infection at day 90", higher_is_better=False),
-    Effect("day90_deaths", "day-90 death averted", higher_is_better=False),
+    Effect("qalys_disc", "QALY gained", "QALY"),
+    Effect("life_years_disc", "life year gained", "life year"),
+    Effect("infection_episodes", "infection episode avoided", "infection episode", higher_is_better=False),
+    Effect("patients_infected", "patient kept free of infection at day 90", "patient kept free of infection",
+           higher_is_better=False),
+    Effect("day90_deaths", "day-90 death averted", "day-90 death", higher_is_better=False),
 )
-INPUT_DIR = INPUTS / "ifn_gamma"
+STRATEGY_LABELS = {"placebo": "Standard care (placebo)", "ifn_gamma": "IFN-γ 1b"}
+#: the model's own inputs folder (the loader's rule: inputs/<name>/ beside the file); the
+#: loader passes another to load_parameters / input_files (--inputs DIR). The life tables that
+#: evaluate reads are always this folder's.
+INPUT_DIR = Path(__file__).parent / "inputs" / "ifn_gamma"
 PRICE_PARAMETER = "price_ifn_vial"  # for the threshold (value-based) price
 DECISION_PROBLEM = (
     "Adults in ICU for at least a week after multiple organ failure (SOFA ≥ 6), expected to stay more "
@@ -176,16 +182,17 @@ class Options:
 
 # ---------------------------------------------------------------- inputs
 
-def input_files(options: Options) -> dict[str, object]:
-    return {"parameters": INPUT_DIR / "parameters.csv",
+def input_files(options: Options, input_dir: Path = INPUT_DIR) -> dict[str, Path]:
+    """The files read: the parameter table and price index of ``input_dir``, the life table."""
+    return {"parameters": input_dir / "parameters.csv",
             "life_table": INPUT_DIR / LIFE_TABLES[options.life_table],
-            "price_index": INPUT_DIR / "france_cpi.csv"}
+            "price_index": input_dir / "france_cpi.csv"}
 
 
-def load_parameters(options: Options) -> ParameterTable:
+def load_parameters(options: Options, input_dir: Path = INPUT_DIR) -> ParameterTable:
     """The parameter table with every cost converted to euros of ``options.price_year``."""
-    index = PriceIndex.load(INPUT_DIR / "france_cpi.csv", series=options.price_series)
-    return ParameterTable.load(INPUT_DIR / "parameters.csv").in_price_year(options.price_year, index)
+    index = PriceIndex.load(input_dir / "france_cpi.csv", series=options.price_series)
+    return ParameterTable.load(input_dir / "parameters.csv").in_price_year(options.price_year, index)
 
 
 @lru_cache(maxsize=4)

@@ -1,6 +1,6 @@
 """The decision analytics of a PSA, in one call: what `hecon cea`, `hecon psa` and `hecon run`
-write. Pure computation on ``[draws, strategies]`` arrays; figures are drawn from the result
-by :func:`hecon.results.plots.decision_figures`.
+write. Pure computation on ``[draws, strategies]`` arrays; its Result's tables are drawn by
+the figure registry (:mod:`hecon.results.figures`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 
 from hecon.analysis import cea, memory, voi
 from hecon.analysis.metamodel import SPLINE_BASIS_SIZE
+from hecon.analysis.result import Result
 from hecon.errors import InputError
 
 #: Report thresholds in €/QALY: France has no official threshold (CEESP doctrine 2021); these
@@ -54,10 +55,20 @@ class DecisionAnalysis:
     evppi: pd.DataFrame | None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """File stem → table, for the tables that exist."""
+        """File stem → table, for the tables that exist; ``ce_plane`` holds each draw's cost
+        and effect by strategy (``draw, strategy, cost, effect``), the points of the CE plane."""
+        n_draws = self.costs.shape[0]
+        plane = pd.DataFrame({"draw": np.repeat(np.arange(n_draws), len(self.strategies)),
+                              "strategy": np.tile(np.asarray(self.strategies, dtype=object), n_draws),
+                              "cost": self.costs.ravel(), "effect": self.effects.ravel()})
         tables = {"icers": self.icers, "nmb": self.nmb, "ceac": self.ceac, "evpi": self.evpi,
-                  "evppi": self.evppi, "expected_loss": self.expected_loss}
+                  "evppi": self.evppi, "expected_loss": self.expected_loss, "ce_plane": plane}
         return {name: table for name, table in tables.items() if table is not None}
+
+    def result(self, **meta) -> Result:
+        """The analysis as a :class:`~hecon.analysis.result.Result`; ``meta`` adds the units,
+        the comparator and labels (the report thresholds are recorded as ``report_wtp``)."""
+        return Result("decision", self.tables(), {"report_wtp": self.report.tolist(), **meta}, "icers")
 
 
 def partial_information(costs, effects, parameters: pd.DataFrame, thresholds: np.ndarray, *,

@@ -96,6 +96,8 @@ class PSA:
     ignored:
         Columns not read: derived ones (increments, ICERs, net benefits) in the wide layout,
         other outcomes (varying between the strategies of a draw) in the long layout.
+    excluded:
+        Draws left out as the model could not evaluate them (``drop_unevaluated``).
     """
 
     strategies: tuple[str, ...]
@@ -107,6 +109,7 @@ class PSA:
     cost_name: str = "cost"
     effect_name: str = "effect"
     ignored: tuple[str, ...] = field(default=())
+    excluded: int = 0
 
     @property
     def n_draws(self) -> int:
@@ -114,7 +117,7 @@ class PSA:
 
 
 def read_psa(path: str | Path, *, effect: str | None = None, cost: str | None = None,
-             memory_gb: float = memory.DEFAULT_BUDGET_GB) -> PSA:
+             memory_gb: float = memory.DEFAULT_BUDGET_GB, drop_unevaluated: bool = False) -> PSA:
     """Read a PSA file in long or wide layout (see the module documentation).
 
     Parameters
@@ -127,6 +130,10 @@ def read_psa(path: str | Path, *, effect: str | None = None, cost: str | None = 
     memory_gb:
         Budget: a file whose reading needs more (about :data:`READ_BYTES_PER_BYTE` times its
         size) is refused before it is read.
+    drop_unevaluated:
+        Long layout: leave out, and count in :attr:`PSA.excluded`, every draw whose cost or
+        effect is empty in a row — a draw the model could not evaluate, as hecon's own
+        ``psa.csv.gz`` holds it. Otherwise an empty cell is refused.
 
     Raises
     ------
@@ -141,7 +148,7 @@ def read_psa(path: str | Path, *, effect: str | None = None, cost: str | None = 
     _check_memory(path, memory.as_bytes(memory_gb))
     table = _read_table(path)
     if _find_column(table, ("strategy",)) is not None:
-        return _read_long(table, path, effect=effect, cost=cost)
+        return _read_long(table, path, effect=effect, cost=cost, drop_unevaluated=drop_unevaluated)
     return _read_wide(table, path, effect=effect, cost=cost)
 
 
@@ -341,11 +348,14 @@ def _required_column(table: pd.DataFrame, chosen: str | None, candidates: tuple[
 
 
 def _read_long(table: pd.DataFrame, path: Path, *, effect: str | None,
-               cost: str | None) -> PSA:
+               cost: str | None, drop_unevaluated: bool = False) -> PSA:
     strategy_column = _find_column(table, ("strategy",))
     draw_column = _required_column(table, None, DRAW_COLUMNS, "draw", None, path)
     cost_column = _required_column(table, cost, COST_COLUMNS, "cost", "--cost", path)
     effect_column = _required_column(table, effect, EFFECT_COLUMNS, "effect", "--effect", path)
+    excluded = 0
+    if drop_unevaluated:
+        table, excluded = _without_unevaluated(table, draw_column, [cost_column, effect_column], path)
     for column in (strategy_column, draw_column):
         empty = table[column] == ""
         if empty.any():
@@ -381,7 +391,20 @@ def _read_long(table: pd.DataFrame, path: Path, *, effect: str | None,
     parameters, outcomes = _long_parameters(table, [c for c in table.columns if c not in used],
                                             draw_code, path)
     return PSA(tuple(map(str, strategies)), costs, effects, parameters, path, "long",
-               cost_name=cost_column, effect_name=effect_column, ignored=tuple(outcomes))
+               cost_name=cost_column, effect_name=effect_column, ignored=tuple(outcomes),
+               excluded=excluded)
+
+
+def _without_unevaluated(table: pd.DataFrame, draw_column: str, outcomes: list[str],
+                         path: Path) -> tuple[pd.DataFrame, int]:
+    """The rows of the draws whose outcomes are all given, and the number of draws left out."""
+    unevaluated = table.loc[(table[outcomes] == "").any(axis=1), draw_column].unique()
+    kept = table[~table[draw_column].isin(unevaluated)]
+    if kept.empty:
+        raise InputError(f"none of the {len(unevaluated)} draws has a cost and an effect: the model "
+                         "could evaluate none of them", file=path, row=_FIRST_LINE,
+                         column=outcomes[0], fix="rerun the PSA once the model evaluates its draws")
+    return kept, len(unevaluated)
 
 
 def _long_parameters(table: pd.DataFrame, columns: list[str], draw_code: np.ndarray,

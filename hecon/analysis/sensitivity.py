@@ -122,7 +122,7 @@ class Measure:
 
     @property
     def label(self) -> str:
-        names = {"inmb": f"incremental NMB at €{self.wtp:,.0f} per {self.model.effects[0].label.removesuffix(' gained')}",
+        names = {"inmb": f"incremental NMB at €{self.wtp:,.0f} per {self.model.effects[0].unit}",
                  "inhb": f"incremental NHB at €{self.wtp:,.0f}",
                  "icer": f"ICER (€ per {self.model.effects[0].label})", "cost": "incremental cost (€)",
                  "effect": f"incremental {self.model.effects[0].outcome}",

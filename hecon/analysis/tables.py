@@ -61,7 +61,7 @@ def icers(outcomes: Outcomes, effects: Sequence[Effect], comparator: str) -> pd.
                 continue
             d_cost, d_effect = cost[j] - cost[ref], gain[j] - gain[ref]
             ratio, status = describe_increment(d_cost, d_effect)
-            rows.append({"effect": effect.outcome, "per": effect.label, "strategy": s,
+            rows.append({"effect": effect.outcome, "per": effect.label, "unit": effect.unit, "strategy": s,
                          "comparator": comparator, "incremental_cost": d_cost,
                          "incremental_effect": d_effect, "icer": ratio, "status": status,
                          "frontier_status": frontier[s]})

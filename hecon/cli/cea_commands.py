@@ -20,7 +20,6 @@ from hecon.cli._app import OutOpt, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app
 from hecon.cli.sensitivity_commands import MemoryOpt
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from hecon.analysis.psafile import PSA
     from hecon.analysis.voi import Population
@@ -84,20 +83,6 @@ def population_of(size: float | None, incidence: float | None, horizon: float | 
     return Population(annual_incidence=incidence, horizon_years=horizon, discount_rate=discount)
 
 
-def _write_tables(folder: Path, tables: dict[str, pd.DataFrame | None]) -> list[str]:
-    from hecon.results.folder import write_csv
-
-    return [write_csv(table, folder / f"{name}.csv").name
-            for name, table in tables.items() if table is not None]
-
-
-def _write_figures(folder: Path, figures: dict) -> list[str]:
-    from hecon.results.plots import write_figure
-
-    return [path.name for stem, figure in figures.items() if figure is not None
-            for path in write_figure(figure, folder, stem)]
-
-
 @app.command("cea")
 @user_errors
 def cea_command(
@@ -117,8 +102,7 @@ def cea_command(
     """Decision analytics of a PSA file: ICERs, NMB, CEAC/CEAF, EVPI, EVPPI, expected loss."""
     from hecon.analysis.decision import decision_analysis, wtp_grid
     from hecon.analysis.psafile import read_psa
-    from hecon.results.folder import check_out, manifest, results_folder, write_manifest
-    from hecon.results.plots import decision_figures
+    from hecon.results.folder import check_out
 
     check_out(out, [psa_file])
     psa = read_psa(psa_file, effect=effect, cost=cost, memory_gb=memory)
@@ -128,16 +112,12 @@ def cea_command(
     analysis = decision_analysis(psa.costs, psa.effects, psa.strategies, grid, report,
                                  parameters=psa.parameters, seed=seed, note=notes.append, memory_gb=memory)
     icers = analysis.icers
-    with results_folder(out, inputs=[psa_file]) as folder:
-        written = _write_tables(folder, analysis.tables())
-        written += _write_figures(folder, decision_figures(analysis, currency=currency,
-                                                           effect_unit=unit))
-        write_manifest(folder, _manifest(manifest, "cea", psa, seed, {
-            "effect": effect, "cost": cost, "report_wtp": report.tolist(), "wtp_max": wtp_max,
-            "wtp_step": wtp_step, "currency": currency, "effect_unit": unit}, notes))
+    _write(out, psa, analysis.result(currency=currency, effect_unit=unit), "cea", seed, {
+        "effect": effect, "cost": cost, "report_wtp": report.tolist(), "wtp_max": wtp_max,
+        "wtp_step": wtp_step, "currency": currency, "effect_unit": unit}, notes)
     say(quiet, _summary(psa, notes))
     say(quiet, icers.to_string(index=False))
-    say(quiet, f"\nWrote {', '.join(written)}, manifest.json to {out}")
+    say(quiet, f"\nResults written to {out}")
 
 
 @app.command("voi")
@@ -167,8 +147,8 @@ def voi_command(
     from hecon.analysis import voi
     from hecon.analysis.decision import partial_information, wtp_grid
     from hecon.analysis.psafile import read_psa
-    from hecon.results import plots
-    from hecon.results.folder import check_out, manifest, results_folder, write_manifest
+    from hecon.analysis.result import Result
+    from hecon.results.folder import check_out
 
     check_out(out, [psa_file])
     psa = read_psa(psa_file, effect=effect, cost=cost, memory_gb=memory)
@@ -184,22 +164,17 @@ def voi_command(
         partial = partial_information(psa.costs, psa.effects, psa.parameters,
                                       np.union1d(report, [peak]), groups=groups, seed=seed,
                                       note=notes.append, memory_gb=memory)
-    units = {"currency": currency, "effect_unit": unit}
-    with results_folder(out, inputs=[psa_file]) as folder:
-        written = _write_tables(folder, {"evpi": perfect, "evppi": partial})
-        written += _write_figures(folder, {
-            "evpi": plots.evpi_plot(perfect, **units),
-            "evppi": None if partial is None else plots.evppi_plot(partial, report[0], **units),
-        })
-        write_manifest(folder, _manifest(manifest, "voi", psa, seed, {
-            "effect": effect, "cost": cost, "groups": groups, "report_wtp": report.tolist(),
-            "wtp_max": wtp_max, "wtp_step": wtp_step, "population": people and vars(people),
-            "effective_population": people and people.size(), "currency": currency,
-            "effect_unit": unit}, notes))
+    meta = {"currency": currency, "effect_unit": unit, "report_wtp": report.tolist()}
+    result = Result("voi", {"evpi": perfect, "evppi": partial}, meta, "evpi")
+    _write(out, psa, result, "voi", seed, {
+        "effect": effect, "cost": cost, "groups": groups, "report_wtp": report.tolist(),
+        "wtp_max": wtp_max, "wtp_step": wtp_step, "population": people and vars(people),
+        "effective_population": people and people.size(), "currency": currency,
+        "effect_unit": unit}, notes)
     say(quiet, _summary(psa, notes))
     at_report = perfect[perfect["wtp"].isin(report)]
     say(quiet, at_report.to_string(index=False))
-    say(quiet, f"\nWrote {', '.join(written)}, manifest.json to {out}")
+    say(quiet, f"\nResults written to {out}")
 
 
 def _notes(psa: PSA) -> list[str]:
@@ -208,9 +183,12 @@ def _notes(psa: PSA) -> list[str]:
     return ["no parameter columns: EVPPI skipped"] if psa.parameters.empty else []
 
 
-def _manifest(build, command: str, psa: PSA, seed: int, options: dict, notes: list[str]) -> dict:
-    return build(model="psa-file", command=command, inputs={"psa": psa.source}, seed=seed,
-                 options=options, extra={
+def _write(out: Path, psa: PSA, result, command: str, seed: int, options: dict, notes: list[str]) -> None:
+    """The Result of an analysis of a PSA file through the one writer."""
+    from hecon.results.write import write
+
+    write(out, "psa-file", result, command=command, inputs={"psa": psa.source}, seed=seed,
+          options=options, extra={
                      "psa": {"format": psa.format, "strategies": list(psa.strategies),
                              "draws": psa.n_draws, "cost": psa.cost_name,
                              "effect": psa.effect_name,

@@ -1,4 +1,4 @@
-"""`hecon models`, `hecon validate`, `hecon base`."""
+"""`hecon models`, `hecon new-model`, `hecon validate`, `hecon base`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from hecon.cli._app import OUT_HELP, ModelArg, QuietOpt, app, checked_out, say, user_errors
+from hecon.cli._app import (
+    OUT_HELP,
+    InputsOpt,
+    ModelArg,
+    QuietOpt,
+    app,
+    checked_out,
+    say,
+    user_errors,
+)
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help=f"{OUT_HELP} Default: results/<model>-<command>.",
                                             callback=checked_out)]
@@ -28,10 +37,27 @@ def models_command() -> None:
         typer.echo(f"{name}: {model.title} (strategies: {', '.join(model.strategies)})")
 
 
+@app.command("new-model")
+@user_errors
+def new_model_command(
+    name: Annotated[str, typer.Argument(help="The new model's name (an identifier: my_model).")],
+    folder: Annotated[Path, typer.Option("--dir", help="Folder to write it in (created if missing).")] = Path("."),
+    quiet: QuietOpt = False,
+) -> None:
+    """Write a runnable new model: NAME.py, inputs/NAME/ (parameters, a scenario) and test_NAME.py."""
+    from hecon.model.skeleton import write_skeleton
+
+    written = write_skeleton(name, folder)
+    say(quiet, "\n".join(f"wrote {path}" for path in written))
+    say(quiet, f"\nRun it:  hecon base {written[0]} --out results/{name}-base\n"
+               f"Test it: python -m pytest {written[1]}")
+
+
 @app.command("validate")
 @user_errors
 def validate_command(
-    target: Annotated[str, typer.Argument(help="A model name, or the path of a parameter CSV.")],
+    target: Annotated[str, typer.Argument(help="A model name, a model file (my_model.py), or the path of a parameter CSV.")],
+    inputs: InputsOpt = None,
 ) -> None:
     """Validate a parameter table and print it."""
     import pandas as pd
@@ -40,7 +66,7 @@ def validate_command(
     from hecon.model.parameters import ParameterTable
 
     path = Path(target)
-    table = ParameterTable.load(path) if path.suffix == ".csv" or path.exists() else Model(target).parameters
+    table = ParameterTable.load(path) if path.suffix == ".csv" else Model(target, inputs).parameters
     frame = table.to_frame()
     columns = [c for c in ("name", "value", "unit", "distribution", "low", "high", "status") if c in frame]
     with pd.option_context("display.max_rows", None, "display.width", 160, "display.max_colwidth", 40):
@@ -50,20 +76,19 @@ def validate_command(
 
 @app.command("base")
 @user_errors
-def base_command(model: ModelArg, out: OutOpt = None, quiet: QuietOpt = False) -> None:
+def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, quiet: QuietOpt = False) -> None:
     """Base case: cost-consequence table, ICERs per effect, traces and manifest."""
     from hecon.analysis.basecase import base_case
+    from hecon.analysis.result import Result
     from hecon.model import Model
-    from hecon.results.folder import manifest, results_folder, write_manifest, write_tables
     from hecon.results.text import console_table
+    from hecon.results.write import write
 
-    loaded = Model(model)
+    loaded = Model(model, inputs)
     options = loaded.options()
     result = base_case(loaded, options)
-    out = default_out(model, "base", out)
-    with results_folder(out, inputs=loaded.input_files(options).values()) as folder:
-        write_tables(folder, result.tables())
-        write_manifest(folder, manifest(model=model, command="base", inputs=loaded.input_files(options),
-                                        options=vars(options)))
+    out = default_out(loaded.name, "base", out)
+    write(out, loaded.source, Result("base_case", result.tables(), {}, "cost_consequence"),
+          command="base", inputs=loaded.input_files(options), options=vars(options))
     say(quiet, console_table(result))
     say(quiet, f"\nResults written to {out}")

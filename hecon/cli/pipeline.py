@@ -3,7 +3,6 @@ results folder. The command-line interface calls these; so can a script."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,15 +14,15 @@ from hecon.analysis import memory
 from hecon.analysis.basecase import base_case
 from hecon.analysis.decision import decision_analysis, wtp_grid
 from hecon.analysis.psa import PSA, require_psa_memory, run_psa
+from hecon.analysis.result import Result
 from hecon.analysis.scenarios import load_scenarios, run_scenarios
 from hecon.analysis.sensitivity import REPORT_WTP, Measure, one_way, threshold
 from hecon.cli.progress import progress_bar
 from hecon.model import Model
-from hecon.results.folder import manifest, results_folder, write_csv, write_manifest, write_tables
-from hecon.results.plots import decision_figures, write_figure
-from hecon.results.plots.io import write_html, write_static
-from hecon.results.report import build_report, figures_of
+from hecon.results.folder import check_out
+from hecon.results.report import build_report
 from hecon.results.workbook import write_workbook
+from hecon.results.write import write
 
 EVPPI_CHOICES = ("groups", "all", "none")
 
@@ -50,22 +49,14 @@ def psa_analysis(psa: PSA, report_wtp: Sequence[float] | None = None, *, wtp_max
                              singles=evppi == "all", seed=psa.seed, note=note, memory_gb=memory_gb)
 
 
-def write_psa_files(folder: Path, psa: PSA, analysis, figures: bool = True) -> list[Path]:
-    """Write the PSA's tables (and its figures) into ``folder``."""
-    written = [
-        write_csv(psa.frame(), folder / "psa.csv.gz", compression={"method": "gzip", "compresslevel": 1}),
-        write_csv(psa.summary(), folder / "psa_summary.csv"),
-        write_csv(psa.invalid, folder / "invalid_draws.csv"),
-    ]
-    written += [write_csv(table, folder / f"{name}.csv") for name, table in analysis.tables().items()]
-    if not figures:
-        return written
+def psa_results(psa: PSA, analysis, notes: Sequence[str] = ()) -> tuple[Result, Result]:
+    """A model's PSA and its decision analysis as Results (the draws; the decision tables)."""
+    draws = Result("psa", {"psa": psa.frame(), "psa_summary": psa.summary(), "invalid_draws": psa.invalid},
+                   {"invalid_draws": len(psa.invalid), "notes": list(notes)}, "psa_summary")
     effect = psa.model.effects[0]
-    figures = decision_figures(analysis, comparator=psa.model.comparator,
-                               effect_unit=effect.label.removesuffix(" gained"))
-    for stem, figure in figures.items():
-        written += write_figure(figure, folder, stem)
-    return written
+    decision = analysis.result(currency="€", effect_unit=effect.unit,
+                               comparator=psa.model.comparator)
+    return draws, decision
 
 
 def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: int | None = 10_000,
@@ -84,13 +75,11 @@ def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: i
                       invalid=invalid, progress=advance)
     analysis = psa_analysis(psa, report_wtp, wtp_max=wtp_max, wtp_step=wtp_step, evppi=evppi,
                             note=notes.append, memory_gb=memory_gb)
-    with results_folder(out, inputs=model.input_files(options).values()) as folder:
-        write_psa_files(folder, psa, analysis)
-        write_manifest(folder, manifest(
-            model=model.name, command="psa", inputs=model.input_files(options), seed=seed,
-            options={**vars(options), "n": n, "chunk_size": chunk_size, "invalid": invalid,
-                     "report_wtp": analysis.report.tolist(), "evppi": evppi, "memory_gb": memory_gb},
-            extra={"invalid_draws": len(psa.invalid), "notes": notes}))
+    write(out, model.name, *psa_results(psa, analysis, notes), command="psa",
+          inputs=model.input_files(options), seed=seed,
+          options={**vars(options), "n": n, "chunk_size": chunk_size, "invalid": invalid,
+                   "report_wtp": analysis.report.tolist(), "evppi": evppi, "memory_gb": memory_gb},
+          extra={"invalid_draws": len(psa.invalid), "notes": notes})
     return psa_text(psa, analysis, notes)
 
 
@@ -144,66 +133,55 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
     written)."""
     n = n or (QUICK_DRAWS if quick else DEFAULT_RUN_DRAWS)
     options = model.options()
+    inputs = model.input_files(options)
+    check_out(out, inputs.values())  # a bad --out fails before any work
     table = model.load_parameters(options)
     require_psa_memory(model, table, options, n, memory.as_bytes(memory_gb), evppi=not quick,
                        option="--psa")
     scenario_dir = model.input_dir / "scenarios"
     chosen = load_scenarios(scenario_dir, model, scenarios) if scenario_dir.is_dir() else []
     notes: list[str] = []
-    # base case, PSA, decision analysis, DSA, scenarios, (threshold price), figures, report
-    steps = 7 + bool(getattr(model.module, "PRICE_PARAMETER", None))
-    with progress_bar(steps, f"hecon run {model.name}", quiet) as advance, \
-            results_folder(out, inputs=model.input_files(options).values()) as folder:  # opened first: a bad --out fails before any work
+    price = model.price_parameter
+    # base case, PSA, decision analysis, DSA, scenarios, (threshold price), writing
+    with progress_bar(6 + bool(price), f"hecon run {model.name}", quiet) as advance:
         timings = Stopwatch(advance)
-        psa = _write_tables(folder, model, table, options, chosen, n=n, seed=seed, quick=quick,
+        results = _analyses(model, table, options, chosen, price, n=n, seed=seed, quick=quick,
                             timings=timings, notes=notes, memory_gb=memory_gb)
-        content = manifest(model=model.name, command="run", inputs=model.input_files(options), seed=seed,
-                           options={**vars(options), "n": n, "quick": quick, "memory_gb": memory_gb,
-                                    "report_wtp": list(REPORT_WTP),
-                                    "scenarios": [s.name for s in chosen]},
-                           extra={"invalid_draws": len(psa.invalid), "notes": notes, "timings_seconds": timings})
-        write_manifest(folder, content)  # content holds `timings` and `notes` themselves
-        timings.time("figures", lambda: _write_figures(folder, model, static=not quick, notes=notes))
-        write_manifest(folder, content)  # the report shows the timings so far
-        timings.time("report and workbook", lambda: (build_report(folder), write_workbook(folder)))
-        write_manifest(folder, content)
+        timings.time("tables, figures, report and workbook", lambda: write(
+            out, model.name, *results, command="run", inputs=inputs, seed=seed,
+            options={**vars(options), "n": n, "quick": quick, "memory_gb": memory_gb,
+                     "report_wtp": list(REPORT_WTP), "scenarios": [s.name for s in chosen]},
+            extra={"invalid_draws": len(results[1].frames["invalid_draws"]), "notes": notes,
+                   "timings_seconds": timings},
+            static=not quick, note=notes.append,
+            finish=lambda folder: (build_report(folder), write_workbook(folder))))
     return Path(out), notes
 
 
-def _write_tables(folder: Path, model: Model, table, options, scenarios, *, n: int, seed: int, quick: bool,
-                  timings: Stopwatch, notes: list[str], memory_gb: float) -> PSA:
-    """Compute every analysis of `hecon run` and write its tables, each within ``memory_gb``;
-    return the PSA."""
+def _analyses(model: Model, table, options, scenarios, price: str | None, *, n: int, seed: int,
+              quick: bool, timings: Stopwatch, notes: list[str], memory_gb: float) -> list[Result]:
+    """Every analysis of `hecon run`, each within ``memory_gb``, as Results: base case, PSA
+    draws, decision analysis (its ICER table as ``icers_psa``: ``icers`` is the base case's),
+    parameter table, one-way DSA, scenarios and, for a model with a price, the threshold price."""
     base = timings.time("base case", lambda: base_case(model, options, table))
     psa = timings.time("PSA", lambda: run_psa(model, n, seed, options=options, table=table))
     analysis = timings.time("decision analysis and EVPPI", lambda: psa_analysis(
         psa, REPORT_WTP, evppi="none" if quick else "groups", note=notes.append, memory_gb=memory_gb))
-    write_psa_files(folder, psa, analysis, figures=False)
-    (folder / "icers.csv").rename(folder / "icers_psa.csv")  # icers.csv is the base case's
-    write_tables(folder, base.tables())
-    write_csv(table.to_frame(), folder / "parameters.csv")
+    draws, decision = psa_results(psa, analysis, notes)
+    decision_tables = {("icers_psa" if stem == "icers" else stem): t for stem, t in decision.frames.items()}
     dsa = timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model), memory_gb=memory_gb))
-    write_csv(dsa, folder / "dsa.csv")
-    (folder / "dsa.json").write_text(json.dumps(dsa.attrs, indent=2))
-    write_csv(timings.time("scenarios", lambda: run_scenarios(model, scenarios, memory_gb=memory_gb)),
-              folder / "scenarios.csv")
-    price = getattr(model.module, "PRICE_PARAMETER", None)
+    results = [
+        Result("base_case", base.tables(), {}, "cost_consequence"), draws,
+        Result("decision", decision_tables, decision.meta, "icers_psa"),
+        Result("parameters", {"parameters": table.to_frame()}),
+        Result("one_way", {"dsa": dsa}, dict(dsa.attrs), "dsa"),
+        Result("scenarios", {"scenarios": timings.time("scenarios", lambda: run_scenarios(
+            model, scenarios, memory_gb=memory_gb))}),
+    ]
     if price:
         wtp = np.union1d(np.linspace(0, 200_000, 41), REPORT_WTP)
         curve = timings.time("threshold price", lambda: threshold(
             model, table, price, wtp, options, bounds=(0.0, 20 * table[price].value), memory_gb=memory_gb))
-        write_csv(curve, folder / "threshold_curve.csv")
-        write_csv(curve[curve.wtp.isin(REPORT_WTP)], folder / "threshold.csv")
-    return psa
-
-
-def _write_figures(folder: Path, model: Model, *, static: bool, notes: list[str]) -> None:
-    """Every figure of the folder as HTML and, with ``static``, as PNG and SVG; a note says
-    why the static ones could not be written."""
-    figures = figures_of(folder, model)
-    for stem, figure in figures.items():
-        write_html(figure, folder / f"{stem}.html")
-    if static:
-        _, reason = write_static(figures, folder)
-        if reason:
-            notes.append(reason)
+        results.append(Result("threshold", {"threshold_curve": curve, "threshold": curve[curve.wtp.isin(REPORT_WTP)]},
+                              {"currency": "€"}, "threshold"))
+    return results

@@ -18,24 +18,14 @@ RangeOpt = Annotated[str, typer.Option("--range", help="'table' (the table's low
 MemoryOpt = Annotated[float, typer.Option("--memory", help="Memory budget in GB: the analysis is evaluated in chunks within it, or refused with its estimate.")]
 
 
-def _write(out, model, command: str, options, tables: dict, figures: dict, extra: dict | None = None,
+def _write(out, model, command: str, options, result, extra: dict | None = None,
            seed: int | None = None, static: bool = True, quiet: bool = False) -> None:
-    """Tables as CSV, figures as HTML (and PNG/SVG where a browser is, in one browser
-    session), and the manifest, in one atomic results folder."""
-    from hecon.results.folder import manifest, results_folder, write_csv, write_manifest
-    from hecon.results.plots import write_figure
-    from hecon.results.plots.io import write_static
+    """One Result through the one writer: its tables as CSV, the registry's figures (HTML, and
+    PNG/SVG where a browser is), the manifest."""
+    from hecon.results.write import write
 
-    with results_folder(out, inputs=model.input_files(options).values()) as folder:
-        for name, table in tables.items():
-            write_csv(table, folder / f"{name}.csv")
-        for stem, figure in figures.items():
-            write_figure(figure, folder, stem)
-        reason = write_static(figures, folder)[1] if static else None
-        write_manifest(folder, manifest(model=model.name, command=command, inputs=model.input_files(options),
-                                        seed=seed, options={**vars(options), **(extra or {})}))
-    if reason:
-        say(quiet, reason)
+    write(out, model.name, result, command=command, inputs=model.input_files(options), seed=seed,
+          options={**vars(options), **(extra or {})}, static=static, note=lambda line: say(quiet, line))
 
 
 @app.command("dsa")
@@ -45,16 +35,16 @@ def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, out
                 top: Annotated[int, typer.Option("--top", help="Parameters shown in the tornado (0 = all).", min=0)] = 15,
                 memory: MemoryOpt = DEFAULT_BUDGET_GB, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """One-way sensitivity analysis of every parameter, with a tornado diagram."""
+    from hecon.analysis.result import Result
     from hecon.analysis.sensitivity import Measure, one_way
     from hecon.model import Model
-    from hecon.results.plots import tornado
 
     loaded = Model(model)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
     result = one_way(loaded, loaded.load_parameters(options), options, measure, range_, memory_gb=memory)
     out = default_out(model, "dsa", out)
-    _write(out, loaded, "dsa", options, {"dsa": result}, {"tornado": tornado(result, top or None)},
+    _write(out, loaded, "dsa", options, Result("one_way", {"dsa": result}, {**result.attrs, "top": top}, "dsa"),
            {"wtp": wtp, "outcome": outcome, "range": range_, "strategy": strategy}, static=static, quiet=quiet)
     say(quiet, f"{result.attrs['measure']}: base case {result.attrs['base_outcome']:,.2f}")
     say(quiet, result.head(top or None)[["parameter", "low", "high", "outcome_at_low", "outcome_at_high", "range"]].to_string(index=False))
@@ -70,16 +60,16 @@ def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="
                    strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, static: StaticOpt = True,
                    quiet: QuietOpt = False) -> None:
     """Two-way sensitivity analysis: a grid over two parameters, heat maps of the outcome and of the optimal strategy."""
+    from hecon.analysis.result import Result
     from hecon.analysis.sensitivity import Measure, two_way
     from hecon.model import Model
-    from hecon.results.plots import two_way_maps
 
     loaded = Model(model)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
     grid = two_way(loaded, loaded.load_parameters(options), x, y, options, measure, steps, range_, memory)
     out = default_out(model, "twoway", out)
-    _write(out, loaded, "twoway", options, {"twoway": grid}, {"twoway": two_way_maps(grid, measure.label)},
+    _write(out, loaded, "twoway", options, Result("two_way", {"twoway": grid}, {"measure": measure.label}, "twoway"),
            {"x": x, "y": y, "steps": steps, "wtp": wtp, "outcome": outcome}, static=static, quiet=quiet)
     say(quiet, f"{steps}×{steps} grid of {x} and {y}; optimal strategies: {', '.join(sorted(grid.optimal.unique()))}")
     say(quiet, f"Results written to {out}")
@@ -98,9 +88,9 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
     import numpy as np
     import pandas as pd
 
+    from hecon.analysis.result import Result
     from hecon.analysis.sensitivity import REPORT_WTP, threshold, threshold_bounds
     from hecon.model import Model
-    from hecon.results.plots import threshold_curve
 
     loaded = Model(model)
     options = loaded.options()
@@ -110,8 +100,9 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
     curve = np.union1d(np.linspace(0, 200_000, 41), chosen)
     result = threshold(loaded, table, param, curve, options, strategy, bounds, memory_gb=memory)
     out = default_out(model, "threshold", out)
-    _write(out, loaded, "threshold", options, {"threshold": result[result.wtp.isin(chosen)], "threshold_curve": result},
-           {"threshold": threshold_curve(result)}, {"param": param, "bounds": bounds, "wtp": chosen},
+    tables = {"threshold": result[result.wtp.isin(chosen)], "threshold_curve": result}
+    _write(out, loaded, "threshold", options, Result("threshold", tables, {"currency": "€"}, "threshold"),
+           {"param": param, "bounds": bounds, "wtp": chosen},
            static=static, quiet=quiet)
     with pd.option_context("display.max_colwidth", 120, "display.width", 200):
         say(quiet, result[result.wtp.isin(chosen)][["wtp", "threshold", "reason"]].to_string(index=False))
@@ -129,6 +120,7 @@ def scenarios_command(model: ModelArg, out: OutOpt = None,
     """The base case and every scenario file in inputs/<model>/scenarios/."""
     import pandas as pd
 
+    from hecon.analysis.result import Result
     from hecon.analysis.scenarios import load_scenarios, run_scenarios
     from hecon.analysis.sensitivity import REPORT_WTP
     from hecon.model import Model
@@ -138,7 +130,7 @@ def scenarios_command(model: ModelArg, out: OutOpt = None,
     table = run_scenarios(loaded, scenarios, wtp=wtp or REPORT_WTP, psa_n=psa, seed=seed, memory_gb=memory)
     out = default_out(model, "scenarios", out)
     options = loaded.options()
-    _write(out, loaded, "scenarios", options, {"scenarios": table}, {},
+    _write(out, loaded, "scenarios", options, Result("scenarios", {"scenarios": table}, {}, "scenarios"),
            {"psa": psa, "scenarios": [s.name for s in scenarios]}, seed=seed if psa else None)
     compared = table.dropna(subset=["status"])
     with pd.option_context("display.width", 200, "display.max_colwidth", 30):
@@ -156,17 +148,17 @@ def gsa_command(model: ModelArg,
                 static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """Global sensitivity analysis with SALib (Sobol' indices or Morris elementary effects)."""
     from hecon.analysis.gsa import global_sensitivity
+    from hecon.analysis.result import Result
     from hecon.analysis.sensitivity import Measure
     from hecon.model import Model
-    from hecon.results.plots import gsa_bars
 
     loaded = Model(model)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
     indices = global_sensitivity(loaded, loaded.load_parameters(options), measure, method, n, seed, options, memory)
     out = default_out(model, "gsa", out)
-    _write(out, loaded, "gsa", options, {"gsa": indices}, {"gsa": gsa_bars(indices)},
-           {"method": method, "n": n, "outcome": outcome, "wtp": wtp, **indices.attrs}, seed=seed,
+    _write(out, loaded, "gsa", options, Result("gsa", {"gsa": indices}, dict(indices.attrs), "gsa"),
+           {"method": method, "n": n, "outcome": outcome, "wtp": wtp}, seed=seed,
            static=static, quiet=quiet)
     say(quiet, f"{method}: {indices.attrs['design_points']} model evaluations; "
                f"{indices.attrs['invalid_points']} could not be evaluated (set to the mean output)")

@@ -1,13 +1,12 @@
 """`hecon trial simulate | fit | cea`: from patient-level trial data to model inputs, and the
 within-trial cost-effectiveness analysis.
 
-A model takes part through its companion module ``models/_<model>_trial.py`` (simulate its
+A model takes part through its companion module ``_<model>_trial.py`` beside it (simulate its
 trial, fit its parameters, price its patients); see ``docs/trial.md``.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
@@ -33,16 +32,15 @@ ParametersOpt = Annotated[Path | None, typer.Option("--parameters", help="Parame
 
 
 def trial_module(model: str) -> ModuleType:
-    """The companion module ``models._<model>_trial`` of a known model."""
+    """The model's trial companion (``_<model>_trial.py`` beside it, :attr:`Model.trial`)."""
     from hecon.errors import InputError
     from hecon.model import Model
 
-    Model(model)
-    try:
-        return importlib.import_module(f"models._{model}_trial")
-    except ModuleNotFoundError:
+    companion = Model(model).trial
+    if companion is None:
         raise InputError(f"model '{model}' has no trial module",
-                         fix=f"add models/_{model}_trial.py (see docs/trial.md)") from None
+                         fix=f"add _{model}_trial.py beside the model (see docs/trial.md)")
+    return companion
 
 
 @trial_app.command("simulate")
@@ -138,10 +136,11 @@ def cea_command(
 ) -> None:
     """Within-trial cost-effectiveness to the horizon: costs, outcomes, bootstrap intervals, ICERs, CE plane, CEAC."""
     from hecon.analysis.decision import wtp_grid
+    from hecon.analysis.result import Result
     from hecon.errors import InputError
     from hecon.model import Model
-    from hecon.results.folder import check_out, manifest, results_folder, write_csv, write_manifest
-    from hecon.results.plots import decision_figures, write_figure
+    from hecon.results.folder import check_out
+    from hecon.results.write import write
     from hecon.trial import load_trial
 
     module = trial_module(model)
@@ -162,21 +161,17 @@ def cea_command(
         "icers_by_outcome": analysis.icers(module.EFFECTS, loaded.comparator),
         "missing_data": analysis.missing,
         "per_patient": analysis.per_patient,
-        **main.tables(),
+        "bootstrap": analysis.replicate_frame(),
     }
-    unit = by_name[chosen].label.removesuffix(" avoided").removesuffix(" averted")
+    within = Result("within_trial", tables, {"effect": chosen}, "icers_by_outcome")
+    decision = main.result(currency="€", effect_unit=by_name[chosen].unit, comparator=loaded.comparator)
     inputs = {**data.files, **({"parameters": parameters} if parameters else loaded.input_files(options))}
-    with results_folder(out, inputs=[data_dir, *inputs.values()]) as folder:
-        written = [write_csv(table, folder / f"{name}.csv").name for name, table in tables.items()]
-        written.append(write_csv(analysis.replicate_frame(), folder / "bootstrap.csv.gz").name)
-        for stem, figure in decision_figures(main, comparator=loaded.comparator, effect_unit=unit).items():
-            written += [p.name for p in write_figure(figure, folder, stem)]
-        write_manifest(folder, manifest(model=model, command="trial cea", inputs=inputs, seed=seed, options={
-            **vars(options), "bootstrap": bootstrap, "effect": chosen, "report_wtp": report.tolist(),
-            "wtp_max": wtp_max, "wtp_step": wtp_step}, extra={"data_sha256": data.digest()}))
+    write(out, model, within, decision, command="trial cea", inputs=inputs, also_inputs=[data_dir], seed=seed,
+          options={**vars(options), "bootstrap": bootstrap, "effect": chosen, "report_wtp": report.tolist(),
+                   "wtp_max": wtp_max, "wtp_step": wtp_step}, extra={"data_sha256": data.digest()})
     missing = analysis.missing
     say(quiet, "Complete-case analysis: " + "; ".join(
         f"{r.arm} {r.analysed} of {r.randomised} analysed ({r.excluded} excluded)" for r in missing.itertuples()))
     icer_table = tables["icers_by_outcome"][["per", "strategy", "incremental_cost", "incremental_effect", "icer", "status"]]
     say(quiet, icer_table.to_string(index=False))
-    say(quiet, f"\nWrote {', '.join(written)}, manifest.json to {out}")
+    say(quiet, f"\nResults written to {out}")

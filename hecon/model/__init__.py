@@ -5,6 +5,6 @@ contract with its loader (:mod:`hecon.model.contract`).
 This layer imports nothing above it (``analysis``, ``results``, ``trial``, ``cli``).
 """
 
-from hecon.model.contract import INPUTS, Effect, Model, available_models
+from hecon.model.contract import Effect, Model, available_models
 
-__all__ = ["INPUTS", "Effect", "Model", "available_models"]
+__all__ = ["Effect", "Model", "available_models"]

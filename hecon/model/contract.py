@@ -1,32 +1,66 @@
-"""The model protocol and the loader that finds models by name.
+"""The model contract — what a model module declares — and the loader that finds a model.
 
-A model is a module in the ``models`` package (``models/<name>.py``) with its inputs in
-``inputs/<name>/``. It declares:
+Where a model comes from
+------------------------
+``Model(source, inputs=None)`` loads:
 
-``TITLE``
+- a **name** (``"ifn_gamma"``): a module registered in the entry-point group ``hecon.models``
+  by an installed package (``[project.entry-points."hecon.models"] my_model =
+  "my_package.my_model"``). hecon's own models are registered the same way, in its
+  ``pyproject.toml``; the loader knows no model by heart;
+- a **path** to a ``.py`` file (``"work/my_model.py"``, anything ending in ``.py`` or holding a
+  ``/``): the file is loaded as a module; the model's name is the file's stem.
+
+Its inputs (``parameters.csv``, ``scenarios/*.yaml``, validation targets, data files) are in
+``<folder of the module's file>/inputs/<name>/`` — for the shipped models
+``models/inputs/<name>/`` — or in the folder ``inputs`` names (``--inputs DIR``).
+
+What a model declares
+---------------------
+Required:
+
+``TITLE: str``
     One line saying what decision the model informs.
-``STRATEGIES``
-    Strategy names; the second axis of every outcome array.
-``COMPARATOR``
-    The reference strategy (increments are ``strategy − comparator``).
-``EFFECTS``
-    The effect measures ICERs are reported against, a tuple of :class:`Effect`; the first
+``STRATEGIES: tuple[str, ...]``
+    Strategy names (identifiers, at least two, each once); the second axis of every outcome array.
+``COMPARATOR: str``
+    The reference strategy, one of ``STRATEGIES`` (increments are ``strategy − comparator``).
+``EFFECTS: tuple[Effect, ...]``
+    The effect measures ICERs are reported against, each with a label and a unit; the first
     is the main one (QALYs, usually), used for net benefit, CEACs and value of information.
 ``Options``
     A frozen dataclass of the model's options (discounting, horizon, perspective…), every
-    field with a default.
+    field an identifier with a default.
 ``evaluate(params, options) -> Outcomes``
     The model itself: a pure, vectorised function of a :class:`~hecon.model.parameters.ParameterSets`.
 
-and optionally ``load_parameters(options) -> ParameterTable`` (default: read
-``inputs/<name>/parameters.csv``), ``input_files(options) -> {role: path}`` (default: the
-parameter table), whose hashes go into every manifest, ``validation(table, options) ->
-DataFrame`` (TECH-VER checks: ``check, kind, model, target, low, high, passed, source``) and
-``STATES`` (the health states, for the report's diagram).
+Optional (each read through a property of :class:`Model`, never by ``getattr``):
+
+``STRATEGY_LABELS: Mapping[str, str]``
+    Strategy → label shown in figures, reports and workbooks (default: the code name).
+``STATES: tuple[str, ...]``, ``EDGES: tuple[tuple[str, str], ...]``, ``POSITIONS: Mapping[str, tuple[float, float]]``
+    The health states, the allowed transitions between them and their (x, y) layout, for the
+    report's state diagram (no diagram without STATES and EDGES; default layout: a circle).
+``PRICE_PARAMETER: str``
+    The parameter whose threshold (value-based) price ``hecon run`` computes.
+``DECISION_PROBLEM: str``
+    The decision problem in plain words, for the report (default: ``TITLE``).
+``load_parameters(options, input_dir) -> ParameterTable``
+    Default: ``input_dir/parameters.csv``. A model that converts prices or reads more files.
+``input_files(options, input_dir) -> {role: path}``
+    The files whose SHA-256 goes into every manifest (default: the parameter table).
+``validation(table, options) -> DataFrame``
+    Verification and validation checks of the base case (TECH-VER), columns ``check, kind,
+    model, target, low, high, passed, source``; external targets belong in the inputs folder
+    (``validation_targets.csv``).
+A companion module ``_<module>_trial.py`` beside the model's file
+    Its trial mapping (``hecon trial … --model NAME``): :attr:`Model.trial`.
 
 Every name a model declares (strategies, effect outcomes, option fields, states) is an
 identifier: letters, digits and underscores, not starting with a digit. These names become
-column headers, CSV cells and workbook cells; free text belongs in a label (``Effect.label``).
+column headers, CSV cells and workbook cells; free text belongs in a label.
+Everything is checked when the model loads; a mistake is one :class:`~hecon.errors.InputError`
+naming the file, the attribute and the fix. ``docs/models.md`` says the same, with examples.
 """
 
 from __future__ import annotations
@@ -34,10 +68,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
-import pkgutil
+import importlib.util
+import inspect
+import sys
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,22 +85,28 @@ from hecon.model.files import check_identifier, check_types, shown
 from hecon.model.outcomes import Outcomes
 from hecon.model.parameters import ParameterSets, ParameterTable
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-INPUTS = PROJECT_ROOT / "inputs"
+#: the entry-point group that registers models by name
+ENTRY_POINT_GROUP = "hecon.models"
 #: what every model module declares
 REQUIRED = ("TITLE", "STRATEGIES", "COMPARATOR", "EFFECTS", "Options", "evaluate")
+#: optional functions of a model module, with the arguments they are called with
+FUNCTIONS = {"evaluate": ("params", "options"), "load_parameters": ("options", "input_dir"),
+             "input_files": ("options", "input_dir"), "validation": ("table", "options")}
 
 
 @dataclass(frozen=True)
 class Effect:
     """An effect measure for ICERs and net benefit.
 
-    ``outcome`` names a consequence; when ``higher_is_better`` is false (infection episodes,
-    deaths) the effect is the number avoided, so that every ICER reads "cost per unit gained".
+    ``outcome`` names a consequence of :func:`evaluate`; ``label`` is how a reader sees the
+    effect ("QALY gained") and ``unit`` what one of it is ("QALY"), used on axes and in
+    "€ per <unit>". When ``higher_is_better`` is false (infection episodes, deaths) the effect
+    is the number avoided, so that every ICER reads "cost per unit gained".
     """
 
     outcome: str
     label: str
+    unit: str
     higher_is_better: bool = True
 
     def of(self, outcomes: Outcomes):
@@ -71,30 +115,32 @@ class Effect:
         return value if self.higher_is_better else -value
 
 
+# ---------------------------------------------------------------- the checks
+
 def check_declarations(module: ModuleType) -> None:
     """Check what a model module declares, when it loads: every required attribute present,
     every declared name an identifier, at least two unique strategies, the comparator one of
-    them, and a main effect."""
+    them, effects with labels and units, options with defaults, the functions' arguments, and
+    the optional attributes' types (see the module docstring)."""
     file = getattr(module, "__file__", None) or module.__name__
     missing = [attribute for attribute in REQUIRED if not hasattr(module, attribute)]
     if missing:
         raise InputError(f"the model declares no {', '.join(missing)}", file=file,
-                         fix=f"a model module declares {', '.join(REQUIRED)}")
+                         fix=f"a model module declares {', '.join(REQUIRED)} (see docs/models.md)")
+    _check_text(module.TITLE, "TITLE", file)
     _check_strategies(module.STRATEGIES, module.COMPARATOR, file)
-    effects = module.EFFECTS
-    if not isinstance(effects, tuple | list) or not effects or not all(isinstance(e, Effect) for e in effects):
-        raise InputError("EFFECTS is not a non-empty tuple of Effect (the first is the main effect)",
-                         file=file, fix='declare e.g. EFFECTS = (Effect("qalys_disc", "QALY gained"),)')
-    for effect in effects:
-        check_identifier(effect.outcome, "EFFECTS: outcome", file=file,
-                         fix="a free-text name goes in the Effect's label")
-    if not dataclasses.is_dataclass(module.Options):
-        raise InputError("Options is not a dataclass", file=file,
-                         fix="declare @dataclass(frozen=True) class Options, with a default for every field")
-    for field in dataclasses.fields(module.Options):
-        check_identifier(field.name, "Options: field", file=file, fix="an option is named like a variable")
-    for state in getattr(module, "STATES", ()):
-        check_identifier(state, "STATES:", file=file, fix="a state is a name, not a description")
+    _check_effects(module.EFFECTS, file)
+    _check_options(module.Options, file)
+    for name, arguments in FUNCTIONS.items():
+        if hasattr(module, name):
+            _check_function(getattr(module, name), name, arguments, file)
+    _check_optional(module, file)
+
+
+def _check_text(value: object, attribute: str, file: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{attribute} is {shown(value)}, not a line of text", file=file,
+                         fix=f"declare {attribute} as a non-empty string")
 
 
 def _check_strategies(strategies: object, comparator: object, file: str) -> None:
@@ -108,34 +154,225 @@ def _check_strategies(strategies: object, comparator: object, file: str) -> None
                          file=file, fix=example)
     for name in strategies:
         check_identifier(name, "STRATEGIES:", file=file, fix="a strategy is a name, not a description")
-    repeated = next((name for i, name in enumerate(strategies) if name in strategies[:i]), None)
-    if repeated is not None:
-        raise InputError(f"STRATEGIES: '{repeated}' is declared twice", file=file,
-                         fix="give each strategy its own name")
+    _check_unique(strategies, "STRATEGIES", file)
     if comparator not in strategies:
         raise InputError(f"COMPARATOR: {shown(comparator)} is not one of the STRATEGIES ({', '.join(strategies)})",
                          file=file, fix="name one of the strategies")
 
 
-def available_models() -> list[str]:
-    """Names of the models in the ``models`` package."""
-    import models
+def _check_unique(names, attribute: str, file: str) -> None:
+    repeated = next((name for i, name in enumerate(names) if name in names[:i]), None)
+    if repeated is not None:
+        raise InputError(f"{attribute}: {shown(repeated)} is declared twice", file=file,
+                         fix="give each its own name")
 
-    return sorted(m.name for m in pkgutil.iter_modules(models.__path__) if not m.name.startswith("_"))
+
+def _check_effects(effects: object, file: str) -> None:
+    """A non-empty tuple of Effect, outcomes identifiers declared once, labels and units text."""
+    if not isinstance(effects, tuple | list) or not effects or not all(isinstance(e, Effect) for e in effects):
+        raise InputError("EFFECTS is not a non-empty tuple of Effect (the first is the main effect)",
+                         file=file, fix='declare e.g. EFFECTS = (Effect("qalys_disc", "QALY gained", "QALY"),)')
+    for effect in effects:
+        check_identifier(effect.outcome, "EFFECTS: outcome", file=file,
+                         fix="a free-text name goes in the Effect's label")
+        for field in ("label", "unit"):
+            _check_text(getattr(effect, field), f"EFFECTS: the {field} of {effect.outcome!r}", file)
+        if not isinstance(effect.higher_is_better, bool):
+            raise InputError(f"EFFECTS: higher_is_better of {effect.outcome!r} is {shown(effect.higher_is_better)}",
+                             file=file, fix="write True (QALYs) or False (deaths, infections)")
+    _check_unique([e.outcome for e in effects], "EFFECTS", file)
+
+
+def _check_options(options: object, file: str) -> None:
+    """A dataclass whose every field is an identifier with a default."""
+    if not (isinstance(options, type) and dataclasses.is_dataclass(options)):
+        raise InputError("Options is not a dataclass", file=file,
+                         fix="declare @dataclass(frozen=True) class Options, with a default for every field")
+    for field in dataclasses.fields(options):
+        check_identifier(field.name, "Options: field", file=file, fix="an option is named like a variable")
+        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise InputError(f"Options: field {field.name!r} has no default", file=file,
+                             fix="give every option a default (the base case)")
+
+
+def _check_function(function: object, name: str, arguments: tuple[str, ...], file: str) -> None:
+    """A callable that accepts the loader's positional arguments."""
+    wanted = f"{name}({', '.join(arguments)})"
+    if not callable(function):
+        raise InputError(f"{name} is not a function", file=file, fix=f"declare def {wanted}")
+    try:
+        inspect.signature(function).bind(*arguments)
+    except TypeError:
+        raise InputError(f"{name} does not take the arguments ({', '.join(arguments)})", file=file,
+                         fix=f"declare def {wanted}") from None
+    except ValueError:  # a builtin without a signature: trusted
+        pass
+
+
+def _check_optional(module: ModuleType, file: str) -> None:
+    """Types and cross-references of the optional declarations."""
+    strategies = tuple(module.STRATEGIES)
+    labels = getattr(module, "STRATEGY_LABELS", {})
+    if not isinstance(labels, Mapping):
+        raise InputError("STRATEGY_LABELS is not a mapping", file=file,
+                         fix='declare e.g. STRATEGY_LABELS = {"new_drug": "New drug"}')
+    for strategy, label in labels.items():
+        if strategy not in strategies:
+            raise InputError(f"STRATEGY_LABELS: {shown(strategy)} is not one of the STRATEGIES", file=file,
+                             fix="label the declared strategies")
+        _check_text(label, f"STRATEGY_LABELS[{strategy!r}]", file)
+    states = getattr(module, "STATES", ())
+    if not isinstance(states, tuple | list):
+        raise InputError(f"STATES is a {type(states).__name__}, not a tuple of state names", file=file,
+                         fix='declare e.g. STATES = ("healthy", "sick", "dead")')
+    for state in states:
+        check_identifier(state, "STATES:", file=file, fix="a state is a name, not a description")
+    _check_unique(states, "STATES", file)
+    for source, target in _pairs(getattr(module, "EDGES", ()), file):
+        for state in (source, target):
+            if state not in states:
+                raise InputError(f"EDGES: {shown(state)} is not one of the STATES", file=file,
+                                 fix="an edge joins two declared states")
+    _check_positions(getattr(module, "POSITIONS", {}), states, file)
+    for attribute in ("PRICE_PARAMETER", "DECISION_PROBLEM"):
+        if hasattr(module, attribute):
+            _check_text(getattr(module, attribute), attribute, file)
+    if hasattr(module, "PRICE_PARAMETER"):
+        check_identifier(module.PRICE_PARAMETER, "PRICE_PARAMETER:", file=file, fix="name a parameter of the table")
+
+
+def _pairs(edges: object, file: str) -> list[tuple[object, object]]:
+    example = 'declare e.g. EDGES = (("healthy", "sick"), ("sick", "dead"))'
+    if not isinstance(edges, tuple | list) or not all(isinstance(e, tuple | list) and len(e) == 2 for e in edges):
+        raise InputError("EDGES is not a tuple of (from, to) state pairs", file=file, fix=example)
+    return [tuple(edge) for edge in edges]
+
+
+def _check_positions(positions: object, states, file: str) -> None:
+    """Every declared state placed at an (x, y) of numbers, and nothing else."""
+    example = 'declare e.g. POSITIONS = {"healthy": (0, 0), "sick": (1, 0), "dead": (0.5, 1)}'
+    if not isinstance(positions, Mapping):
+        raise InputError("POSITIONS is not a mapping of state to (x, y)", file=file, fix=example)
+    if not positions:
+        return
+    if set(positions) != set(states):
+        odd = sorted(map(str, set(positions) ^ set(states)))
+        raise InputError(f"POSITIONS does not place exactly the STATES (differs on {', '.join(odd)})",
+                         file=file, fix="give one (x, y) for each state")
+    for state, xy in positions.items():
+        if not (isinstance(xy, tuple | list) and len(xy) == 2
+                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in xy)):
+            raise InputError(f"POSITIONS[{state!r}] is {shown(xy)}, not an (x, y) of numbers", file=file,
+                             fix=example)
+
+
+# ---------------------------------------------------------------- the loader
+
+def registered_models() -> dict[str, list[metadata.EntryPoint]]:
+    """Model name → the entry points of the group ``hecon.models`` that register it."""
+    found: dict[str, list[metadata.EntryPoint]] = {}
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry.value not in (e.value for e in found.get(entry.name, [])):
+            found.setdefault(entry.name, []).append(entry)
+    return found
+
+
+def available_models() -> list[str]:
+    """Names of the registered models (entry-point group ``hecon.models``)."""
+    return sorted(registered_models())
+
+
+def is_model_file(source: str | Path) -> bool:
+    """Whether ``source`` names a model file (a path) rather than a registered model."""
+    text = str(source)
+    return isinstance(source, Path) or text.endswith(".py") or "/" in text or "\\" in text
+
+
+def _load_registered(name: str) -> ModuleType:
+    """The module registered under ``name``; an unknown or doubly registered name is an InputError."""
+    registered = registered_models()
+    entries = registered.get(name)
+    if not entries:
+        known = sorted(registered)
+        close = difflib.get_close_matches(name, known, n=3)
+        if close:
+            hint = f"did you mean {', '.join(close)}?"
+        elif known:
+            hint = f"known models: {', '.join(known)}; or give the path of a model file (my_model.py)"
+        else:
+            hint = ("no model is registered: install hecon (pip install -e .) or give the path of a "
+                    "model file (my_model.py)")
+        raise InputError(f"unknown model {shown(name)}", fix=hint)
+    if len(entries) > 1:
+        raise InputError(f"model {shown(name)} is registered twice ({', '.join(e.value for e in entries)})",
+                         fix=f"uninstall one of the packages registering it in {ENTRY_POINT_GROUP}")
+    try:
+        module = entries[0].load()
+    except Exception as error:  # an installed model that does not import
+        raise _load_error(error, entries[0].value) from None
+    if not isinstance(module, ModuleType):
+        raise InputError(f"the entry point {entries[0].value!r} is not a module", file=entries[0].value,
+                         fix=f'register a module: {name} = "package.module"')
+    return module
+
+
+def load_file(path: Path) -> ModuleType:
+    """The module a ``.py`` file defines, executed afresh (an edited file is read again).
+
+    It is registered in ``sys.modules`` as ``hecon_model_<stem>`` while and after it runs, as
+    dataclasses need; a file that does not run is one InputError naming its line.
+    """
+    if path.suffix != ".py":
+        raise InputError("a model file is a Python file ending in .py", file=path, fix="give the path of a .py file")
+    if not path.is_file():
+        what = "this is a folder, not a model file" if path.is_dir() else "no such model file"
+        raise InputError(what, file=path, fix="give the path of a .py file, or a registered model's name")
+    check_identifier(path.stem, "model file name", file=path, fix="the file's stem is the model's name")
+    name = f"hecon_model_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the user's code: any mistake becomes one line
+        sys.modules.pop(name, None)
+        raise _load_error(error, path) from None
+    return module
+
+
+def _load_error(error: Exception, where: str | Path) -> InputError:
+    """One line for a model module that does not run: the error and the line of the model's file."""
+    row = error.lineno if isinstance(error, SyntaxError) else None
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == Path(where)]
+    row = frames[-1].lineno if frames else row
+    message = str(error.msg if isinstance(error, SyntaxError) else error)
+    return InputError(f"the model does not load: {type(error).__name__}: {shown(message, 200)}", file=where,
+                      row=row, fix="correct the module (run it with python to see the whole traceback)")
 
 
 class Model:
-    """A loaded model: its module, inputs and options, and a chunked ``evaluate``."""
+    """A loaded model: its module, inputs and options, and a chunked ``evaluate``.
 
-    def __init__(self, name: str) -> None:
-        known = available_models()
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else f"known models: {', '.join(known)}"
-            raise InputError(f"unknown model '{name}'", fix=hint)
-        self.name = name
-        self.module: ModuleType = importlib.import_module(f"models.{name}")
+    ``Model("ifn_gamma")`` loads a registered model, ``Model("work/my_model.py")`` a model
+    file; ``inputs`` replaces the inputs folder (default ``<folder of the module>/inputs/<name>/``).
+    """
+
+    def __init__(self, source: str | Path, inputs: str | Path | None = None) -> None:
+        if is_model_file(source):
+            path = Path(source)
+            self.module: ModuleType = load_file(path)
+            self.name = path.stem
+            self.source = str(path.resolve())
+        else:
+            self.module = _load_registered(str(source))
+            self.name = self.source = str(source)
         check_declarations(self.module)
+        self._inputs = None if inputs is None else _inputs_folder(Path(inputs))
+
+    def __repr__(self) -> str:
+        return f"Model({self.source!r})"
+
+    # ------------------------------------------------------------ declarations
 
     @property
     def title(self) -> str:
@@ -154,8 +391,57 @@ class Model:
         return tuple(self.module.EFFECTS)
 
     @property
+    def strategy_labels(self) -> dict[str, str]:
+        """Strategy → its label (``STRATEGY_LABELS``; the code name where none is declared)."""
+        labels = getattr(self.module, "STRATEGY_LABELS", {})
+        return {s: labels.get(s, s) for s in self.strategies}
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """The health states (``STATES``), or none."""
+        return tuple(getattr(self.module, "STATES", ()))
+
+    @property
+    def edges(self) -> tuple[tuple[str, str], ...]:
+        """The allowed transitions (``EDGES``), or none."""
+        return tuple(tuple(edge) for edge in getattr(self.module, "EDGES", ()))
+
+    @property
+    def positions(self) -> dict[str, tuple[float, float]]:
+        """Each state's (x, y) in the state diagram (``POSITIONS``), or empty."""
+        return {state: tuple(xy) for state, xy in getattr(self.module, "POSITIONS", {}).items()}
+
+    @property
+    def price_parameter(self) -> str | None:
+        """The parameter whose threshold price ``hecon run`` computes (``PRICE_PARAMETER``), or None."""
+        return getattr(self.module, "PRICE_PARAMETER", None)
+
+    @property
+    def decision_problem(self) -> str:
+        """The decision problem in plain words (``DECISION_PROBLEM``; default the title)."""
+        return getattr(self.module, "DECISION_PROBLEM", self.title)
+
+    @property
     def input_dir(self) -> Path:
-        return INPUTS / self.name
+        """The inputs folder: ``inputs`` if given, else ``<folder of the module>/inputs/<name>/``."""
+        if self._inputs is not None:
+            return self._inputs
+        return Path(self.module.__file__).parent / "inputs" / self.name
+
+    @cached_property
+    def trial(self) -> ModuleType | None:
+        """The trial companion ``_<module>_trial.py`` beside the model's file, or None.
+
+        In a package it is imported by name (as the model was), else loaded from its file.
+        """
+        file = Path(self.module.__file__)
+        companion = file.with_name(f"_{file.stem}_trial.py")
+        if not companion.is_file():
+            return None
+        package = self.module.__spec__.parent if self.module.__spec__ else ""
+        return importlib.import_module(f"{package}.{companion.stem}") if package else load_file(companion)
+
+    # ------------------------------------------------------------ inputs and options
 
     def options(self, overrides: Mapping[str, Any] | None = None, *, source: str | None = None):
         """The model's options with named overrides; an unknown name is an InputError."""
@@ -177,19 +463,30 @@ class Model:
             raise InputError(str(error), file=source) from None
 
     def load_parameters(self, options=None) -> ParameterTable:
-        """The model's parameter table (for its options: a model may convert prices)."""
+        """The model's parameter table (for its options: a model may convert prices); it holds
+        the ``PRICE_PARAMETER`` if one is declared."""
         options = self.options() if options is None else options
         loader = getattr(self.module, "load_parameters", None)
         if loader is not None:
-            return loader(options)
-        return ParameterTable.load(self.input_dir / "parameters.csv")
+            table = loader(options, self.input_dir)
+        else:
+            path = self.input_dir / "parameters.csv"
+            if not path.exists():
+                raise InputError("no parameter table", file=path,
+                                 fix=f"write the model's parameters.csv in {self.input_dir} "
+                                     "(inputs/<name>/ beside the model file), or give --inputs DIR")
+            table = ParameterTable.load(path)
+        if self.price_parameter is not None and self.price_parameter not in table:
+            raise InputError(f"PRICE_PARAMETER {shown(self.price_parameter)} is not a row of {table.path}",
+                             file=self.module.__file__, fix="name a parameter of the table")
+        return table
 
     def input_files(self, options=None) -> dict[str, Path]:
         """Input files whose SHA-256 goes into the manifest."""
         options = self.options() if options is None else options
         files = getattr(self.module, "input_files", None)
         if files is not None:
-            return dict(files(options))
+            return {role: Path(path) for role, path in files(options, self.input_dir).items()}
         return {"parameters": self.input_dir / "parameters.csv"}
 
     def validation(self, table: ParameterTable | None = None, options=None):
@@ -204,6 +501,8 @@ class Model:
     def parameters(self) -> ParameterTable:
         """The parameter table for the default options."""
         return self.load_parameters()
+
+    # ------------------------------------------------------------ evaluation
 
     def evaluate(self, params: ParameterSets, options=None, *, chunk_size: int | None = None,
                  progress=None) -> Outcomes:
@@ -224,3 +523,11 @@ class Model:
             if progress is not None:
                 progress(chunk.n)
         return Outcomes.concat(parts)
+
+
+def _inputs_folder(folder: Path) -> Path:
+    """An inputs folder given by the user (``--inputs DIR``): it must be a folder."""
+    if not folder.is_dir():
+        raise InputError("no such inputs folder" if not folder.exists() else "not a folder", file=folder,
+                         fix="give the folder holding the model's parameters.csv (and scenarios/)")
+    return folder

@@ -278,11 +278,6 @@ def write_csv(frame: pd.DataFrame, path: Path, **kwargs: Any) -> Path:
     return path
 
 
-def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
-    """Write each table as ``<stem>.csv`` in ``folder``."""
-    return [write_csv(table, folder / f"{stem}.csv") for stem, table in tables.items()]
-
-
 def manifest(
     *,
     model: str,

@@ -14,6 +14,7 @@ import html
 import inspect
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from hecon.results import plots
 from hecon.errors import InputError
 from hecon.model import Model
+from hecon.results.figures import FIGURES
+from hecon.results.figures import figures_of as registry_figures
+from hecon.results.plots import diagram
+from hecon.results.plots.io import for_display
 
 CHEERS_2022 = [
     (1, "Title", "header"), (2, "Abstract", "summary"), (3, "Background and objectives", "decision-problem"),
@@ -83,32 +87,17 @@ def _table(frame: pd.DataFrame, digits: int = 4) -> str:
 
 
 def _figure(figure: go.Figure) -> str:
-    return figure.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+    return for_display(figure).to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
 
 
-def state_diagram(model: Model) -> go.Figure | None:
+def state_diagram(model: Model, *, labels: Mapping[str, str] | None = None) -> go.Figure | None:
     """The model's states as boxes and its allowed transitions as arrows (``STATES``,
-    ``EDGES`` and optional ``POSITIONS`` declared by the model)."""
-    states = getattr(model.module, "STATES", None)
-    edges = getattr(model.module, "EDGES", None)
-    if not states or not edges:
+    ``EDGES`` and optional ``POSITIONS`` declared by the model), laid out so that no two boxes
+    overlap (:func:`hecon.results.plots.diagram.state_diagram`); ``labels`` maps state names
+    to labels."""
+    if not model.states or not model.edges:
         return None
-    positions = getattr(model.module, "POSITIONS", None) or {
-        s: (np.cos(2 * np.pi * i / len(states)), np.sin(2 * np.pi * i / len(states))) for i, s in enumerate(states)}
-    figure = go.Figure()
-    for source, target in edges:
-        (x0, y0), (x1, y1) = positions[source], positions[target]
-        figure.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
-                              showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=1.3, arrowcolor="#888",
-                              standoff=38, startstandoff=38)
-    xs, ys = zip(*(positions[s] for s in states), strict=True)
-    figure.add_scatter(x=xs, y=ys, mode="markers+text", text=[s.replace("_", "<br>") for s in states],
-                       hovertext=list(states), textposition="middle center",
-                       marker={"size": 72, "color": ["#fbe3d6" if s.startswith("dead") else "#dbe8f5" for s in states],
-                               "line": {"color": "#4C78A8"}}, hoverinfo="text", cliponaxis=False, showlegend=False)
-    figure.update_layout(template="plotly_white", title="State-transition diagram (hospital phase)",
-                         xaxis={"visible": False}, yaxis={"visible": False}, height=640)
-    return figure
+    return diagram.state_diagram(model.states, model.edges, model.positions or None, labels=labels)
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame | None:
@@ -116,53 +105,20 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.exists() else None
 
 
-def _plotted(table: pd.DataFrame | None) -> pd.DataFrame | None:
-    """A table for a figure, its text escaped: plotly.js reads the text of names, labels and
-    titles as its own markup (``<a href>``, ``<br>``) and decodes entities, so escaped text is
-    shown as written."""
-    if table is None:
-        return None
-    table = table.copy()
-    for column in table.select_dtypes(include=["object", "str"]):
-        table[column] = table[column].map(lambda value: html.escape(value) if isinstance(value, str) else value)
-    table.attrs = {key: html.escape(value) if isinstance(value, str) else value
-                   for key, value in table.attrs.items()}
-    return table
-
-
 def figures_of(folder: Path, model: Model) -> dict[str, go.Figure]:
-    """Every figure of a results folder, rebuilt from its tables."""
+    """Every figure of a results folder: the state diagram, then the figure registry's figures
+    drawn from the folder's tables and the meta its manifest records — the same figures the
+    commands draw from memory."""
     figures: dict[str, go.Figure] = {}
     diagram = state_diagram(model)
     if diagram is not None:
         figures["state_diagram"] = diagram
-    draws = _plotted(_read(folder, "psa.csv.gz"))
-    effect = model.effects[0].outcome
-    if draws is not None:
-        valid = draws.dropna(subset=["total_cost", effect])
-        common = valid.groupby("draw").filter(lambda g: len(g) == len(model.strategies))
-        costs = common.pivot(index="draw", columns="strategy", values="total_cost")[list(model.strategies)]
-        effects = common.pivot(index="draw", columns="strategy", values=effect)[list(model.strategies)]
-        report_wtp = read_manifest(folder).get("options", {}).get("report_wtp", [50_000.0])
-        figures["ce_plane"] = plots.ce_plane(costs.to_numpy(), effects.to_numpy(), model.strategies,
-                                             comparator=model.comparator, wtp=float(report_wtp[0]))
-    for name, draw in (("ceac", plots.ceac_plot), ("evpi", plots.evpi_plot), ("expected_loss", plots.expected_loss_plot)):
-        table = _plotted(_read(folder, f"{name}.csv"))
-        if table is not None:
-            figures[name] = draw(table)
-    evppi = _plotted(_read(folder, "evppi.csv"))
-    if evppi is not None and len(evppi):
-        wtp = 50_000.0 if (evppi.wtp == 50_000).any() else float(evppi.wtp.iloc[0])
-        figures["evppi"] = plots.evppi_plot(evppi, wtp)
-    dsa = _read(folder, "dsa.csv")
-    if dsa is not None:
-        attrs = json.loads((folder / "dsa.json").read_text()) if (folder / "dsa.json").exists() else {}
-        dsa.attrs.update(attrs)
-        figures["tornado"] = plots.tornado(_plotted(dsa))
-    curve = _plotted(_read(folder, "threshold_curve.csv"))
-    if curve is not None:
-        figures["threshold"] = plots.threshold_curve(curve)
-    return figures
+    tables = {stem: table for stem in FIGURES if (table := _read(folder, f"{stem}.csv")) is not None}
+    meta: dict = {}
+    for recorded in read_manifest(folder).get("results", {}).values():
+        if isinstance(recorded, dict):
+            meta.update(recorded)
+    return figures | registry_figures(tables, meta)
 
 
 def read_manifest(folder: Path) -> dict:
@@ -259,7 +215,7 @@ def _decision_problem(results: Results) -> str:
                   f"(then {options.get('discount_rate_after_switch', '—')} after "
                   f"{options.get('discount_switch_years', '—')} years)",
                   str(options.get("price_year", "—")), options.get("correction", "—")]})
-    problem = getattr(model.module, "DECISION_PROBLEM", model.title)
+    problem = model.decision_problem
     return f"<p>{html.escape(problem)}</p>" + _table(settings)
 
 

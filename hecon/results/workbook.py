@@ -99,8 +99,8 @@ def cell_formats(frame: pd.DataFrame, unit: str, costs: set[str], sheet: str = "
         by_row = frame["outcome"].map(lambda outcome: outcome_format(str(outcome), costs))
         for column in numeric:
             formats[column] = by_row
-    if "per" in frame:  # ICERs of several effects: "QALY gained", "life year gained"
-        units = frame["per"].str.removesuffix(" gained")
+    if "unit" in frame:  # ICERs of several effects, each in its unit: "QALY", "life year"
+        units = frame["unit"].astype(str)
         formats["incremental_effect"] = units.map(effect_format)
         formats["icer"] = units.map(per_effect_format)
     formats[[c for c in frame.columns if c not in numeric]] = "General"
@@ -111,7 +111,7 @@ def write_workbook(folder: str | Path) -> Path:
     """Write ``results.xlsx`` from the tables present in ``folder``; return its path."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    unit = Model(manifest["model"]).effects[0].label.removesuffix(" gained")
+    unit = Model(manifest["model"]).effects[0].unit
     costs = _cost_outcomes(folder)
     path = folder / "results.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as writer:

@@ -17,11 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hecon.analysis.sensitivity import OUTCOMES
-from hecon.model import INPUTS, Model
+from hecon.model import Model
 from tests.fuzz.conftest import refused
 
 SICK = Model("example_sick")
-WATCH = [INPUTS / "example_sick", INPUTS / "ifn_gamma"]
+WATCH = [Model(name).input_dir for name in ("example_sick", "ifn_gamma")]
 ANALYSES = ("dsa", "twoway", "threshold", "gsa")
 NAMES = st.text(string.ascii_letters + string.digits + "_", min_size=1, max_size=16).filter(lambda s: s[0].isalpha())
 NEGATIVE = st.one_of(st.floats(max_value=-1e-6, allow_infinity=False, allow_nan=False).map(repr),

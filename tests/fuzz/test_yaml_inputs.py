@@ -1,9 +1,9 @@
 """Fuzz: malformed scenario and decision-tree YAML.
 
 Scenarios go through the command line: ``hecon scenarios MODEL`` reads every ``*.yaml`` in
-``inputs/<model>/scenarios/`` (it takes no path), so the tests run it on a copy of the
-``example_sick`` inputs (``hecon.model.INPUTS`` pointed at a temporary folder) holding the
-hostile file. Each must end in one ``error:`` line, exit 2, nothing written, the inputs
+the model's ``inputs/<model>/scenarios/`` (it takes no path), so the tests run it on a copy of
+the ``example_sick`` model file and its inputs in a temporary folder (loaded by its path), the
+scenarios folder holding the hostile file. Each must end in one ``error:`` line, exit 2, nothing written, the inputs
 unchanged. No command reads a tree file, so trees go through ``hecon.model.tree.load_tree``, which
 must raise one one-line :class:`InputError` naming the file.
 
@@ -23,13 +23,13 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hecon.model.contract
 from hecon.errors import InputError
+from hecon.model import Model
 from hecon.model.files import IDENTIFIER, YAML_MAX_BYTES
 from hecon.model.tree import Decision, load_tree
 from tests.fuzz.conftest import refused
 
-SHIPPED = Path(hecon.model.INPUTS) / "example_sick"
+SHIPPED = Model("example_sick")
 VALID = {"name": "no_effect", "description": "Drug B does nothing",
          "parameters": {"rr_relapse_drug_b": 0.8}, "options": {"discount_rate": 0.0}}
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=10)
@@ -46,18 +46,22 @@ BILLION_LAUGHS = "name: laughs\n" + "".join(
 
 
 @pytest.fixture
-def scenarios(tmp_path, monkeypatch) -> Path:
-    """An empty scenarios folder in a copy of the example_sick inputs, which the CLI then reads."""
-    inputs = tmp_path / "inputs"
-    shutil.copytree(SHIPPED, inputs / "example_sick", ignore=shutil.ignore_patterns("*.yaml"))
-    monkeypatch.setattr(hecon.model.contract, "INPUTS", inputs)
-    return inputs / "example_sick" / "scenarios"
+def scenarios(tmp_path) -> Path:
+    """An empty scenarios folder in a copy of the example_sick model and inputs, which the CLI then reads."""
+    return copy_model(tmp_path).parent / "inputs" / "example_sick" / "scenarios"
+
+
+def copy_model(folder: Path) -> Path:
+    """A copy of the example_sick model file in ``folder``, its inputs beside it without scenarios."""
+    shutil.copytree(SHIPPED.input_dir, folder / "inputs" / "example_sick", ignore=shutil.ignore_patterns("*.yaml"))
+    return Path(shutil.copy(SHIPPED.module.__file__, folder / "example_sick.py"))
 
 
 def refused_scenario(folder: Path, text: str | bytes, contains: str | None = None, name="hostile.yaml") -> str:
     path = folder / name
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    line = refused(["scenarios", "example_sick", "--out", Path.cwd() / "out"], watch=[folder.parent],
+    model = folder.parents[2] / "example_sick.py"
+    line = refused(["scenarios", str(model), "--out", Path.cwd() / "out"], watch=[folder.parent],
                    contains=contains)
     assert str(path) in line or name in line, line
     return line
@@ -174,16 +178,14 @@ def test_two_files_with_one_scenario_name(workdir, scenarios):
 
 
 def test_billion_laughs_through_the_command_line_in_bounded_memory(tmp_path):
-    inputs = tmp_path / "inputs"
-    shutil.copytree(SHIPPED, inputs / "example_sick", ignore=shutil.ignore_patterns("*.yaml"))
-    (inputs / "example_sick" / "scenarios" / "laughs.yaml").write_text(BILLION_LAUGHS, encoding="utf-8")
-    code = ("import sys\nfrom pathlib import Path\nimport hecon.model.contract\nhecon.model.contract.INPUTS = Path(sys.argv[1])\n"
-            "from hecon.cli import app\napp(['scenarios', 'example_sick', '--out', sys.argv[2]])\n")
+    model = copy_model(tmp_path)
+    (tmp_path / "inputs" / "example_sick" / "scenarios" / "laughs.yaml").write_text(BILLION_LAUGHS, encoding="utf-8")
+    code = "import sys\nfrom hecon.cli import app\napp(['scenarios', sys.argv[1], '--out', sys.argv[2]])\n"
 
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
-    child = subprocess.run([sys.executable, "-c", code, str(inputs), str(tmp_path / "out")], cwd=tmp_path,
+    child = subprocess.run([sys.executable, "-c", code, str(model), str(tmp_path / "out")], cwd=tmp_path,
                            capture_output=True, text=True, timeout=120, preexec_fn=limit)
     assert child.returncode == 2, child.stderr[-2000:]
     assert child.stderr.count("\n") == 1 and "anchors and aliases" in child.stderr, child.stderr

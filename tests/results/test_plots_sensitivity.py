@@ -13,12 +13,15 @@ def one_way_table(icer: bool = False) -> pd.DataFrame:
     if icer:
         frame["status_at_low"] = "NE: ICER"
         frame["status_at_high"] = ["NE: ICER", "dominated", "NE: ICER"]
-    frame.attrs.update(base_outcome=60_000.0, measure="ICER", base_status="NE: ICER")
     return frame
 
 
+#: what the one-way Result's meta gives the tornado
+ICER_META = {"base": 60_000.0, "measure": "ICER", "base_status": "NE: ICER"}
+
+
 def test_tornado_bars_run_from_the_base_case_widest_on_top():
-    figure = tornado(one_way_table(), top=2)
+    figure = tornado(one_way_table(), top=2, **ICER_META)
     low, high = (trace for trace in figure.data if trace.type == "bar")
     assert list(low.y) == ["hr (0.4 – 1.1)", "price (85 – 300)"]     # plotly draws the last row on top
     np.testing.assert_allclose(low.base, 60_000)
@@ -27,7 +30,7 @@ def test_tornado_bars_run_from_the_base_case_widest_on_top():
 
 
 def test_icer_tornado_marks_a_crossing_into_dominance_instead_of_a_negative_ratio():
-    figure = tornado(one_way_table(icer=True), top=None)
+    figure = tornado(one_way_table(icer=True), top=None, **ICER_META)
     bars = {t.name: t for t in figure.data if t.type == "bar"}
     marks = [t for t in figure.data if t.type == "scatter"]
     high = bars["parameter at high"]

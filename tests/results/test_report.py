@@ -113,8 +113,8 @@ def hostile_report(quick_run, tmp_path_factory):
         table = pd.read_csv(folder / name)
         table["strategy"] = table.strategy.replace("ifn_gamma", MARKUP[0])
         table.to_csv(folder / name, index=False)
-    (folder / "dsa.json").write_text(json.dumps({"measure": MARKUP[1], "base_status": MARKUP[0]}))
     manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["results"]["one_way"].update({"measure": MARKUP[1], "base_status": MARKUP[0]})
     manifest.update({key: MARKUP[i % 2] for i, key in enumerate(
         ("hecon_version", "created_utc", "seed", "command", "invalid_draws", "notes"))})
     manifest["timings_seconds"] = {MARKUP[0]: MARKUP[1]}

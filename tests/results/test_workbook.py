@@ -47,7 +47,8 @@ def test_outcome_rows_carry_their_unit():
 
 
 def test_icers_of_several_effects_are_formatted_row_by_row():
-    icers = pd.DataFrame({"per": ["QALY gained", "life year gained"], "incremental_cost": [900.0, 900.0],
+    icers = pd.DataFrame({"per": ["QALY gained", "life year gained"], "unit": ["QALY", "life year"],
+                          "incremental_cost": [900.0, 900.0],
                           "incremental_effect": [0.014, 0.021], "icer": [63_000.0, 43_000.0], "status": ["NE", "NE"]})
     formats = cell_formats(icers, "QALY", set())
     assert list(formats.icer) == ['#,##0 "€/QALY"', '#,##0 "€/life year"']
