@@ -1,6 +1,6 @@
 """Scenario analyses: small YAML files of named overrides, run beside the base case.
 
-A scenario file (``inputs/<model>/scenarios/<name>.yaml``, read by :func:`hecon.model.files.read_yaml`:
+A scenario file (``scenarios/<name>.yaml`` in the model's inputs folder, read by :func:`hecon.model.files.read_yaml`:
 no aliases, no duplicate keys, plain numbers)::
 
     name: sceptical_effect

@@ -9,11 +9,12 @@ import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import OutOpt, QuietOpt, app, say, user_errors
-from hecon.cli.cea_commands import CostOpt, EffectOpt
+from hecon.cli.cea_commands import CostOpt
 from hecon.cli.sensitivity_commands import MemoryOpt
 
 SourceArg = Annotated[Path, typer.Argument(help="Results folder of `hecon psa` or `hecon run` (its psa.csv.gz), or a PSA file (CSV, long or wide layout, or .xlsx).")]
 ToOpt = Annotated[str, typer.Option("--to", help="R package to export for: dampack or bcea.")]
+EffectOpt = Annotated[str | None, typer.Option("--effect", help="Effect: for a results folder, one of the model's declared effects (default: its main effect, e.g. qalys_disc); for a PSA file, its effect column (long layout) or token (wide layout).")]
 ReferenceOpt = Annotated[str | None, typer.Option("--reference", help="Reference strategy (BCEA's ref). Default: the model's comparator, or the file's first strategy.")]
 
 

@@ -66,7 +66,8 @@ def validate_command(
     from hecon.model.parameters import ParameterTable
 
     path = Path(target)
-    table = ParameterTable.load(path) if path.suffix == ".csv" else Model(target, inputs).parameters
+    is_table = path.suffix == ".csv" or (path.suffix != ".py" and path.exists())
+    table = ParameterTable.load(path) if is_table else Model(target, inputs).parameters
     frame = table.to_frame()
     columns = [c for c in ("name", "value", "unit", "distribution", "low", "high", "status") if c in frame]
     with pd.option_context("display.max_rows", None, "display.width", 160, "display.max_colwidth", 40):

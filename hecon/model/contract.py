@@ -346,7 +346,8 @@ def _load_error(error: Exception, where: str | Path) -> InputError:
     frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == Path(where)]
     row = frames[-1].lineno if frames else row
     message = str(error.msg if isinstance(error, SyntaxError) else error)
-    return InputError(f"the model does not load: {type(error).__name__}: {shown(message, 200)}", file=where,
+    message = message if len(message) <= 200 else f"{message[:200]}…"
+    return InputError(f"the model does not load: {type(error).__name__}: {message}", file=where,
                       row=row, fix="correct the module (run it with python to see the whole traceback)")
 
 

@@ -53,8 +53,10 @@ CHEERS_2022 = [
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em} h2{border-bottom:2px solid #4C78A8;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;font-size:.85em;margin:1em 0;display:block;overflow-x:auto}
-th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right} th{background:#eef3f8}
+table{border-collapse:collapse;font-size:.85em;margin:1em 0;display:block;max-width:100%;overflow-x:auto;
+  font-variant-numeric:tabular-nums}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right} th{background:#eef3f8;vertical-align:bottom}
+td:not(.text){white-space:nowrap}
 td.text,th.text{text-align:left} .pass{color:#1a7f37;font-weight:600} .fail{color:#b42318;font-weight:600}
 nav a{margin-right:1em} .note{background:#f6f8fa;border-left:4px solid #4C78A8;padding:.5em 1em}
 """
@@ -69,7 +71,7 @@ def _shown(value, spec: str = "") -> str:
 
 def _table(frame: pd.DataFrame, digits: int = 4) -> str:
     """An HTML table: numbers right-aligned and rounded, text left-aligned."""
-    head = "".join(f'<th class="text">{html.escape(str(c))}</th>' for c in frame.columns)
+    head = "".join(f'<th class="text">{html.escape(str(c)).replace("_", "_<wbr>")}</th>' for c in frame.columns)
     rows = []
     for _, row in frame.iterrows():
         cells = []

@@ -32,7 +32,7 @@ class LinearModel:
     QALYs are 0.01·a, and parameter 'unused' enters nothing."""
 
     name, strategies, comparator = "linear", ("old", "new"), "old"
-    effects = (Effect("qalys", "QALY gained"),)
+    effects = (Effect("qalys", "QALY gained", "QALY"),)
 
     def __init__(self, coefficients=COEFFICIENTS):
         self.coefficients = coefficients

@@ -35,7 +35,7 @@ def test_cea_writes_every_table_figure_and_the_manifest(dampack_results):
     out, result = dampack_results
     expected = {"icers.csv", "nmb.csv", "ceac.csv", "evpi.csv", "evppi.csv", "expected_loss.csv", "ce_plane.csv",
                 "ce_plane.html", "ceac.html", "evpi.html", "evppi.html", "expected_loss.html",
-                "manifest.json"}
+                "plotly.min.js", "manifest.json"}
     assert {p.name for p in out.iterdir()} == expected
     assert "Surg" in result.output and "ED" in result.output
 
@@ -98,7 +98,7 @@ def test_voi_with_groups_and_population(tmp_path):
                  "--wtp-max", "40000", "--wtp-step", "20000")
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {"evpi.csv", "evppi.csv", "evpi.html", "evppi.html",
-                                              "manifest.json"}
+                                              "plotly.min.js", "manifest.json"}
     evpi = pd.read_csv(out / "evpi.csv").set_index("wtp")
     assert evpi.at[20_000, "population_evpi"] == pytest.approx(
         evpi.at[20_000, "evpi"] * 1000 * (1 + 1 / 1.05))

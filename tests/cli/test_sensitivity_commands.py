@@ -42,7 +42,7 @@ def test_dsa_and_threshold_agree_on_the_value_based_price(folder):
     result = run("threshold", "ifn_gamma", "--param", "price_ifn_vial", "--out", found, "--no-static")
     assert result.exit_code == 0, result.output
     figures = {"tornado.html", "tornado.png", "tornado.svg"} if browser() else {"tornado.html"}
-    assert {p.name for p in dsa.iterdir()} == {"dsa.csv", "manifest.json", *figures}
+    assert {p.name for p in dsa.iterdir()} == {"dsa.csv", "manifest.json", "plotly.min.js", *figures}
     one_way = pd.read_csv(dsa / "dsa.csv")
     assert list(one_way.columns[[0, 3, 4, 5, 6, 7]]) == ["parameter", "low", "high", "outcome_at_low",
                                                           "outcome_at_high", "range"]
@@ -71,7 +71,7 @@ def test_twoway_grid_and_maps(folder):
     assert result.exit_code == 0, result.output
     grid = pd.read_csv(out / "twoway.csv")
     assert len(grid) == 16 and set(grid.optimal) <= {"standard_care", "drug_a", "drug_b"}
-    assert {p.name for p in out.iterdir()} == {"twoway.csv", "twoway.html", "manifest.json"}
+    assert {p.name for p in out.iterdir()} == {"twoway.csv", "twoway.html", "plotly.min.js", "manifest.json"}
 
 
 def test_gsa_morris_groups_the_dirichlet_row(folder):

@@ -1,7 +1,14 @@
-"""Figure files (hecon.results.plots.io): HTML always; PNG and SVG through kaleido and the system Chromium."""
+"""Figure files (hecon.results.plots.io): HTML always, sharing one plotly.min.js; PNG (2×) and
+SVG through kaleido and the system Chromium."""
 
+import base64
+import json
+import struct
+
+import numpy as np
 import plotly.graph_objects as go
 import pytest
+from plotly.offline import get_plotlyjs
 
 from hecon.errors import InputError
 from hecon.results.plots import io
@@ -23,7 +30,29 @@ def test_without_a_browser_html_is_written_and_one_line_says_why(figure, tmp_pat
     assert paths == [tmp_path / "ceac.html"]
     written, reason = io.write_static({"ceac": figure}, tmp_path)
     assert written == [] and "\n" not in reason and "chromium" in reason.lower()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ceac.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ceac.html", "plotly.min.js"]
+
+
+def test_the_figures_of_a_folder_share_one_plotly_js(figure, tmp_path):
+    io.write_figure(figure, tmp_path, "ceac")
+    io.write_figure(go.Figure(go.Bar(x=["a"], y=[1.0])), tmp_path, "evppi")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ceac.html", "evppi.html", "plotly.min.js"]
+    assert (tmp_path / "plotly.min.js").read_text(encoding="utf-8") == get_plotlyjs()
+    for name in ("ceac.html", "evppi.html"):
+        page = (tmp_path / name).read_text(encoding="utf-8")
+        assert page.count('<script charset="utf-8" src="plotly.min.js"></script>') == 1
+        assert "* plotly.js v" not in page and len(page) < 20_000  # no inline copy of plotly.js
+
+
+def test_figure_data_is_stored_in_single_precision():
+    values = np.random.default_rng(1).normal(1_000.0, 300.0, 500)
+    figure = go.Figure(go.Scatter(x=values, y=values / 7, error_y={"array": values / 100}))
+    shown = io.for_display(figure)
+    trace = shown.to_plotly_json()["data"][0]
+    assert len(json.dumps(trace)) < 0.55 * len(json.dumps(figure.to_plotly_json()["data"][0]))
+    assert trace["x"]["dtype"] == trace["y"]["dtype"] == trace["error_y"]["array"]["dtype"] == "f4"
+    np.testing.assert_allclose(np.frombuffer(base64.b64decode(trace["y"]["bdata"]), "<f4"), values / 7, rtol=1e-7)
+    assert figure.to_plotly_json()["data"][0]["x"]["dtype"] == "f8"  # the figure itself is untouched
 
 
 def test_a_broken_browser_leaves_no_partial_image(figure, tmp_path, monkeypatch):
@@ -31,6 +60,15 @@ def test_a_broken_browser_leaves_no_partial_image(figure, tmp_path, monkeypatch)
     written, reason = io.write_static({"ceac": figure}, tmp_path, ("png",))
     assert written == [] and reason.startswith("static figures not written: /bin/false failed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_webgl_figure_is_raster_so_it_gets_no_svg(tmp_path, monkeypatch):
+    jobs = []
+    monkeypatch.setattr(io, "browser", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(io.pio, "write_images", lambda figures, paths, **options: jobs.extend(paths))
+    plane = go.Figure(go.Scattergl(x=[0.0, 1.0], y=[0.0, 1.0]))
+    written, _ = io.write_static({"ce_plane": plane, "ceac": go.Figure(go.Scatter(x=[0], y=[1]))}, tmp_path)
+    assert [p.name for p in written] == [p.name for p in jobs] == ["ce_plane.png", "ceac.png", "ceac.svg"]
 
 
 def test_unknown_format_is_a_user_error(figure, tmp_path):
@@ -49,3 +87,16 @@ def test_png_and_svg_through_the_system_chromium(figure, tmp_path):
     assert (tmp_path / "ceac.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = (tmp_path / "ceac.svg").read_text()
     assert svg.startswith("<svg") and svg.count('class="trace scatter') == 1  # the one curve, drawn
+
+
+def png_size(path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+@pytest.mark.skipif(io.browser() is None, reason="no Chromium browser (make test installs Debian's chromium)")
+def test_png_is_twice_the_layout_size(figure, tmp_path):
+    sized = go.Figure(figure).update_layout(width=321, height=234)
+    io.write_static({"sized": sized, "default": figure}, tmp_path, ("png",))
+    assert png_size(tmp_path / "sized.png") == (2 * 321, 2 * 234)
+    assert png_size(tmp_path / "default.png") == (2 * 700, 2 * 500)  # plotly's default layout size

@@ -57,3 +57,23 @@ def test_threshold_curve_and_gsa_bars():
     assert [t.name for t in gsa_bars(sobol).data] == ["S1", "ST"]
     morris = pd.DataFrame({"parameter": ["a"], "mu_star": [3.0], "mu_star_conf": [0.5], "sigma": [1.0]})
     assert [t.name for t in gsa_bars(morris).data] == ["μ*", "σ"]
+
+
+def test_sensitivity_figures_show_labels_and_separators():
+    labels = {"hr": "Hazard ratio of infection", "price": "Price per vial", "new": "New drug", "old": "Usual care"}
+    figure = tornado(one_way_table(), top=2, labels=labels, measure="incremental NMB at €50,000 per QALY, new drug vs usual care")
+    assert list(figure.data[0].y) == ["Hazard ratio of infection (0.4 – 1.1)", "Price per vial (85 – 300)"]
+    assert figure.layout.xaxis.tickformat == ","
+    assert figure.layout.xaxis.title.text == "incremental NMB at €50,000 per QALY, new drug vs<br>usual care"  # wrapped
+    gx, gy = np.meshgrid([0.0, 1.0], [10.0, 20.0], indexing="ij")
+    grid = pd.DataFrame({"x_value": gx.ravel(), "y_value": gy.ravel(), "outcome": gx.ravel(), "x": "hr", "y": "price",
+                         "optimal": ["old", "old", "new", "new"]})
+    maps = two_way_maps(grid, labels=labels)
+    assert list(maps.data[1].colorbar.ticktext) == ["New drug", "Usual care"]
+    assert (maps.layout.xaxis.title.text, maps.layout.yaxis.title.text) == ("Hazard ratio of infection", "Price per vial")
+    curve = threshold_curve(pd.DataFrame({"wtp": [0.0, 50_000.0], "parameter": "price", "threshold": [1.0, 93.0]}),
+                            labels=labels)
+    assert curve.layout.xaxis.title.text == "Willingness to pay (€ per QALY)" and curve.layout.xaxis.tickformat == ","
+    assert curve.layout.yaxis.title.text == "Price per vial at INMB = 0"
+    sobol = pd.DataFrame({"parameter": ["hr"], "S1": [0.6], "S1_conf": [0.05], "ST": [0.7], "ST_conf": [0.06]})
+    assert list(gsa_bars(sobol, labels=labels).data[0].x) == ["Hazard ratio of infection"]

@@ -11,7 +11,8 @@ from hecon.errors import InputError
 from hecon.model import Effect
 from hecon.trial import within_trial
 
-EFFECT = Effect("infected", "patient kept free of infection", higher_is_better=False)
+EFFECT = Effect("infected", "patient kept free of infection", "patient kept free of infection",
+                higher_is_better=False)
 
 
 @pytest.fixture(scope="module")

@@ -141,10 +141,10 @@ def evpi_plot(evpi_frame: pd.DataFrame, *, currency: str = CURRENCY,
         figure.add_trace(go.Scatter(x=evpi_frame["wtp"], y=evpi_frame["population_evpi"],
                                     mode="lines", name="Population", line={"dash": "dot"},
                                     hovertemplate=hover), secondary_y=True)
-        figure.update_yaxes(title_text=f"Population EVPI ({currency})", secondary_y=True)
     finish(figure, "Expected value of perfect information", wtp_title(currency, effect_unit),
            f"EVPI per patient ({currency})", x_format=THOUSANDS, y_format=THOUSANDS)
-    figure.update_yaxes(title_text=f"EVPI per patient ({currency})", secondary_y=False)
+    if population:
+        figure.update_yaxes(title_text=f"Population EVPI ({currency})", secondary_y=True)
     return figure
 
 

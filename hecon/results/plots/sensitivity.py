@@ -17,6 +17,7 @@ from hecon.results.plots.style import (
     finish,
     label,
     labelled,
+    wrapped,
     wtp_title,
 )
 
@@ -55,7 +56,7 @@ def tornado(one_way: pd.DataFrame, top: int | None = 15, *, base: float = 0.0,
     figure.add_vline(x=base, line_dash="dash")
     figure.update_layout(barmode="overlay", height=max(400, 28 * len(frame) + 150),
                          legend={"orientation": "h", "y": -0.2})
-    return finish(figure, f"One-way sensitivity analysis (base case {_number(base)})", measure, "",
+    return finish(figure, f"One-way sensitivity analysis (base case {_number(base)})", wrapped(measure), "",
                   x_format=THOUSANDS)
 
 
@@ -90,7 +91,7 @@ def threshold_curve(frame: pd.DataFrame, unit: str = CURRENCY, *, effect_unit: s
     figure = go.Figure(go.Scatter(x=frame["wtp"], y=frame["threshold"], mode="lines+markers", name=parameter,
                                   hovertemplate=f"%{{y:,.4g}} at λ = {unit}%{{x:,.0f}}<extra></extra>"))
     return finish(figure, f"Threshold of {parameter} by willingness to pay", wtp_title(unit, effect_unit),
-                  f"{parameter} at which the incremental net benefit is 0", x_format=THOUSANDS, y_format=THOUSANDS)
+                  wrapped(f"{parameter} at INMB = 0"), x_format=THOUSANDS, y_format=THOUSANDS)
 
 
 def gsa_bars(indices: pd.DataFrame, top: int | None = 20, *, labels: Labels = None) -> go.Figure:
