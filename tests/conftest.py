@@ -14,3 +14,12 @@ def quick_run(tmp_path_factory):
     result = CliRunner().invoke(app, ["run", "--quick", "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """An empty working folder for the run (the CLI's relative paths land here)."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder

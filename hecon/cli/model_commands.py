@@ -17,6 +17,7 @@ from hecon.cli._app import (
     say,
     user_errors,
 )
+from hecon.cli.inputs import SetOpt, parameter_table, parse_sets
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help=f"{OUT_HELP} Default: results/<model>-<command>.",
                                             callback=checked_out)]
@@ -77,7 +78,8 @@ def validate_command(
 
 @app.command("base")
 @user_errors
-def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, quiet: QuietOpt = False) -> None:
+def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, set_: SetOpt = None,
+                 quiet: QuietOpt = False) -> None:
     """Base case: cost-consequence table, ICERs per effect, traces and manifest."""
     from hecon.analysis.basecase import base_case
     from hecon.analysis.result import Result
@@ -87,9 +89,11 @@ def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, 
 
     loaded = Model(model, inputs)
     options = loaded.options()
-    result = base_case(loaded, options)
+    table = parameter_table(loaded, options, set_)
+    result = base_case(loaded, options, table)
     out = default_out(loaded.name, "base", out)
     write(out, loaded.source, Result("base_case", result.tables(), {}, "cost_consequence"),
-          command="base", inputs=loaded.input_files(options), options=vars(options))
+          command="base", inputs=loaded.input_files(options),
+          options={**vars(options), "set": parse_sets(set_)})
     say(quiet, console_table(result))
     say(quiet, f"\nResults written to {out}")

@@ -17,6 +17,7 @@ from hecon.analysis.psa import PSA, require_psa_memory, run_psa
 from hecon.analysis.result import Result
 from hecon.analysis.scenarios import load_scenarios, run_scenarios
 from hecon.analysis.sensitivity import REPORT_WTP, Measure, one_way, threshold
+from hecon.cli.inputs import parameter_table, parse_sets
 from hecon.cli.progress import progress_bar
 from hecon.model import Model
 from hecon.results.folder import check_out
@@ -62,12 +63,13 @@ def psa_results(psa: PSA, analysis, notes: Sequence[str] = ()) -> tuple[Result, 
 def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: int | None = 10_000,
               report_wtp: Sequence[float] | None = None, wtp_max: float = 200_000.0,
               wtp_step: float = 1_000.0, invalid: str = "drop", evppi: str = "groups",
-              memory_gb: float = memory.DEFAULT_BUDGET_GB, quiet: bool = False) -> str:
+              memory_gb: float = memory.DEFAULT_BUDGET_GB, sets: list[str] | None = None,
+              quiet: bool = False) -> str:
     """`hecon psa`: run the PSA, analyse it, write the results folder; return a summary text.
     A PSA whose memory exceeds ``memory_gb`` is refused before any draw
     (:func:`hecon.analysis.psa.require_psa_memory`)."""
     options = model.options()
-    table = model.load_parameters(options)
+    table = parameter_table(model, options, sets)
     require_psa_memory(model, table, options, n, memory.as_bytes(memory_gb), evppi=evppi != "none")
     notes: list[str] = []
     with progress_bar(n, "PSA", quiet) as advance:
@@ -75,10 +77,11 @@ def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: i
                       invalid=invalid, progress=advance)
     analysis = psa_analysis(psa, report_wtp, wtp_max=wtp_max, wtp_step=wtp_step, evppi=evppi,
                             note=notes.append, memory_gb=memory_gb)
-    write(out, model.name, *psa_results(psa, analysis, notes), command="psa",
+    write(out, model.source, *psa_results(psa, analysis, notes), command="psa",
           inputs=model.input_files(options), seed=seed,
           options={**vars(options), "n": n, "chunk_size": chunk_size, "invalid": invalid,
-                   "report_wtp": analysis.report.tolist(), "evppi": evppi, "memory_gb": memory_gb},
+                   "report_wtp": analysis.report.tolist(), "evppi": evppi, "memory_gb": memory_gb,
+                   "set": parse_sets(sets)},
           extra={"invalid_draws": len(psa.invalid), "notes": notes})
     return psa_text(psa, analysis, notes)
 
@@ -123,7 +126,7 @@ class Stopwatch(dict):
 
 def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 1, quick: bool = False,
             scenarios: Sequence[str] | None = None, memory_gb: float = memory.DEFAULT_BUDGET_GB,
-            quiet: bool = False) -> tuple[Path, list[str]]:
+            sets: list[str] | None = None, quiet: bool = False) -> tuple[Path, list[str]]:
     """`hecon run`: base case, PSA with its decision analytics and EVPPI by parameter group,
     one-way DSA with tornado, the model's scenarios, the threshold price, TECH-VER checks; every
     table as CSV, every figure as HTML (and PNG/SVG where a browser is), report.html,
@@ -135,7 +138,7 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
     options = model.options()
     inputs = model.input_files(options)
     check_out(out, inputs.values())  # a bad --out fails before any work
-    table = model.load_parameters(options)
+    table = parameter_table(model, options, sets)
     require_psa_memory(model, table, options, n, memory.as_bytes(memory_gb), evppi=not quick,
                        option="--psa")
     scenario_dir = model.input_dir / "scenarios"
@@ -148,9 +151,10 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
         results = _analyses(model, table, options, chosen, price, n=n, seed=seed, quick=quick,
                             timings=timings, notes=notes, memory_gb=memory_gb)
         timings.time("tables, figures, report and workbook", lambda: write(
-            out, model.name, *results, command="run", inputs=inputs, seed=seed,
+            out, model.source, *results, command="run", inputs=inputs, seed=seed,
             options={**vars(options), "n": n, "quick": quick, "memory_gb": memory_gb,
-                     "report_wtp": list(REPORT_WTP), "scenarios": [s.name for s in chosen]},
+                     "report_wtp": list(REPORT_WTP), "scenarios": [s.name for s in chosen],
+                     "set": parse_sets(sets)},
             extra={"invalid_draws": len(results[1].frames["invalid_draws"]), "notes": notes,
                    "timings_seconds": timings},
             static=not quick, note=notes.append,

@@ -10,6 +10,7 @@ import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import OUT_HELP, QuietOpt, SeedOpt, app, checked_out, say, user_errors
+from hecon.cli.inputs import SetOpt
 from hecon.cli.sensitivity_commands import MemoryOpt
 
 
@@ -23,6 +24,7 @@ def run_command(
     scenarios: Annotated[list[str] | None, typer.Option("--scenarios", help="Run only these scenarios (repeatable). Default: all.")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Smoke run: 200 draws, no EVPPI, no PNG/SVG.")] = False,
     memory: MemoryOpt = DEFAULT_BUDGET_GB,
+    set_: SetOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """The default analysis: base case, PSA, CE plane, CEAC/CEAF, EVPI/EVPPI, tornado, scenarios,
@@ -36,7 +38,7 @@ def run_command(
     out = out or Path("results") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
     start = time.perf_counter()
     folder, notes = run_all(loaded, out, n=psa, seed=seed, quick=quick, scenarios=scenarios,
-                            memory_gb=memory, quiet=quiet)
+                            memory_gb=memory, sets=set_, quiet=quiet)
     for note in notes:
         say(quiet, f"note: {note}")
     say(quiet, f"Done in {time.perf_counter() - start:.1f} s. Open {folder / 'report.html'}")

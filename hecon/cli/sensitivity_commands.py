@@ -8,6 +8,7 @@ import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, app, say, user_errors
+from hecon.cli.inputs import SetOpt, parameter_table, parse_sets
 from hecon.cli.model_commands import OutOpt, default_out
 
 WtpOpt = Annotated[float, typer.Option("--wtp", help="Willingness to pay, € per QALY.")]
@@ -24,7 +25,7 @@ def _write(out, model, command: str, options, result, extra: dict | None = None,
     PNG/SVG where a browser is), the manifest."""
     from hecon.results.write import write
 
-    write(out, model.name, result, command=command, inputs=model.input_files(options), seed=seed,
+    write(out, model.source, result, command=command, inputs=model.input_files(options), seed=seed,
           options={**vars(options), **(extra or {})}, static=static, note=lambda line: say(quiet, line))
 
 
@@ -33,7 +34,7 @@ def _write(out, model, command: str, options, result, extra: dict | None = None,
 def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, outcome: OutcomeOpt = "inmb",
                 range_: RangeOpt = "table", strategy: StrategyOpt = None,
                 top: Annotated[int, typer.Option("--top", help="Parameters shown in the tornado (0 = all).", min=0)] = 15,
-                memory: MemoryOpt = DEFAULT_BUDGET_GB, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
+                memory: MemoryOpt = DEFAULT_BUDGET_GB, set_: SetOpt = None, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """One-way sensitivity analysis of every parameter, with a tornado diagram."""
     from hecon.analysis.result import Result
     from hecon.analysis.sensitivity import Measure, one_way
@@ -42,10 +43,10 @@ def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, out
     loaded = Model(model)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
-    result = one_way(loaded, loaded.load_parameters(options), options, measure, range_, memory_gb=memory)
+    result = one_way(loaded, parameter_table(loaded, options, set_), options, measure, range_, memory_gb=memory)
     out = default_out(model, "dsa", out)
     _write(out, loaded, "dsa", options, Result("one_way", {"dsa": result}, {**result.attrs, "top": top}, "dsa"),
-           {"wtp": wtp, "outcome": outcome, "range": range_, "strategy": strategy}, static=static, quiet=quiet)
+           {"wtp": wtp, "outcome": outcome, "range": range_, "strategy": strategy, "set": parse_sets(set_)}, static=static, quiet=quiet)
     say(quiet, f"{result.attrs['measure']}: base case {result.attrs['base_outcome']:,.2f}")
     say(quiet, result.head(top or None)[["parameter", "low", "high", "outcome_at_low", "outcome_at_high", "range"]].to_string(index=False))
     say(quiet, f"\nResults written to {out}")
@@ -57,7 +58,7 @@ def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="
                    y: Annotated[str, typer.Option("--y", help="Second parameter.")], out: OutOpt = None,
                    steps: Annotated[int, typer.Option("--steps", help="Grid points per parameter (at least 2).")] = 21,
                    wtp: WtpOpt = 50_000.0, outcome: OutcomeOpt = "inmb", range_: RangeOpt = "table",
-                   strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, static: StaticOpt = True,
+                   strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, set_: SetOpt = None, static: StaticOpt = True,
                    quiet: QuietOpt = False) -> None:
     """Two-way sensitivity analysis: a grid over two parameters, heat maps of the outcome and of the optimal strategy."""
     from hecon.analysis.result import Result
@@ -67,10 +68,10 @@ def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="
     loaded = Model(model)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
-    grid = two_way(loaded, loaded.load_parameters(options), x, y, options, measure, steps, range_, memory)
+    grid = two_way(loaded, parameter_table(loaded, options, set_), x, y, options, measure, steps, range_, memory)
     out = default_out(model, "twoway", out)
     _write(out, loaded, "twoway", options, Result("two_way", {"twoway": grid}, {"measure": measure.label}, "twoway"),
-           {"x": x, "y": y, "steps": steps, "wtp": wtp, "outcome": outcome}, static=static, quiet=quiet)
+           {"x": x, "y": y, "steps": steps, "wtp": wtp, "outcome": outcome, "set": parse_sets(set_)}, static=static, quiet=quiet)
     say(quiet, f"{steps}×{steps} grid of {x} and {y}; optimal strategies: {', '.join(sorted(grid.optimal.unique()))}")
     say(quiet, f"Results written to {out}")
 
@@ -82,7 +83,7 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
                       wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 30000, 50000, 100000, 150000.")] = None,
                       low: Annotated[float | None, typer.Option("--low", help="Lower end of the search (default: the table's low).")] = None,
                       high: Annotated[float | None, typer.Option("--high", help="Upper end of the search (default: the table's high).")] = None,
-                      strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, static: StaticOpt = True,
+                      strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, set_: SetOpt = None, static: StaticOpt = True,
                       quiet: QuietOpt = False) -> None:
     """The value of a parameter at which the decision changes, by willingness to pay (value-based price)."""
     import numpy as np
@@ -94,7 +95,7 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
 
     loaded = Model(model)
     options = loaded.options()
-    table = loaded.load_parameters(options)
+    table = parameter_table(loaded, options, set_)
     bounds = threshold_bounds(table, param, low, high)
     chosen = wtp or list(REPORT_WTP)
     curve = np.union1d(np.linspace(0, 200_000, 41), chosen)
@@ -102,7 +103,7 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
     out = default_out(model, "threshold", out)
     tables = {"threshold": result[result.wtp.isin(chosen)], "threshold_curve": result}
     _write(out, loaded, "threshold", options, Result("threshold", tables, {"currency": "€"}, "threshold"),
-           {"param": param, "bounds": bounds, "wtp": chosen},
+           {"param": param, "bounds": bounds, "wtp": chosen, "set": parse_sets(set_)},
            static=static, quiet=quiet)
     with pd.option_context("display.max_colwidth", 120, "display.width", 200):
         say(quiet, result[result.wtp.isin(chosen)][["wtp", "threshold", "reason"]].to_string(index=False))
@@ -144,7 +145,7 @@ def gsa_command(model: ModelArg,
                 method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
                 n: Annotated[int, typer.Option("--n", help="Sobol: base sample size (a power of 2); Morris: trajectories (at least 2).")] = 256,
                 out: OutOpt = None, outcome: OutcomeOpt = "inmb", wtp: WtpOpt = 50_000.0,
-                strategy: StrategyOpt = None, seed: SeedOpt = 1, memory: MemoryOpt = DEFAULT_BUDGET_GB,
+                strategy: StrategyOpt = None, seed: SeedOpt = 1, memory: MemoryOpt = DEFAULT_BUDGET_GB, set_: SetOpt = None,
                 static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """Global sensitivity analysis with SALib (Sobol' indices or Morris elementary effects)."""
     from hecon.analysis.gsa import global_sensitivity
@@ -155,10 +156,10 @@ def gsa_command(model: ModelArg,
     loaded = Model(model)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
-    indices = global_sensitivity(loaded, loaded.load_parameters(options), measure, method, n, seed, options, memory)
+    indices = global_sensitivity(loaded, parameter_table(loaded, options, set_), measure, method, n, seed, options, memory)
     out = default_out(model, "gsa", out)
     _write(out, loaded, "gsa", options, Result("gsa", {"gsa": indices}, dict(indices.attrs), "gsa"),
-           {"method": method, "n": n, "outcome": outcome, "wtp": wtp}, seed=seed,
+           {"method": method, "n": n, "outcome": outcome, "wtp": wtp, "set": parse_sets(set_)}, seed=seed,
            static=static, quiet=quiet)
     say(quiet, f"{method}: {indices.attrs['design_points']} model evaluations; "
                f"{indices.attrs['invalid_points']} could not be evaluated (set to the mean output)")

@@ -36,11 +36,11 @@ def trial_module(model: str) -> ModuleType:
     from hecon.errors import InputError
     from hecon.model import Model
 
-    companion = Model(model).trial
-    if companion is None:
-        raise InputError(f"model '{model}' has no trial module",
-                         fix=f"add _{model}_trial.py beside the model (see docs/trial.md)")
-    return companion
+    loaded = Model(model)
+    if loaded.trial is None:
+        raise InputError(f"model '{loaded.name}' has no trial module",
+                         fix=f"add _{loaded.name}_trial.py beside the model (see docs/trial.md)")
+    return loaded.trial
 
 
 @trial_app.command("simulate")

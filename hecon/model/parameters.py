@@ -427,6 +427,45 @@ class ParameterTable:
 
     # ------------------------------------------------------------ new tables
 
+    def with_values(self, values: Mapping[str, float], source: str = "--set") -> ParameterTable:
+        """The table with each named parameter held at its value (``--set NAME=VALUE``).
+
+        A parameter with its own distribution becomes fixed at the value (in the base case, the
+        one-way ranges and the PSA); the value must lie in the support of its distribution (any
+        finite value for a parameter fixed in the table, such as a price). A
+        Dirichlet member takes the value as its share and its siblings are rescaled,
+        p_j ← p_j · (1 − v) / (1 − p_i), the concentration α₀ kept: α ← α₀ · p.
+        """
+        plain: dict[str, float] = {}
+        cells: dict[str, dict[str, object]] = {}
+        for name, value in values.items():
+            if name not in self.parameters:
+                raise self.unknown(name, source)
+            distribution = self.distribution_of(name)
+            low, high = (-np.inf, np.inf) if isinstance(distribution, Fixed) else distribution.support()
+            if not (np.isfinite(value) and low <= value <= high):
+                raise InputError(f"{name}={value:g} lies outside [{low:g}, {high:g}], the support of its "
+                                 f"distribution {self.distribution_of(name).describe()}", file=source,
+                                 fix=f"give {name} a value in [{low:g}, {high:g}]")
+            parameter = self.parameters[name]
+            if parameter.distribution is not None:
+                plain[name] = value
+                cells[name] = {"distribution": "fixed", "low": value, "high": value}
+                continue
+            members = self.dirichlet_groups[parameter.group]
+            alpha = np.asarray(self.dirichlet[parameter.group].alpha, dtype=float)
+            share = alpha / alpha.sum()
+            i = members.index(name)
+            if not 0 < value < 1 or share[i] >= 1:
+                raise InputError(f"{name}={value:g}: a Dirichlet share must lie strictly between 0 and 1",
+                                 file=source, fix="give a share in (0, 1); its siblings are rescaled")
+            share = share * (1 - value) / (1 - share[i])
+            share[i] = value
+            for member, part in zip(members, share, strict=True):
+                plain[member] = float(part)
+                cells[member] = {"alpha": float(part * alpha.sum())}
+        return self.with_changes(plain, cells, file=source)
+
     def with_changes(self, values: Mapping[str, float] | None = None,
                      distributions: Mapping[str, Mapping[str, object]] | None = None,
                      file: str | Path | None = None) -> ParameterTable:

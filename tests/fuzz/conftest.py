@@ -20,7 +20,6 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
@@ -48,15 +47,6 @@ def snapshot(*folders: Path) -> dict[str, str]:
             elif path.is_dir():
                 files[str(path)] = "<dir>"
     return files
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    """An empty working folder for the run (the CLI's relative paths land here)."""
-    folder = tmp_path / "work"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    return folder
 
 
 def refused(args: Sequence[object], *, watch: Iterable[Path] = (), contains: str | None = None) -> str:

@@ -2,6 +2,8 @@
 its test, that every analysis command runs by the model file's path; never an overwrite."""
 
 import json
+import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -111,3 +113,36 @@ def test_a_dir_that_is_a_file_is_refused(tmp_path):
     with pytest.raises(InputError, match="cannot write the new model|not a folder"):
         write_skeleton("my_model", blocker)
     assert blocker.read_text() == ""
+
+
+def test_a_write_that_fails_half_way_takes_everything_back(tmp_path, monkeypatch):
+    opened = pathlib.Path.open
+
+    def failing(path, *args, **kwargs):
+        if path.name == "parameters.csv" and tmp_path in path.parents:
+            raise OSError(28, "No space left on device", str(path))
+        return opened(path, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "open", failing)
+    with pytest.raises(InputError, match="parameters.csv: cannot write the new model: No space left on device"):
+        write_skeleton("my_model", tmp_path / "new" / "work")
+    assert not any(tmp_path.iterdir())
+
+
+def test_inputs_from_another_folder(new_model, tmp_path):
+    """--inputs DIR: the parameter table (and scenarios) from DIR, recorded in the manifest."""
+    other = tmp_path / "other"
+    shutil.copytree(new_model / "inputs" / "my_model", other)
+    table = other / "parameters.csv"
+    table.write_text(table.read_text().replace("cost_new_treatment,Yearly cost of the new treatment while alive,1000",
+                                               "cost_new_treatment,Yearly cost of the new treatment while alive,1100"))
+    icers = {}
+    for name, extra in (("own", []), ("other", ["--inputs", str(other)])):
+        result = runner.invoke(app, ["base", str(new_model / "my_model.py"), "--out", str(tmp_path / name), *extra])
+        assert result.exit_code == 0, result.output
+        icers[name] = pd.read_csv(tmp_path / name / "icers.csv")["incremental_cost"]
+    assert (icers["other"] > icers["own"]).all()
+    manifest = json.loads((tmp_path / "other" / "manifest.json").read_text())
+    assert manifest["inputs"]["parameters"]["path"] == str(table)
+    printed = runner.invoke(app, ["validate", str(new_model / "my_model.py"), "--inputs", str(other)]).output
+    assert "1100" in printed and "9 parameters, valid." in printed

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hecon.results import folder as io
 from hecon.cli import app
 from hecon.errors import InputError
+from hecon.results import folder as io
 from tests.fuzz.conftest import snapshot
 
 runner = CliRunner()

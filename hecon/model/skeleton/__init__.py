@@ -56,6 +56,7 @@ def write_skeleton(name: str, folder: str | Path) -> list[Path]:
                          fix="choose another name or --dir, or move the existing files away")
     if Path(folder).exists() and not Path(folder).is_dir():
         raise InputError("not a folder", file=folder, fix="give --dir a folder (it is created if missing)")
+    new_folders = {parent for path in files for parent in path.parents if not parent.exists()}
     written: list[Path] = []
     try:
         for path, content in files.items():
@@ -66,6 +67,9 @@ def write_skeleton(name: str, folder: str | Path) -> list[Path]:
     except OSError as error:  # a folder that cannot be written: take back what was written
         for path in written:
             path.unlink(missing_ok=True)
+        for made in sorted(new_folders, key=lambda f: len(f.parts), reverse=True):  # deepest first
+            if made.is_dir() and not any(made.iterdir()):
+                made.rmdir()
         raise InputError(f"cannot write the new model: {error.strerror or error}", file=error.filename or folder,
                          fix="choose a folder you can write to") from None
     return written

@@ -30,8 +30,6 @@ from hecon.errors import InputError
 
 STATIC_FORMATS = ("png", "svg")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
-#: the one copy of plotly.js the HTML figures of a folder load (plotly's ``include_plotlyjs="directory"``)
-PLOTLY_JS = "plotly.min.js"
 #: PNG pixels per layout pixel
 PNG_SCALE = 2
 

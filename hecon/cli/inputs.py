@@ -1,0 +1,38 @@
+"""The user's own inputs on the analysis commands: ``--set NAME=VALUE``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="NAME=VALUE (repeatable): hold a parameter at VALUE in every analysis (it must lie "
+                  "in its distribution's support); a Dirichlet member takes VALUE as its share and "
+                  "its siblings are rescaled.")]
+
+
+def parse_sets(specs: list[str] | None) -> dict[str, float]:
+    """``["a=1", "b=2.5e3"]`` → ``{"a": 1.0, "b": 2500.0}``; a malformed or repeated
+    setting is one clear error."""
+    from hecon.errors import InputError
+    from hecon.model.files import parse_number
+
+    values: dict[str, float] = {}
+    for spec in specs or []:
+        name, sep, text = spec.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError(f"--set: cannot read {spec!r}", fix="write --set NAME=VALUE, e.g. --set price=85")
+        if name in values:
+            raise InputError(f"--set: {name} is set twice", fix="set each parameter once")
+        values[name] = parse_number(text.strip(), file="--set", row=None, column=name)
+    return values
+
+
+def parameter_table(model, options, sets: list[str] | None):
+    """The model's parameter table with the ``--set`` values held (the manifest records them
+    among the options)."""
+    table = model.load_parameters(options)
+    values = parse_sets(sets)
+    return table.with_values(values) if values else table

@@ -1,0 +1,70 @@
+"""`--set NAME=VALUE` on the analysis commands (hecon.cli.inputs)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from hecon.analysis.basecase import base_case
+from hecon.cli import app
+from hecon.cli.inputs import parse_sets
+from hecon.errors import InputError
+from hecon.model import Model
+from tests.fuzz.conftest import refused
+
+runner = CliRunner()
+
+
+def run(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_base_with_set_equals_the_table_with_those_values(tmp_path):
+    run("base", "example_sick", "--set", "cost_drug_a=100", "--set", "p_sick_recover=0.5",
+        "--out", tmp_path / "b", "--quiet")
+    model = Model("example_sick")
+    table = model.load_parameters().with_values({"cost_drug_a": 100.0, "p_sick_recover": 0.5})
+    expected = base_case(model, model.options(), table).cost_consequence
+    written = pd.read_csv(tmp_path / "b" / "cost_consequence.csv")
+    np.testing.assert_allclose(written.select_dtypes("number"), expected.select_dtypes("number"), rtol=1e-12)
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["options"]["set"] == {"cost_drug_a": 100.0, "p_sick_recover": 0.5}
+
+
+def test_a_set_parameter_is_held_in_the_psa_and_a_dirichlet_group_still_sums_to_one(tmp_path):
+    run("psa", "example_sick", "--n", "40", "--evppi", "none", "--set", "cost_drug_a=100",
+        "--set", "p_sick_recover=0.5", "--out", tmp_path / "p", "--quiet")
+    draws = pd.read_csv(tmp_path / "p" / "psa.csv.gz")
+    assert (draws["cost_drug_a"] == 100.0).all()
+    group = draws[["p_sick_recover", "p_sick_die", "p_sick_stay"]].sum(axis=1)
+    np.testing.assert_allclose(group, 1.0, atol=1e-12)
+    assert draws["p_sick_recover"].mean() == pytest.approx(0.5, abs=0.05)  # the group's new mean
+
+
+def test_with_values_rescales_dirichlet_siblings_in_proportion():
+    table = Model("example_sick").load_parameters()
+    changed = table.with_values({"p_sick_recover": 0.5})
+    before = {n: table[n].value for n in ("p_sick_die", "p_sick_stay")}
+    after = {n: changed[n].value for n in ("p_sick_die", "p_sick_stay")}
+    assert changed["p_sick_recover"].value == 0.5
+    assert after["p_sick_die"] / after["p_sick_stay"] == pytest.approx(before["p_sick_die"] / before["p_sick_stay"])
+    assert sum(after.values()) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("p_sick_recover=1.5", "outside [0, 1]"), ("bogus=1", "unknown parameter"), ("cost_drug_a", "cannot read"),
+    ("cost_drug_a=1_0", "not a number"), ("=3", "cannot read"), ("cost_drug_a=nan", "not a number"),
+])
+def test_a_bad_setting_is_one_clear_line(workdir, spec, message):
+    refused(["base", "example_sick", "--set", spec, "--out", "out"], contains=message)
+
+
+def test_a_parameter_set_twice_is_refused():
+    with pytest.raises(InputError, match="set twice"):
+        parse_sets(["a=1", "a=2"])
