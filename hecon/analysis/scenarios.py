@@ -122,10 +122,21 @@ def _number(value, path: Path, key: str) -> float:
     return check_type(value, float, key=key, file=path)
 
 
-def load_scenarios(folder: str | Path, model: Model, only: Sequence[str] | None = None) -> list[Scenario]:
-    """Every ``*.yaml`` scenario in a folder (sorted by file name), or the ones named."""
-    folder = Path(folder)
-    scenarios = [load_scenario(p, model) for p in sorted(folder.glob("*.yaml"))]
+def load_scenarios(sources: str | Path | Sequence[str | Path], model: Model,
+                   only: Sequence[str] | None = None) -> list[Scenario]:
+    """Every scenario of ``sources`` — YAML files, and folders whose ``*.yaml`` files are read
+    in name order — or the ones named in ``only``. Two scenarios may not share a name."""
+    sources = [sources] if isinstance(sources, str | Path) else list(sources)
+    paths: list[Path] = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            paths += sorted(source.glob("*.yaml"))
+        elif source.is_file():
+            paths.append(source)
+        else:
+            raise InputError("no such scenario file or folder", file=source,
+                             fix="check the path given to --scenario-file")
+    scenarios = [load_scenario(p, model) for p in paths]
     files: dict[str, Path] = {}
     for scenario in scenarios:
         if scenario.name in files:
@@ -136,8 +147,8 @@ def load_scenarios(folder: str | Path, model: Model, only: Sequence[str] | None 
         names = {s.name for s in scenarios}
         missing = [n for n in only if n not in names]
         if missing:
-            raise InputError(f"no scenario named '{missing[0]}' in {folder}",
-                             fix=f"scenarios: {', '.join(sorted(names))}")
+            raise InputError(f"--scenarios: no scenario named '{missing[0]}'",
+                             fix=f"the scenarios read are: {', '.join(sorted(names)) or 'none'}")
         scenarios = [s for s in scenarios if s.name in only]
     return scenarios
 

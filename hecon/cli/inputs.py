@@ -1,7 +1,9 @@
-"""The user's own inputs on the analysis commands: ``--set NAME=VALUE``."""
+"""The user's own inputs on the analysis commands: ``--set NAME=VALUE``, ``--scenario-file``
+and the one scenario filter ``--scenarios``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +12,19 @@ SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="NAME=VALUE (repeatable): hold a parameter at VALUE in every analysis (it must lie "
                   "in its distribution's support); a Dirichlet member takes VALUE as its share and "
                   "its siblings are rescaled.")]
+
+
+ScenarioFileOpt = Annotated[list[Path] | None, typer.Option(
+    "--scenario-file", help="A scenario YAML file, or a folder of them (repeatable), read beside "
+                            "the model's own scenarios.")]
+ScenariosOpt = Annotated[list[str] | None, typer.Option(
+    "--scenarios", help="Run only the scenario of this name (repeatable). Default: all.")]
+
+
+def scenario_sources(model, files: list[Path] | None) -> list[Path]:
+    """The model's own scenario folder (when it has one) and the user's files and folders."""
+    own = model.input_dir / "scenarios"
+    return ([own] if own.is_dir() else []) + list(files or [])
 
 
 def parse_sets(specs: list[str] | None) -> dict[str, float]:

@@ -17,7 +17,7 @@ from hecon.analysis.psa import PSA, require_psa_memory, run_psa
 from hecon.analysis.result import Result
 from hecon.analysis.scenarios import load_scenarios, run_scenarios
 from hecon.analysis.sensitivity import REPORT_WTP, Measure, one_way, threshold
-from hecon.cli.inputs import parameter_table, parse_sets
+from hecon.cli.inputs import parameter_table, parse_sets, scenario_sources
 from hecon.cli.progress import progress_bar
 from hecon.model import Model
 from hecon.results.folder import check_out
@@ -126,7 +126,8 @@ class Stopwatch(dict):
 
 def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 1, quick: bool = False,
             scenarios: Sequence[str] | None = None, memory_gb: float = memory.DEFAULT_BUDGET_GB,
-            sets: list[str] | None = None, quiet: bool = False) -> tuple[Path, list[str]]:
+            scenario_files: Sequence[Path] | None = None, sets: list[str] | None = None,
+            quiet: bool = False) -> tuple[Path, list[str]]:
     """`hecon run`: base case, PSA with its decision analytics and EVPPI by parameter group,
     one-way DSA with tornado, the model's scenarios, the threshold price, TECH-VER checks; every
     table as CSV, every figure as HTML (and PNG/SVG where a browser is), report.html,
@@ -141,8 +142,7 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
     table = parameter_table(model, options, sets)
     require_psa_memory(model, table, options, n, memory.as_bytes(memory_gb), evppi=not quick,
                        option="--psa")
-    scenario_dir = model.input_dir / "scenarios"
-    chosen = load_scenarios(scenario_dir, model, scenarios) if scenario_dir.is_dir() else []
+    chosen = load_scenarios(scenario_sources(model, scenario_files), model, scenarios)
     notes: list[str] = []
     price = model.price_parameter
     # base case, PSA, decision analysis, DSA, scenarios, (threshold price), writing

@@ -10,7 +10,7 @@ import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import OUT_HELP, QuietOpt, SeedOpt, app, checked_out, say, user_errors
-from hecon.cli.inputs import SetOpt
+from hecon.cli.inputs import ScenarioFileOpt, ScenariosOpt, SetOpt
 from hecon.cli.sensitivity_commands import MemoryOpt
 
 
@@ -21,7 +21,8 @@ def run_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help=f"{OUT_HELP} Default: results/<model>-<timestamp>.", callback=checked_out)] = None,
     psa: Annotated[int | None, typer.Option("--psa", help="PSA draws (default 2000; 200 with --quick).", min=2)] = None,
     seed: SeedOpt = 1,
-    scenarios: Annotated[list[str] | None, typer.Option("--scenarios", help="Run only these scenarios (repeatable). Default: all.")] = None,
+    scenarios: ScenariosOpt = None,
+    scenario_file: ScenarioFileOpt = None,
     quick: Annotated[bool, typer.Option("--quick", help="Smoke run: 200 draws, no EVPPI, no PNG/SVG.")] = False,
     memory: MemoryOpt = DEFAULT_BUDGET_GB,
     set_: SetOpt = None,
@@ -38,6 +39,7 @@ def run_command(
     out = out or Path("results") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
     start = time.perf_counter()
     folder, notes = run_all(loaded, out, n=psa, seed=seed, quick=quick, scenarios=scenarios,
+                            scenario_files=scenario_file,
                             memory_gb=memory, sets=set_, quiet=quiet)
     for note in notes:
         say(quiet, f"note: {note}")

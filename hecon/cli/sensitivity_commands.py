@@ -8,7 +8,14 @@ import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, app, say, user_errors
-from hecon.cli.inputs import SetOpt, parameter_table, parse_sets
+from hecon.cli.inputs import (
+    ScenarioFileOpt,
+    ScenariosOpt,
+    SetOpt,
+    parameter_table,
+    parse_sets,
+    scenario_sources,
+)
 from hecon.cli.model_commands import OutOpt, default_out
 
 WtpOpt = Annotated[float, typer.Option("--wtp", help="Willingness to pay, € per QALY.")]
@@ -115,10 +122,10 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
 def scenarios_command(model: ModelArg, out: OutOpt = None,
                       psa: Annotated[int | None, typer.Option("--psa", help="Also run a PSA of N draws per scenario (probability cost-effective; N ≥ 2).")] = None,
                       seed: SeedOpt = 1,
-                      only: Annotated[list[str] | None, typer.Option("--only", help="Run only this scenario (repeatable).")] = None,
+                      scenarios: ScenariosOpt = None, scenario_file: ScenarioFileOpt = None,
                       wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 30000, 50000, 100000, 150000.")] = None,
                       memory: MemoryOpt = DEFAULT_BUDGET_GB, quiet: QuietOpt = False) -> None:
-    """The base case and every scenario file in inputs/<model>/scenarios/."""
+    """The base case and every scenario: the model's own (inputs/<model>/scenarios/) and those of --scenario-file."""
     import pandas as pd
 
     from hecon.analysis.result import Result
@@ -127,12 +134,13 @@ def scenarios_command(model: ModelArg, out: OutOpt = None,
     from hecon.model import Model
 
     loaded = Model(model)
-    scenarios = load_scenarios(loaded.input_dir / "scenarios", loaded, only)
-    table = run_scenarios(loaded, scenarios, wtp=wtp or REPORT_WTP, psa_n=psa, seed=seed, memory_gb=memory)
+    chosen = load_scenarios(scenario_sources(loaded, scenario_file), loaded, scenarios)
+    table = run_scenarios(loaded, chosen, wtp=wtp or REPORT_WTP, psa_n=psa, seed=seed, memory_gb=memory)
     out = default_out(model, "scenarios", out)
     options = loaded.options()
     _write(out, loaded, "scenarios", options, Result("scenarios", {"scenarios": table}, {}, "scenarios"),
-           {"psa": psa, "scenarios": [s.name for s in scenarios]}, seed=seed if psa else None)
+           {"psa": psa, "scenarios": [s.name for s in chosen],
+            "scenario_files": {s.name: str(s.source) for s in chosen}}, seed=seed if psa else None)
     compared = table.dropna(subset=["status"])
     with pd.option_context("display.width", 200, "display.max_colwidth", 30):
         say(quiet, compared[["scenario", "strategy", "incremental_cost", "incremental_effect", "icer", "status"]].to_string(index=False))

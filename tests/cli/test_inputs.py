@@ -68,3 +68,31 @@ def test_a_bad_setting_is_one_clear_line(workdir, spec, message):
 def test_a_parameter_set_twice_is_refused():
     with pytest.raises(InputError, match="set twice"):
         parse_sets(["a=1", "a=2"])
+
+
+SCENARIO = "name: cheap_drug_a\ndescription: Drug A at 90 % of its price\nparameters:\n  cost_drug_a: 900\n"
+
+
+def test_a_scenario_file_outside_the_install_runs_beside_the_model_s_own(tmp_path):
+    mine = tmp_path / "my_scenarios"
+    mine.mkdir()
+    (mine / "cheap.yaml").write_text(SCENARIO)
+    run("scenarios", "example_sick", "--scenario-file", mine, "--out", tmp_path / "s", "--quiet")
+    table = pd.read_csv(tmp_path / "s" / "scenarios.csv")
+    assert {"base_case", "cheap_drug_a", "discount_0"} <= set(table["scenario"])
+    cheap = table[(table.scenario == "cheap_drug_a") & (table.strategy == "drug_a")]["cost"].iloc[0]
+    base = table[(table.scenario == "base_case") & (table.strategy == "drug_a")]["cost"].iloc[0]
+    assert cheap < base
+    run("scenarios", "example_sick", "--scenario-file", mine / "cheap.yaml", "--scenarios", "cheap_drug_a",
+        "--out", tmp_path / "only", "--quiet")
+    assert set(pd.read_csv(tmp_path / "only" / "scenarios.csv")["scenario"]) == {"base_case", "cheap_drug_a"}
+    manifest = json.loads((tmp_path / "only" / "manifest.json").read_text())
+    assert manifest["options"]["scenario_files"]["cheap_drug_a"] == str(mine / "cheap.yaml")
+
+
+def test_a_scenario_file_that_is_missing_or_repeats_a_name_is_refused(workdir):
+    (workdir / "again.yaml").write_text("name: discount_0\nparameters:\n  cost_drug_a: 900\n")
+    refused(["scenarios", "example_sick", "--scenario-file", workdir / "again.yaml", "--out", "out"],
+            contains="also the name in")
+    refused(["scenarios", "example_sick", "--scenario-file", workdir / "nowhere.yaml", "--out", "out"],
+            contains="no such scenario file or folder")

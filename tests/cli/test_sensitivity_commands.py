@@ -111,7 +111,7 @@ def test_scenarios_command_with_psa(folder):
     (("gsa", "example_sick", "--outcome", "qualys"), "unknown outcome 'qualys'"),
     (("twoway", "example_sick", "--x", "cost_drug_a", "--y", "cost_drug_a"), "must differ"),
     (("dsa", "example_sick", "--strategy", "drug_c"), "--strategy: unknown strategy 'drug_c' (fix: choose one of drug_a, drug_b"),
-    (("scenarios", "example_sick", "--only", "nothing"), "no scenario named 'nothing'"),
+    (("scenarios", "example_sick", "--scenarios", "nothing"), "no scenario named 'nothing'"),
 ])
 def test_user_mistakes_are_one_line_and_exit_2(folder, arguments, message):
     result = run(*arguments, "--out", folder / "never")

@@ -117,7 +117,7 @@ def wrong_choice(draw):
         parameter = draw(st.sampled_from(SICK.parameters.names))
         return ["twoway", "example_sick", "--x", parameter, "--y", parameter], "must differ"
     name = draw(NAMES.filter(lambda s: s not in ("discount_0", "no_drug_b_effect")))
-    return ["scenarios", "example_sick", "--only", name], f"no scenario named '{name}'"
+    return ["scenarios", "example_sick", "--scenarios", name], f"no scenario named '{name}'"
 
 
 @pytest.mark.parametrize("cases", [bogus_outcome(), comparator_or_unknown_strategy(), unknown_parameter(),

@@ -138,11 +138,11 @@ def test_inputs_from_another_folder(new_model, tmp_path):
                                                "cost_new_treatment,Yearly cost of the new treatment while alive,1100"))
     icers = {}
     for name, extra in (("own", []), ("other", ["--inputs", str(other)])):
-        result = runner.invoke(app, ["base", str(new_model / "my_model.py"), "--out", str(tmp_path / name), *extra])
+        result = runner.invoke(app, ["base", str(new_model / "my_model.py"), "--out", str(tmp_path / f"out_{name}"), *extra])
         assert result.exit_code == 0, result.output
-        icers[name] = pd.read_csv(tmp_path / name / "icers.csv")["incremental_cost"]
+        icers[name] = pd.read_csv(tmp_path / f"out_{name}" / "icers.csv")["incremental_cost"]
     assert (icers["other"] > icers["own"]).all()
-    manifest = json.loads((tmp_path / "other" / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "out_other" / "manifest.json").read_text())
     assert manifest["inputs"]["parameters"]["path"] == str(table)
     printed = runner.invoke(app, ["validate", str(new_model / "my_model.py"), "--inputs", str(other)]).output
     assert "1100" in printed and "9 parameters, valid." in printed
