@@ -15,10 +15,7 @@ from typer.testing import CliRunner
 from hecon.cli import app
 from hecon.results.export import FORMATS
 from hecon.results.folder import write_csv
-from tests.fuzz import conftest as fuzz
-
-refused = fuzz.refused
-workdir = fuzz.workdir  # the fixture: an empty working folder for the run
+from tests.fuzz.conftest import refused
 
 ICER_COLUMNS = ["strategy", "cost", "effect", "incremental_cost", "incremental_effect", "icer", "status"]
 
