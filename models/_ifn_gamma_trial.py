@@ -29,7 +29,6 @@ from hecon.analysis import memory
 from hecon.errors import InputError, ModelError
 from hecon.model.distributions import Fixed
 from hecon.model.parameters import ParameterTable
-from hecon.model.prices import PriceIndex
 from hecon.trial import events
 from hecon.trial.estimate import (
     Estimate,
@@ -560,10 +559,7 @@ MAIN_EFFECT = "patients_infected"
 def load_table(path: str | Path | None = None, options: model.Options | None = None) -> ParameterTable:
     """A parameter table in euros of ``options.price_year`` (default: the model's own)."""
     options = options or model.Options()
-    if path is None:
-        return model.load_parameters(options)
-    index = PriceIndex.load(model.INPUT_DIR / "france_cpi.csv", series=options.price_series)
-    return ParameterTable.load(path).in_price_year(options.price_year, index)
+    return model.load_parameters(options, model.INPUT_DIR, None if path is None else Path(path))
 
 
 def per_patient(data: TrialData, table: ParameterTable, options: model.Options | None = None) -> pd.DataFrame:

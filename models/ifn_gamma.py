@@ -189,10 +189,12 @@ def input_files(options: Options, input_dir: Path = INPUT_DIR) -> dict[str, Path
             "price_index": input_dir / "france_cpi.csv"}
 
 
-def load_parameters(options: Options, input_dir: Path = INPUT_DIR) -> ParameterTable:
-    """The parameter table with every cost converted to euros of ``options.price_year``."""
+def load_parameters(options: Options, input_dir: Path = INPUT_DIR, table_file: Path | None = None) -> ParameterTable:
+    """The parameter table (``table_file``, default ``input_dir/parameters.csv``) with every cost
+    converted to euros of ``options.price_year``."""
     index = PriceIndex.load(input_dir / "france_cpi.csv", series=options.price_series)
-    return ParameterTable.load(input_dir / "parameters.csv").in_price_year(options.price_year, index)
+    table = ParameterTable.load(table_file or input_dir / "parameters.csv")
+    return table.in_price_year(options.price_year, index)
 
 
 @lru_cache(maxsize=4)

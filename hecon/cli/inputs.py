@@ -1,4 +1,5 @@
-"""The user's own inputs on the analysis commands: ``--set NAME=VALUE``, ``--scenario-file``
+"""The user's own inputs on the analysis commands: ``--parameters FILE``, ``--set NAME=VALUE``,
+``--scenario-file``
 and the one scenario filter ``--scenarios``."""
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+ParametersOpt = Annotated[Path | None, typer.Option(
+    "--parameters", help="A whole parameter table (CSV in the model's schema) instead of the model's own.")]
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="NAME=VALUE (repeatable): hold a parameter at VALUE in every analysis (it must lie "
                   "in its distribution's support); a Dirichlet member takes VALUE as its share and "

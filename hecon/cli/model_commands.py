@@ -17,7 +17,7 @@ from hecon.cli._app import (
     say,
     user_errors,
 )
-from hecon.cli.inputs import SetOpt, parameter_table, parse_sets
+from hecon.cli.inputs import ParametersOpt, SetOpt, parameter_table, parse_sets
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help=f"{OUT_HELP} Default: results/<model>-<command>.",
                                             callback=checked_out)]
@@ -78,7 +78,8 @@ def validate_command(
 
 @app.command("base")
 @user_errors
-def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, set_: SetOpt = None,
+def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, parameters: ParametersOpt = None,
+                 set_: SetOpt = None,
                  quiet: QuietOpt = False) -> None:
     """Base case: cost-consequence table, ICERs per effect, traces and manifest."""
     from hecon.analysis.basecase import base_case
@@ -87,7 +88,7 @@ def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, 
     from hecon.results.text import console_table
     from hecon.results.write import write
 
-    loaded = Model(model, inputs)
+    loaded = Model(model, inputs, parameters)
     options = loaded.options()
     table = parameter_table(loaded, options, set_)
     result = base_case(loaded, options, table)

@@ -9,7 +9,7 @@ import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
-from hecon.cli.inputs import SetOpt
+from hecon.cli.inputs import ParametersOpt, SetOpt
 from hecon.cli.model_commands import OutOpt, default_out
 from hecon.cli.sensitivity_commands import MemoryOpt
 
@@ -30,6 +30,7 @@ def psa_command(
     invalid: Annotated[str, typer.Option("--invalid", help="Draws the model cannot evaluate: 'drop' (exclude and report them) or 'error' (stop).")] = "drop",
     evppi: Annotated[str, typer.Option("--evppi", help="EVPPI of the parameter table's groups ('groups'), of every parameter alone too ('all'), or none ('none').")] = "groups",
     memory: MemoryOpt = DEFAULT_BUDGET_GB,
+    parameters: ParametersOpt = None,
     set_: SetOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -43,7 +44,7 @@ def psa_command(
         raise InputError(f"--invalid must be one of {', '.join(INVALID_POLICIES)}, not '{invalid}'")
     if evppi not in EVPPI_CHOICES:
         raise InputError(f"--evppi must be one of {', '.join(EVPPI_CHOICES)}, not '{evppi}'")
-    loaded = Model(model)
+    loaded = Model(model, parameters=parameters)
     out = default_out(model, "psa", out)
     summary = write_psa(loaded, out, n=n, seed=seed, chunk_size=chunk_size, report_wtp=wtp, sets=set_,
                         wtp_max=wtp_max, wtp_step=wtp_step, invalid=invalid, evppi=evppi, memory_gb=memory, quiet=quiet)

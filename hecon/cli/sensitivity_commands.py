@@ -9,6 +9,7 @@ import typer
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, app, say, user_errors
 from hecon.cli.inputs import (
+    ParametersOpt,
     ScenarioFileOpt,
     ScenariosOpt,
     SetOpt,
@@ -41,13 +42,13 @@ def _write(out, model, command: str, options, result, extra: dict | None = None,
 def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = 50_000.0, outcome: OutcomeOpt = "inmb",
                 range_: RangeOpt = "table", strategy: StrategyOpt = None,
                 top: Annotated[int, typer.Option("--top", help="Parameters shown in the tornado (0 = all).", min=0)] = 15,
-                memory: MemoryOpt = DEFAULT_BUDGET_GB, set_: SetOpt = None, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
+                memory: MemoryOpt = DEFAULT_BUDGET_GB, parameters: ParametersOpt = None, set_: SetOpt = None, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """One-way sensitivity analysis of every parameter, with a tornado diagram."""
     from hecon.analysis.result import Result
     from hecon.analysis.sensitivity import Measure, one_way
     from hecon.model import Model
 
-    loaded = Model(model)
+    loaded = Model(model, parameters=parameters)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
     result = one_way(loaded, parameter_table(loaded, options, set_), options, measure, range_, memory_gb=memory)
@@ -65,14 +66,14 @@ def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="
                    y: Annotated[str, typer.Option("--y", help="Second parameter.")], out: OutOpt = None,
                    steps: Annotated[int, typer.Option("--steps", help="Grid points per parameter (at least 2).")] = 21,
                    wtp: WtpOpt = 50_000.0, outcome: OutcomeOpt = "inmb", range_: RangeOpt = "table",
-                   strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, set_: SetOpt = None, static: StaticOpt = True,
+                   strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, parameters: ParametersOpt = None, set_: SetOpt = None, static: StaticOpt = True,
                    quiet: QuietOpt = False) -> None:
     """Two-way sensitivity analysis: a grid over two parameters, heat maps of the outcome and of the optimal strategy."""
     from hecon.analysis.result import Result
     from hecon.analysis.sensitivity import Measure, two_way
     from hecon.model import Model
 
-    loaded = Model(model)
+    loaded = Model(model, parameters=parameters)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
     grid = two_way(loaded, parameter_table(loaded, options, set_), x, y, options, measure, steps, range_, memory)
@@ -90,7 +91,7 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
                       wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 30000, 50000, 100000, 150000.")] = None,
                       low: Annotated[float | None, typer.Option("--low", help="Lower end of the search (default: the table's low).")] = None,
                       high: Annotated[float | None, typer.Option("--high", help="Upper end of the search (default: the table's high).")] = None,
-                      strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, set_: SetOpt = None, static: StaticOpt = True,
+                      strategy: StrategyOpt = None, memory: MemoryOpt = DEFAULT_BUDGET_GB, parameters: ParametersOpt = None, set_: SetOpt = None, static: StaticOpt = True,
                       quiet: QuietOpt = False) -> None:
     """The value of a parameter at which the decision changes, by willingness to pay (value-based price)."""
     import numpy as np
@@ -100,7 +101,7 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
     from hecon.analysis.sensitivity import REPORT_WTP, threshold, threshold_bounds
     from hecon.model import Model
 
-    loaded = Model(model)
+    loaded = Model(model, parameters=parameters)
     options = loaded.options()
     table = parameter_table(loaded, options, set_)
     bounds = threshold_bounds(table, param, low, high)
@@ -123,6 +124,7 @@ def scenarios_command(model: ModelArg, out: OutOpt = None,
                       psa: Annotated[int | None, typer.Option("--psa", help="Also run a PSA of N draws per scenario (probability cost-effective; N ≥ 2).")] = None,
                       seed: SeedOpt = 1,
                       scenarios: ScenariosOpt = None, scenario_file: ScenarioFileOpt = None,
+                      parameters: ParametersOpt = None,
                       wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Willingness to pay, € per QALY (repeatable). Default: 30000, 50000, 100000, 150000.")] = None,
                       memory: MemoryOpt = DEFAULT_BUDGET_GB, quiet: QuietOpt = False) -> None:
     """The base case and every scenario: the model's own (inputs/<model>/scenarios/) and those of --scenario-file."""
@@ -133,7 +135,7 @@ def scenarios_command(model: ModelArg, out: OutOpt = None,
     from hecon.analysis.sensitivity import REPORT_WTP
     from hecon.model import Model
 
-    loaded = Model(model)
+    loaded = Model(model, parameters=parameters)
     chosen = load_scenarios(scenario_sources(loaded, scenario_file), loaded, scenarios)
     table = run_scenarios(loaded, chosen, wtp=wtp or REPORT_WTP, psa_n=psa, seed=seed, memory_gb=memory)
     out = default_out(model, "scenarios", out)
@@ -153,7 +155,7 @@ def gsa_command(model: ModelArg,
                 method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
                 n: Annotated[int, typer.Option("--n", help="Sobol: base sample size (a power of 2); Morris: trajectories (at least 2).")] = 256,
                 out: OutOpt = None, outcome: OutcomeOpt = "inmb", wtp: WtpOpt = 50_000.0,
-                strategy: StrategyOpt = None, seed: SeedOpt = 1, memory: MemoryOpt = DEFAULT_BUDGET_GB, set_: SetOpt = None,
+                strategy: StrategyOpt = None, seed: SeedOpt = 1, memory: MemoryOpt = DEFAULT_BUDGET_GB, parameters: ParametersOpt = None, set_: SetOpt = None,
                 static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """Global sensitivity analysis with SALib (Sobol' indices or Morris elementary effects)."""
     from hecon.analysis.gsa import global_sensitivity
@@ -161,7 +163,7 @@ def gsa_command(model: ModelArg,
     from hecon.analysis.sensitivity import Measure
     from hecon.model import Model
 
-    loaded = Model(model)
+    loaded = Model(model, parameters=parameters)
     options = loaded.options()
     measure = Measure(loaded, outcome, wtp, strategy)
     indices = global_sensitivity(loaded, parameter_table(loaded, options, set_), measure, method, n, seed, options, memory)

@@ -90,7 +90,7 @@ ENTRY_POINT_GROUP = "hecon.models"
 #: what every model module declares
 REQUIRED = ("TITLE", "STRATEGIES", "COMPARATOR", "EFFECTS", "Options", "evaluate")
 #: optional functions of a model module, with the arguments they are called with
-FUNCTIONS = {"evaluate": ("params", "options"), "load_parameters": ("options", "input_dir"),
+FUNCTIONS = {"evaluate": ("params", "options"), "load_parameters": ("options", "input_dir", "table_file"),
              "input_files": ("options", "input_dir"), "validation": ("table", "options")}
 
 
@@ -355,10 +355,12 @@ class Model:
     """A loaded model: its module, inputs and options, and a chunked ``evaluate``.
 
     ``Model("ifn_gamma")`` loads a registered model, ``Model("work/my_model.py")`` a model
-    file; ``inputs`` replaces the inputs folder (default ``<folder of the module>/inputs/<name>/``).
+    file; ``inputs`` replaces the inputs folder (default ``<folder of the module>/inputs/<name>/``)
+    and ``parameters`` the parameter table (default ``<inputs>/parameters.csv``; ``--parameters``).
     """
 
-    def __init__(self, source: str | Path, inputs: str | Path | None = None) -> None:
+    def __init__(self, source: str | Path, inputs: str | Path | None = None,
+                 parameters: str | Path | None = None) -> None:
         if is_model_file(source):
             path = Path(source)
             self.module: ModuleType = load_file(path)
@@ -369,6 +371,7 @@ class Model:
             self.name = self.source = str(source)
         check_declarations(self.module)
         self._inputs = None if inputs is None else _inputs_folder(Path(inputs))
+        self._table_file = None if parameters is None else Path(parameters)
 
     def __repr__(self) -> str:
         return f"Model({self.source!r})"
@@ -469,9 +472,11 @@ class Model:
         options = self.options() if options is None else options
         loader = getattr(self.module, "load_parameters", None)
         if loader is not None:
-            table = loader(options, self.input_dir)
+            table = loader(options, self.input_dir, self.table_file)
         else:
-            path = self.input_dir / "parameters.csv"
+            path = self.table_file
+            if not path.exists() and self._table_file is not None:
+                raise InputError("file not found", file=path, fix="check the path given to --parameters")
             if not path.exists():
                 raise InputError("no parameter table", file=path,
                                  fix=f"write the model's parameters.csv in {self.input_dir} "
@@ -482,13 +487,17 @@ class Model:
                              file=self.module.__file__, fix="name a parameter of the table")
         return table
 
+    @property
+    def table_file(self) -> Path:
+        """The parameter table read: ``--parameters FILE``, else ``<inputs>/parameters.csv``."""
+        return self._table_file if self._table_file is not None else self.input_dir / "parameters.csv"
+
     def input_files(self, options=None) -> dict[str, Path]:
-        """Input files whose SHA-256 goes into the manifest."""
+        """Input files whose SHA-256 goes into the manifest (the parameter table read among them)."""
         options = self.options() if options is None else options
         files = getattr(self.module, "input_files", None)
-        if files is not None:
-            return {role: Path(path) for role, path in files(options, self.input_dir).items()}
-        return {"parameters": self.input_dir / "parameters.csv"}
+        found = {} if files is None else {role: Path(p) for role, p in files(options, self.input_dir).items()}
+        return {**found, "parameters": self.table_file}
 
     def validation(self, table: ParameterTable | None = None, options=None):
         """The model's verification and validation checks of its base case, or None."""

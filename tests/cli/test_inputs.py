@@ -96,3 +96,22 @@ def test_a_scenario_file_that_is_missing_or_repeats_a_name_is_refused(workdir):
             contains="also the name in")
     refused(["scenarios", "example_sick", "--scenario-file", workdir / "nowhere.yaml", "--out", "out"],
             contains="no such scenario file or folder")
+
+
+def test_parameters_replaces_the_whole_table_and_is_hashed_in_the_manifest(tmp_path):
+    shipped = Model("example_sick").table_file
+    mine = tmp_path / "mine.csv"
+    mine.write_text(shipped.read_text().replace("cost_drug_a,Yearly cost of drug A while alive,1000,",
+                                                "cost_drug_a,Yearly cost of drug A while alive,900,"))
+    run("base", "example_sick", "--parameters", mine, "--out", tmp_path / "p", "--quiet")
+    run("base", "example_sick", "--set", "cost_drug_a=900", "--out", tmp_path / "s", "--quiet")
+    by_file = pd.read_csv(tmp_path / "p" / "cost_consequence.csv")
+    by_set = pd.read_csv(tmp_path / "s" / "cost_consequence.csv")
+    np.testing.assert_allclose(by_file.select_dtypes("number"), by_set.select_dtypes("number"), rtol=1e-12)
+    manifest = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    assert manifest["inputs"]["parameters"]["path"] == str(mine)
+
+
+def test_a_missing_parameter_table_is_one_clear_line(workdir):
+    refused(["dsa", "example_sick", "--parameters", "nowhere.csv", "--out", "out"],
+            contains="check the path given to --parameters")

@@ -218,8 +218,8 @@ def test_the_loader_passes_the_inputs_folder_to_the_model(write_model, tmp_path)
     path = write_model(MORE='''
 from hecon.model.parameters import ParameterTable
 
-def load_parameters(options, input_dir):
-    return ParameterTable.load(input_dir / "parameters.csv")
+def load_parameters(options, input_dir, table_file):
+    return ParameterTable.load(table_file)
 
 def input_files(options, input_dir):
     return {"parameters": input_dir / "parameters.csv", "notes": input_dir / "notes.txt"}
@@ -304,8 +304,8 @@ def test_the_fix_suggests_the_identifier_it_could_be(write_model):
     ({"MORE": 'POSITIONS = {"healthy": (0, 0), "sick": (1, 0), "dead": "top"}'}, "POSITIONS['dead'] is 'top', not an (x, y) of numbers"),
     ({"MORE": 'PRICE_PARAMETER = "price of drug A"'}, "PRICE_PARAMETER: 'price of drug A' is not an identifier"),
     ({"MORE": "DECISION_PROBLEM = 42"}, "DECISION_PROBLEM is '42', not a line of text"),
-    ({"MORE": "load_parameters = 3"}, "load_parameters is not a function (fix: declare def load_parameters(options, input_dir))"),
-    ({"MORE": "def load_parameters(options):\n    pass"}, "load_parameters does not take the arguments (options, input_dir)"),
+    ({"MORE": "load_parameters = 3"}, "load_parameters is not a function (fix: declare def load_parameters(options, input_dir, table_file))"),
+    ({"MORE": "def load_parameters(options):\n    pass"}, "load_parameters does not take the arguments (options, input_dir, table_file)"),
     ({"MORE": "def validation(table):\n    pass"}, "validation does not take the arguments (table, options)"),
 ])
 def test_what_a_model_declares_is_checked_when_it_loads(write_model, changes, message):
