@@ -8,13 +8,14 @@ chunk size.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from hecon.analysis import memory
+from hecon.analysis.decision import decision_analysis, wtp_grid
 from hecon.analysis.voi import evppi_bytes
 from hecon.errors import ModelError
 from hecon.model import Effect, Model
@@ -141,3 +142,30 @@ def run_psa(
     if len(bad) == n:
         raise ModelError(f"none of the {n} PSA draws can be evaluated: {bad['reason'].iloc[0]}")
     return PSA(model, draws, outcomes, seed, tuple(table.uncertain))
+
+
+# ---------------------------------------------------------------- its decision analysis
+
+EVPPI_CHOICES = ("groups", "all", "none")
+
+
+def evppi_groups(psa: PSA) -> dict[str, list[str]]:
+    """The parameter table's groups, restricted to the parameters the PSA varies."""
+    table = psa.model.load_parameters()
+    varied = set(psa.uncertain)
+    groups = {name: [p for p in members if p in varied] for name, members in table.groups.items()}
+    return {name: members for name, members in groups.items() if members}
+
+
+def psa_analysis(psa: PSA, report_wtp: Sequence[float] | None = None, *, wtp_max: float = 200_000.0,
+                 wtp_step: float = 1_000.0, evppi: str = "groups", note=None,
+                 memory_gb: float = memory.DEFAULT_BUDGET_GB):
+    """The decision analysis of a model's PSA on its main effect (QALYs): EVPPI of the
+    parameter table's groups (``evppi="groups"``), of every parameter (``"all"``) or none,
+    within a memory budget of ``memory_gb``."""
+    grid, report = wtp_grid(report_wtp, wtp_max, wtp_step)
+    costs, effects = psa.costs_effects(psa.model.effects[0])
+    parameters = psa.valid_parameters() if evppi != "none" else None
+    return decision_analysis(costs, effects, psa.model.strategies, grid, report,
+                             parameters=parameters, groups=evppi_groups(psa) if evppi != "none" else None,
+                             singles=evppi == "all", seed=psa.seed, note=note, memory_gb=memory_gb)

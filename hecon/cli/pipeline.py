@@ -12,8 +12,7 @@ import pandas as pd
 
 from hecon.analysis import memory
 from hecon.analysis.basecase import base_case
-from hecon.analysis.decision import decision_analysis, wtp_grid
-from hecon.analysis.psa import PSA, require_psa_memory, run_psa
+from hecon.analysis.psa import PSA, psa_analysis, require_psa_memory, run_psa
 from hecon.analysis.result import Result
 from hecon.analysis.scenarios import load_scenarios, run_scenarios
 from hecon.analysis.sensitivity import REPORT_WTP, Measure, one_way, threshold
@@ -24,30 +23,6 @@ from hecon.results.folder import check_out
 from hecon.results.report import build_report
 from hecon.results.workbook import write_workbook
 from hecon.results.write import write
-
-EVPPI_CHOICES = ("groups", "all", "none")
-
-
-def evppi_groups(psa: PSA) -> dict[str, list[str]]:
-    """The parameter table's groups, restricted to the parameters the PSA varies."""
-    table = psa.model.load_parameters()
-    varied = set(psa.uncertain)
-    groups = {name: [p for p in members if p in varied] for name, members in table.groups.items()}
-    return {name: members for name, members in groups.items() if members}
-
-
-def psa_analysis(psa: PSA, report_wtp: Sequence[float] | None = None, *, wtp_max: float = 200_000.0,
-                 wtp_step: float = 1_000.0, evppi: str = "groups", note=None,
-                 memory_gb: float = memory.DEFAULT_BUDGET_GB):
-    """The decision analysis of a model's PSA on its main effect (QALYs): EVPPI of the
-    parameter table's groups (``evppi="groups"``), of every parameter (``"all"``) or none,
-    within a memory budget of ``memory_gb``."""
-    grid, report = wtp_grid(report_wtp, wtp_max, wtp_step)
-    costs, effects = psa.costs_effects(psa.model.effects[0])
-    parameters = psa.valid_parameters() if evppi != "none" else None
-    return decision_analysis(costs, effects, psa.model.strategies, grid, report,
-                             parameters=parameters, groups=evppi_groups(psa) if evppi != "none" else None,
-                             singles=evppi == "all", seed=psa.seed, note=note, memory_gb=memory_gb)
 
 
 def psa_results(psa: PSA, analysis, notes: Sequence[str] = ()) -> tuple[Result, Result]:

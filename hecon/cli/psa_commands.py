@@ -35,8 +35,8 @@ def psa_command(
     quiet: QuietOpt = False,
 ) -> None:
     """PSA: N seeded draws, evaluated in chunks; CE plane, CEAC/CEAF, EVPI, EVPPI by parameter group."""
-    from hecon.analysis.psa import INVALID_POLICIES
-    from hecon.cli.pipeline import EVPPI_CHOICES, write_psa
+    from hecon.analysis.psa import EVPPI_CHOICES, INVALID_POLICIES
+    from hecon.cli.pipeline import write_psa
     from hecon.errors import InputError
     from hecon.model import Model
 
