@@ -56,11 +56,3 @@ class Result:
         key = self.key or next(iter(self.frames), None)
         table = self.frames[key].to_html(index=False, max_rows=20) if key is not None else ""
         return f"<p><b>{html.escape(self.summary)}</b></p>{table}"
-
-    def __add__(self, other: Result) -> Result:
-        """Two results as one (their tables side by side; the stems must differ)."""
-        clash = set(self.frames) & set(other.frames)
-        if clash:
-            raise ValueError(f"both results have tables {sorted(clash)}")
-        return Result(f"{self.analysis}+{other.analysis}", {**self.frames, **other.frames},
-                      {**self.meta, **other.meta}, self.key or other.key)
