@@ -56,9 +56,10 @@ def simulate_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Simulate a trial from the model's own hazards: patients.csv, infections.csv, resource_use.csv."""
+    from hecon.analysis.result import Result
     from hecon.model import Model
-    from hecon.results.folder import manifest, results_folder, write_manifest
-    from hecon.trial import write_trial
+    from hecon.results.write import write
+    from hecon.trial.schema import trial_tables
 
     module = trial_module(model)
     loaded = Model(model)
@@ -67,14 +68,14 @@ def simulate_command(
     patients, infections, resource_use = module.simulate(n, seed, dropout=dropout, table=table, options=options,
                                                          memory_gb=memory)
     inputs = loaded.input_files(options) | ({"parameters": parameters} if parameters else {})
-    with results_folder(out, inputs=inputs.values()) as folder:
-        written = write_trial(folder, patients, infections, resource_use)
-        write_manifest(folder, manifest(model=model, command="trial simulate", inputs=inputs, seed=seed,
-                                        options={**vars(options), "n": n, "dropout": dropout}))
+    simulated = Result("trial_simulation", trial_tables(patients, infections, resource_use),
+                       {"n": n, "dropout": dropout}, "patients")
+    write(out, model, simulated, command="trial simulate", inputs=inputs, seed=seed,
+          options={**vars(options), "n": n, "dropout": dropout})
     counts = patients.groupby("arm").size().to_dict()
     say(quiet, f"Simulated {n} patients ({', '.join(f'{k}: {v}' for k, v in counts.items())}), "
                f"{len(infections)} infection episodes.")
-    say(quiet, f"Wrote {', '.join(p.name for p in written)}, manifest.json to {out}")
+    say(quiet, f"Wrote {', '.join(f'{stem}.csv' for stem in simulated.frames)}, manifest.json to {out}")
 
 
 @trial_app.command("fit")
@@ -89,10 +90,10 @@ def fit_command(
     """Estimate the model's parameters from trial data: a results folder with the fitted
     parameters.csv (usable as --parameters), the estimates, the survival models, a report and
     the survival figure."""
+    from hecon.analysis.result import Result
     from hecon.model import Model
-    from hecon.results.folder import check_out, manifest, results_folder, write_csv, write_manifest
-    from hecon.results.plots import write_figure
-    from hecon.results.plots.survival import survival_plot
+    from hecon.results.folder import check_out
+    from hecon.results.write import write
     from hecon.trial import load_trial
 
     module = trial_module(model)
@@ -102,16 +103,12 @@ def fit_command(
     check_out(out, [data_dir, table_path])
     data = load_trial(data_dir, loaded.strategies)
     result = module.fit(data, table_path, options)
-    with results_folder(out, inputs=[data_dir, table_path]) as folder:
-        for name, table in result.tables().items():
-            write_csv(table, folder / f"{name}.csv")
-        (folder / "report.md").write_text(result.report, encoding="utf-8")
-        write_figure(survival_plot(result.curves, title="Survival: Kaplan–Meier and parametric models"),
-                     folder, "survival")
-        write_manifest(folder, manifest(
-            model=model, command="trial fit", inputs={**data.files, "parameters": table_path},
-            options=vars(options), extra={"data_sha256": result.digest,
-                                          "estimated": result.estimates["parameter"].loc[lambda p: p != ""].tolist()}))
+    fitted = Result("trial_fit", {**result.tables(), "survival_curves": result.curves}, {}, "estimates")
+    write(out, model, fitted, command="trial fit", inputs={**data.files, "parameters": table_path},
+          also_inputs=[data_dir], options=vars(options),
+          extra={"data_sha256": result.digest,
+                 "estimated": result.estimates["parameter"].loc[lambda p: p != ""].tolist()},
+          finish=lambda folder: (folder / "report.md").write_text(result.report, encoding="utf-8"))
     estimated = (result.estimates["parameter"] != "").sum()
     say(quiet, f"{len(data.patients)} patients, {len(data.infections)} infection episodes; "
                f"{estimated} parameters estimated from the trial.")

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from hecon.analysis.decision import DEFAULT_REPORT_WTP
 from hecon.results import plots
+from hecon.results.plots.survival import survival_plot
 
 CURRENCY = "€"
 
@@ -61,6 +62,8 @@ FIGURES: dict[str, tuple[str, Draw]] = {
     "twoway": ("twoway", lambda t, m: plots.two_way_maps(t, m.get("measure", "outcome"))),
     "threshold_curve": ("threshold", lambda t, m: plots.threshold_curve(t, m.get("currency", CURRENCY))),
     "gsa": ("gsa", lambda t, m: plots.gsa_bars(t)),
+    "survival_curves": ("survival", lambda t, m: survival_plot(
+        t, title="Survival: Kaplan–Meier and parametric models")),
 }
 
 

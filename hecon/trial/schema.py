@@ -390,18 +390,23 @@ def load_trial(folder: str | Path, arms: Sequence[str]) -> TrialData:
     return TrialData(folder, arms, patients, infections, resource_use)
 
 
-def write_trial(folder: Path, patients: pd.DataFrame, infections: pd.DataFrame,
-                resource_use: pd.DataFrame | None = None) -> list[Path]:
-    """Write the files of a trial folder (created if needed) in the schema's column order
-    (the ``line`` column and any other column outside the schema are left out). Returns the
-    paths written."""
-    Path(folder).mkdir(parents=True, exist_ok=True)
+def trial_tables(patients: pd.DataFrame, infections: pd.DataFrame,
+                 resource_use: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The tables of a trial folder by file stem, in the schema's column order (the ``line``
+    column and any other column outside the schema left out)."""
     tables = [(PATIENTS, patients, PATIENT_COLUMNS), (INFECTIONS, infections, INFECTION_COLUMNS)]
     if resource_use is not None:
         tables.append((RESOURCE_USE, resource_use, RESOURCE_COLUMNS))
+    return {name.removesuffix(".csv"): frame[[c.name for c in columns]] for name, frame, columns in tables}
+
+
+def write_trial(folder: Path, patients: pd.DataFrame, infections: pd.DataFrame,
+                resource_use: pd.DataFrame | None = None) -> list[Path]:
+    """Write the files of a trial folder (created if needed; see :func:`trial_tables`).
+    Returns the paths written."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, frame, columns in tables:
-        path = Path(folder) / name
-        frame[[c.name for c in columns]].to_csv(path, index=False)
-        paths.append(path)
+    for stem, frame in trial_tables(patients, infections, resource_use).items():
+        frame.to_csv(Path(folder) / f"{stem}.csv", index=False)
+        paths.append(Path(folder) / f"{stem}.csv")
     return paths

@@ -44,7 +44,7 @@ def test_fit_writes_the_table_its_report_and_the_survival_figure(simulated, tmp_
     assert result.exit_code == 0, result.output
     assert "17 parameters estimated" in result.output
     names = {p.name for p in out.iterdir()}
-    assert names == {"parameters.csv", "estimates.csv", "survival_models.csv", "report.md",
+    assert names == {"parameters.csv", "estimates.csv", "survival_models.csv", "survival_curves.csv", "report.md",
                      "survival.html", "plotly.min.js", "manifest.json"}
     table = ParameterTable.load(out / "parameters.csv")
     digest = load_trial(simulated, ("placebo", "ifn_gamma")).digest()
