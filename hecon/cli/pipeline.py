@@ -30,7 +30,7 @@ def psa_results(psa: PSA, analysis, notes: Sequence[str] = ()) -> tuple[Result, 
     draws = Result("psa", {"psa": psa.frame(), "psa_summary": psa.summary(), "invalid_draws": psa.invalid},
                    {"invalid_draws": len(psa.invalid), "notes": list(notes)}, "psa_summary")
     effect = psa.model.effects[0]
-    decision = analysis.result(currency="€", effect_unit=effect.unit,
+    decision = analysis.result(currency="€", effect_unit=effect.unit, labels=psa.model.strategy_labels,
                                comparator=psa.model.comparator)
     return draws, decision
 

@@ -24,8 +24,14 @@ CURRENCY = "€"
 Draw = Callable[[pd.DataFrame, Mapping[str, Any]], go.Figure | None]
 
 
-def _units(meta: Mapping[str, Any]) -> dict[str, str]:
-    return {"currency": meta.get("currency", CURRENCY), "effect_unit": meta.get("effect_unit", "QALY")}
+def _units(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The currency, the unit of effect and the labels (code name → label) a figure shows."""
+    return {"currency": meta.get("currency", CURRENCY), "effect_unit": meta.get("effect_unit", "QALY"),
+            "labels": meta.get("labels")}
+
+
+def _labels(meta: Mapping[str, Any]) -> dict[str, Any]:
+    return {"labels": meta.get("labels")}
 
 
 def _first_wtp(meta: Mapping[str, Any]) -> float:
@@ -48,20 +54,22 @@ def _evppi(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure | None:
 
 def _tornado(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure:
     return plots.tornado(table, meta.get("top", 15) or None, base=meta.get("base_outcome", 0.0),
-                         measure=meta.get("measure", "outcome"), base_status=meta.get("base_status"))
+                         measure=meta.get("measure", "outcome"), base_status=meta.get("base_status"),
+                         **_labels(meta))
 
 
 #: table stem → (figure stem, how to draw it)
 FIGURES: dict[str, tuple[str, Draw]] = {
     "ce_plane": ("ce_plane", _ce_plane),
     "ceac": ("ceac", lambda t, m: plots.ceac_plot(t, **_units(m))),
-    "evpi": ("evpi", lambda t, m: plots.evpi_plot(t, **_units(m))),
+    "evpi": ("evpi", lambda t, m: plots.evpi_plot(t, currency=_units(m)["currency"],
+                                                  effect_unit=_units(m)["effect_unit"])),
     "evppi": ("evppi", _evppi),
     "expected_loss": ("expected_loss", lambda t, m: plots.expected_loss_plot(t, **_units(m))),
     "dsa": ("tornado", _tornado),
-    "twoway": ("twoway", lambda t, m: plots.two_way_maps(t, m.get("measure", "outcome"))),
+    "twoway": ("twoway", lambda t, m: plots.two_way_maps(t, m.get("measure", "outcome"), **_labels(m))),
     "threshold_curve": ("threshold", lambda t, m: plots.threshold_curve(t, m.get("currency", CURRENCY))),
-    "gsa": ("gsa", lambda t, m: plots.gsa_bars(t)),
+    "gsa": ("gsa", lambda t, m: plots.gsa_bars(t, **_labels(m))),
     "survival_curves": ("survival", lambda t, m: survival_plot(
         t, title="Survival: Kaplan–Meier and parametric models")),
 }
@@ -76,9 +84,18 @@ def escaped(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _escaped_value(value: Any) -> Any:
+    """A meta value with its text escaped, in mappings too (labels)."""
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, Mapping):
+        return {k: _escaped_value(v) for k, v in value.items()}
+    return value
+
+
 def figures_of(tables: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> dict[str, go.Figure]:
     """Figure stem → figure, for every table the registry knows."""
-    safe_meta = {k: html.escape(v) if isinstance(v, str) else v for k, v in meta.items()}
+    safe_meta = {k: _escaped_value(v) for k, v in meta.items()}
     drawn = {}
     for stem, (figure_stem, draw) in FIGURES.items():
         if stem in tables and tables[stem] is not None:

@@ -42,3 +42,10 @@ def test_text_in_tables_is_escaped_for_plotly():
                           "probability": [0.4, 0.6], "on_frontier": [False, True]})
     figure = figures_of({"ceac": table}, {})["ceac"]
     assert "&lt;a href=&#x27;x&#x27;&gt;old&lt;/a&gt;" in {trace.name for trace in figure.data}
+
+
+def test_labels_in_the_meta_name_the_strategies_escaped():
+    result = decision_result()
+    meta = {**result.meta, "labels": {"old": "Usual care", "new": "New <drug>"}}
+    figure = figures_of(result.tables(), meta)["ceac"]
+    assert {"Usual care", "New &lt;drug&gt;"} <= {trace.name for trace in figure.data}
