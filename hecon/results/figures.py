@@ -17,9 +17,8 @@ import plotly.graph_objects as go
 
 from hecon.analysis.decision import DEFAULT_REPORT_WTP
 from hecon.results import plots
+from hecon.results.plots.style import CURRENCY
 from hecon.results.plots.survival import survival_plot
-
-CURRENCY = "€"
 
 Draw = Callable[[pd.DataFrame, Mapping[str, Any]], go.Figure | None]
 
