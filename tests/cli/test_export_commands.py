@@ -10,20 +10,13 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from hecon.cli import app
 from hecon.results.export import FORMATS
 from hecon.results.folder import write_csv
 from tests.fuzz.conftest import refused
+from tests.results.test_export import hecon
 
 ICER_COLUMNS = ["strategy", "cost", "effect", "incremental_cost", "incremental_effect", "icer", "status"]
-
-
-def hecon(*arguments):
-    result = CliRunner().invoke(app, [str(a) for a in arguments])
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture(scope="module")
