@@ -35,11 +35,11 @@ def main() -> None:
     model.evaluate(table.base_case(), options)  # warm caches
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     result = timed(f"one-way, {len(table.names)} parameters", lambda: one_way(model, table, options, measure))
-    print(f"    ({len(result)} parameters with a range, {2 * len(result) + 1} sets in one batch)")
+    print(f"    ({len(result.table)} parameters with a range, {2 * len(result.table) + 1} sets in one batch)")
     timed("two-way 50 x 50", lambda: two_way(model, table, "hr_infection_ifn", "price_ifn_vial", options, measure, 50))
     indices = timed(f"Sobol N = 1,024, {len(table.uncertain)} uncertain parameters",
-                    lambda: gsa.sobol(table, lambda s: measure.of(model.evaluate(s, options, chunk_size=10_000)), 1024))
-    print(f"    ({indices.attrs['design_points']} model evaluations, {indices.attrs['invalid_points']} not evaluable)")
+                    lambda: gsa.global_sensitivity(model, table, measure, "sobol", 1024, options=options))
+    print(f"    ({indices.meta['design_points']} model evaluations, {indices.meta['invalid_points']} not evaluable)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from hecon.analysis.result import Result
 from hecon.analysis.tables import cost_consequence, icers
 from hecon.errors import ModelError
 from hecon.model import Model
@@ -35,6 +36,11 @@ class BaseCase:
         if self.checks is not None:
             tables["checks"] = self.checks
         return tables
+
+    def result(self, **meta) -> Result:
+        """The base case as a :class:`~hecon.analysis.result.Result`; ``meta`` adds the units
+        and labels (:func:`~hecon.analysis.result.model_meta`)."""
+        return Result("base_case", self.tables(), meta, "cost_consequence")
 
 
 def base_case(model: Model, options=None, parameters=None) -> BaseCase:

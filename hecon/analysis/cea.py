@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hecon.analysis.wtp import WTP_MAX
 from hecon.errors import InputError
 
 NON_DOMINATED = "ND"
@@ -110,7 +111,7 @@ def strategy_names(strategies: Sequence[str], n_strategies: int) -> list[str]:
     return names
 
 
-def default_wtp_grid(max_wtp: float = 200_000, n: int = 201) -> np.ndarray:
+def default_wtp_grid(max_wtp: float = WTP_MAX, n: int = 201) -> np.ndarray:
     """Evenly spaced willingness-to-pay grid ``0, …, max_wtp`` with ``n`` values."""
     if not np.isfinite(max_wtp) or max_wtp <= 0:
         raise InputError("the largest willingness to pay must be a positive number",

@@ -15,16 +15,14 @@ import pandas as pd
 from hecon.analysis import cea, memory, voi
 from hecon.analysis.metamodel import SPLINE_BASIS_SIZE
 from hecon.analysis.result import Result
+from hecon.analysis.wtp import REPORT_WTP, WTP_MAX, WTP_STEP
 from hecon.errors import InputError
 
-#: Report thresholds in €/QALY: France has no official threshold (CEESP doctrine 2021); these
-#: bracket the values discussed for France (see docs/cea.md).
-DEFAULT_REPORT_WTP = (20_000.0, 50_000.0, 100_000.0)
 MAX_GRID_POINTS = 100_001
 
 
-def wtp_grid(report: Sequence[float] | None, wtp_max: float = 200_000.0,
-             wtp_step: float = 1_000.0) -> tuple[np.ndarray, np.ndarray]:
+def wtp_grid(report: Sequence[float] | None, wtp_max: float = WTP_MAX,
+             wtp_step: float = WTP_STEP) -> tuple[np.ndarray, np.ndarray]:
     """The curves' grid 0 … ``wtp_max`` (with the report thresholds in it) and the report
     thresholds themselves."""
     if not (0 < wtp_max <= cea.LARGEST_VALUE and 0 < wtp_step <= cea.LARGEST_VALUE):
@@ -33,7 +31,7 @@ def wtp_grid(report: Sequence[float] | None, wtp_max: float = 200_000.0,
     if wtp_max / wtp_step >= MAX_GRID_POINTS:
         raise InputError(f"the grid would hold more than {MAX_GRID_POINTS:,} thresholds",
                          fix="increase --wtp-step")
-    chosen = cea.wtp_values(report if report else DEFAULT_REPORT_WTP)
+    chosen = cea.wtp_values(report if report else REPORT_WTP)
     grid = np.arange(0.0, wtp_max + wtp_step / 2, wtp_step)
     return np.union1d(grid, chosen), np.unique(chosen)
 

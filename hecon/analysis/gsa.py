@@ -24,6 +24,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from hecon.analysis import memory
+from hecon.analysis.result import Result
 from hecon.analysis.sensitivity import SETS_PER_CHUNK, Measure, base_outcomes
 from hecon.errors import InputError
 from hecon.model import Model
@@ -32,6 +33,8 @@ from hecon.model.parameters import ParameterSets, ParameterTable
 #: unit samples are kept inside (ε, 1 − ε): unbounded distributions have infinite 0 and 1 quantiles
 EDGE = 1e-9
 METHODS = ("sobol", "morris")
+#: indices, points of the design, points the model could not evaluate
+Indices = tuple[pd.DataFrame, int, int]
 #: bootstrap resamples of SALib's Sobol' confidence intervals (its default)
 RESAMPLES = 100
 
@@ -73,8 +76,10 @@ def design_bytes(spec: dict, method: str, n: int) -> int:
 
 def global_sensitivity(model: Model, table: ParameterTable, measure: Measure, method: str = "sobol",
                        n: int = 256, seed: int = 1, options=None,
-                       memory_gb: float = memory.DEFAULT_BUDGET_GB) -> pd.DataFrame:
-    """Sobol' indices or Morris elementary effects of ``measure`` (:func:`sobol`, :func:`morris`).
+                       memory_gb: float = memory.DEFAULT_BUDGET_GB) -> Result:
+    """Sobol' indices or Morris elementary effects of ``measure`` (:func:`sobol`, :func:`morris`),
+    as the Result's table ``gsa``; its meta holds the design's size (``design_points``) and the
+    points the model could not evaluate (``invalid_points``).
 
     Before any evaluation: the method, the memory the design keeps (:func:`design_bytes`,
     refused above the budget), and the measure against the base case; the design is then
@@ -101,15 +106,21 @@ def global_sensitivity(model: Model, table: ParameterTable, measure: Measure, me
     per_set = memory.batch_bytes(1, len(table.names) + spec["num_vars"], len(base.strategies), len(base.names))
     chunk = min(SETS_PER_CHUNK, memory.chunk_size(per_set, budget - kept))
     analyse = sobol if method == "sobol" else morris
-    return analyse(table, lambda sets: measure.of(model.evaluate(sets, options)), n, seed, chunk_size=chunk)
+    indices, points, invalid = analyse(table, lambda sets: measure.of(model.evaluate(sets, options)), n, seed,
+                                       chunk_size=chunk)
+    meta = {**measure.meta(table), "method": method, "n": n, "seed": seed, "design_points": points,
+            "invalid_points": invalid}
+    return Result("gsa", {"gsa": indices}, meta, "gsa")
 
 
 def sobol(table: ParameterTable, evaluate: Callable[[ParameterSets], np.ndarray], n: int,
-          seed: int = 1, second_order: bool = False, chunk_size: int | None = None) -> pd.DataFrame:
+          seed: int = 1, second_order: bool = False, chunk_size: int | None = None) -> Indices:
     """First-order and total Sobol' indices with their 95 % confidence intervals.
 
     Saltelli's design of ``n·(k + 2)`` points (``n`` a power of two), through ``evaluate``
-    (returning the output per set) in chunks of ``chunk_size`` points (default: one batch). Columns ``parameter, S1, S1_conf, ST, ST_conf``.
+    (returning the output per set) in chunks of ``chunk_size`` points (default: one batch).
+    Returns the indices (columns ``parameter, S1, S1_conf, ST, ST_conf``), the number of
+    points and the number the model could not evaluate.
     Reference: Saltelli et al., Comput Phys Commun 2010;181:259–270.
     """
     spec = problem(table)
@@ -119,13 +130,13 @@ def sobol(table: ParameterTable, evaluate: Callable[[ParameterSets], np.ndarray]
     frame = pd.DataFrame({"parameter": _factors(spec), "S1": indices["S1"], "S1_conf": indices["S1_conf"],
                           "ST": indices["ST"], "ST_conf": indices["ST_conf"]}
                          ).sort_values("ST", ascending=False, kind="stable").reset_index(drop=True)
-    frame.attrs.update(invalid_points=invalid, design_points=len(y))
-    return frame
+    return frame, len(y), invalid
 
 
 def morris(table: ParameterTable, evaluate: Callable[[ParameterSets], np.ndarray], n: int,
-           seed: int = 1, levels: int = 4, chunk_size: int | None = None) -> pd.DataFrame:
-    """Morris elementary effects: ``mu_star`` (mean |effect|), its CI, and ``sigma``.
+           seed: int = 1, levels: int = 4, chunk_size: int | None = None) -> Indices:
+    """Morris elementary effects: ``mu_star`` (mean |effect|), its CI, and ``sigma`` (with the
+    number of points and of points the model could not evaluate, as :func:`sobol`).
 
     ``n`` trajectories on a grid of ``levels`` levels; level l of L is mapped to the
     probability (l + ½)/L, the middle of the l-th of L equally likely bins of the parameter's
@@ -140,8 +151,7 @@ def morris(table: ParameterTable, evaluate: Callable[[ParameterSets], np.ndarray
     frame = pd.DataFrame({"parameter": list(indices["names"]), "mu_star": indices["mu_star"],
                           "mu_star_conf": indices["mu_star_conf"], "sigma": indices["sigma"]}
                          ).sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
-    frame.attrs.update(invalid_points=invalid, design_points=len(y))
-    return frame
+    return frame, len(y), invalid
 
 
 def _evaluate(table: ParameterTable, evaluate, units: np.ndarray, chunk_size: int | None) -> tuple[np.ndarray, int]:
@@ -150,7 +160,7 @@ def _evaluate(table: ParameterTable, evaluate, units: np.ndarray, chunk_size: in
 
     SALib's estimators need an output at every point of the design: points the model cannot
     evaluate (an infeasible calibration) take the mean of the others, and their number is
-    reported with the indices (``attrs["invalid_points"]``); above 1 % of the design this
+    reported with the indices (``invalid_points``); above 1 % of the design this
     is an error, since the indices would then be unreliable.
     """
     size = chunk_size or len(units)

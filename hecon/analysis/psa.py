@@ -17,6 +17,7 @@ import pandas as pd
 from hecon.analysis import memory
 from hecon.analysis.decision import decision_analysis, wtp_grid
 from hecon.analysis.voi import evppi_bytes
+from hecon.analysis.wtp import WTP_MAX, WTP_STEP
 from hecon.errors import ModelError
 from hecon.model import Effect, Model
 from hecon.model.outcomes import Outcomes
@@ -157,8 +158,8 @@ def evppi_groups(psa: PSA) -> dict[str, list[str]]:
     return {name: members for name, members in groups.items() if members}
 
 
-def psa_analysis(psa: PSA, report_wtp: Sequence[float] | None = None, *, wtp_max: float = 200_000.0,
-                 wtp_step: float = 1_000.0, evppi: str = "groups", note=None,
+def psa_analysis(psa: PSA, report_wtp: Sequence[float] | None = None, *, wtp_max: float = WTP_MAX,
+                 wtp_step: float = WTP_STEP, evppi: str = "groups", note=None,
                  memory_gb: float = memory.DEFAULT_BUDGET_GB):
     """The decision analysis of a model's PSA on its main effect (QALYs): EVPPI of the
     parameter table's groups (``evppi="groups"``), of every parameter (``"all"``) or none,

@@ -11,11 +11,13 @@ drawn from memory.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from hecon.analysis.wtp import CURRENCY
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ class Result:
         return dict(self.frames)
 
     @property
+    def table(self) -> pd.DataFrame:
+        """The key table (the first one when no key is named)."""
+        return self.frames[self.key or next(iter(self.frames))]
+
+    @property
     def summary(self) -> str:
         """One line of context: the analysis and the meta a reader needs first."""
         shown = {k: v for k, v in self.meta.items() if isinstance(v, str | int | float) and k != "seed"}
@@ -56,3 +63,27 @@ class Result:
         key = self.key or next(iter(self.frames), None)
         table = self.frames[key].to_html(index=False, max_rows=20) if key is not None else ""
         return f"<p><b>{html.escape(self.summary)}</b></p>{table}"
+
+
+def merged_meta(metas: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The meta of several Results as one, as the figures of a results folder read it: a later
+    value replaces an earlier one, except mappings (labels), which are united."""
+    merged: dict[str, Any] = {}
+    for meta in metas:
+        for key, value in meta.items():
+            earlier = merged.get(key)
+            merged[key] = {**earlier, **value} if isinstance(earlier, Mapping) and isinstance(value, Mapping) else value
+    return merged
+
+
+def model_meta(model, table=None, parameters: Sequence[str] | None = None) -> dict[str, Any]:
+    """The meta every Result of ``model`` carries for its reader: currency, unit of the main
+    effect, comparator, strategy labels and, given the parameter ``table``, the labels of
+    ``parameters`` (default: every parameter)."""
+    effect = model.effects[0]
+    meta = {"currency": CURRENCY, "effect_unit": effect.unit, "comparator": model.comparator,
+            "labels": model.strategy_labels}
+    if table is not None:
+        labels = table.labels
+        meta["parameter_labels"] = {name: labels[name] for name in (parameters or labels)}
+    return meta

@@ -33,7 +33,9 @@ import pandas as pd
 from hecon.analysis import memory
 from hecon.analysis.cea import ceac, describe_increment
 from hecon.analysis.psa import run_psa
-from hecon.analysis.sensitivity import REPORT_WTP, SETS_PER_CHUNK, willingness_to_pay
+from hecon.analysis.result import Result, model_meta
+from hecon.analysis.sensitivity import SETS_PER_CHUNK, willingness_to_pay
+from hecon.analysis.wtp import REPORT_WTP
 from hecon.errors import InputError
 from hecon.model import Model
 from hecon.model.files import check_identifier, check_type, read_yaml, shown
@@ -155,10 +157,11 @@ def load_scenarios(sources: str | Path | Sequence[str | Path], model: Model,
 
 def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[float] = REPORT_WTP,
                   psa_n: int | None = None, seed: int = 1,
-                  memory_gb: float = memory.DEFAULT_BUDGET_GB) -> pd.DataFrame:
-    """The base case and every scenario: costs and main effect per strategy, the increment of
-    each strategy over the comparator with its ICER and status, incremental NMB at each WTP,
-    and with ``psa_n`` the probability each strategy is cost-effective at each WTP.
+                  memory_gb: float = memory.DEFAULT_BUDGET_GB) -> Result:
+    """The base case and every scenario (table ``scenarios``): costs and main effect per
+    strategy, the increment of each strategy over the comparator with its ICER and status,
+    incremental NMB at each WTP, and with ``psa_n`` the probability each strategy is
+    cost-effective at each WTP.
 
     Each scenario is one parameter set; with ``psa_n``, each scenario's PSA keeps its draws
     and outcomes, so one that exceeds the memory budget is refused before the first one runs."""
@@ -196,7 +199,10 @@ def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[
                 for lam, p in zip(wtp, probability[:, j], strict=True):
                     row[f"p_cost_effective_{lam:.0f}"] = p
             rows.append(row)
-    return pd.DataFrame(rows)
+    meta = {**model_meta(model), "report_wtp": wtp.tolist(), "psa": psa_n, "seed": seed if psa_n else None,
+            "scenarios": [s.name for s in scenarios],
+            "scenario_files": {s.name: str(s.source) for s in scenarios}}
+    return Result("scenarios", {"scenarios": pd.DataFrame(rows)}, meta, "scenarios")
 
 
 def _probability_cost_effective(model, table, options, wtp, n, seed, chunk_size) -> np.ndarray:

@@ -24,6 +24,8 @@ import pandas as pd
 
 from hecon.analysis import memory
 from hecon.analysis.cea import describe_increments, wtp_values
+from hecon.analysis.result import Result, model_meta
+from hecon.analysis.wtp import DEFAULT_WTP, REPORT_WTP, WTP_MAX
 from hecon.errors import InputError
 from hecon.model import Model
 from hecon.model.outcomes import Outcomes
@@ -32,8 +34,8 @@ from hecon.model.parameters import ParameterSets, ParameterTable
 #: outcomes measured on the increment of ``strategy`` over the comparator
 OUTCOMES = ("inmb", "inhb", "icer", "cost", "effect", "qaly")
 RANGES = ("table", "ci95")
-#: willingness-to-pay values reported by the threshold and scenario analyses (€ per QALY)
-REPORT_WTP = (30_000.0, 50_000.0, 100_000.0, 150_000.0)
+#: points of the threshold curve over 0 … WTP_MAX (the report thresholds are added to them)
+THRESHOLD_CURVE_POINTS = 41
 #: the most sets a model sees at once: its own working memory (traces over cycles) grows with
 #: the chunk, so chunks stay at the PSA's default size whatever the budget
 SETS_PER_CHUNK = 10_000
@@ -54,7 +56,7 @@ class Measure:
 
     model: Model
     outcome: str = "inmb"
-    wtp: float = 50_000.0
+    wtp: float = DEFAULT_WTP
     strategy: str | None = None
 
     def __post_init__(self) -> None:
@@ -127,7 +129,15 @@ class Measure:
                  "icer": f"ICER (€ per {self.model.effects[0].label})", "cost": "incremental cost (€)",
                  "effect": f"incremental {self.model.effects[0].outcome}",
                  "qaly": f"incremental {self.model.effects[0].outcome}"}
-        return f"{names.get(self.outcome, 'incremental ' + self.outcome)}, {self.compared} vs {self.model.comparator}"
+        labels = self.model.strategy_labels
+        return (f"{names.get(self.outcome, 'incremental ' + self.outcome)}, "
+                f"{labels[self.compared]} vs {labels[self.model.comparator]}")
+
+    def meta(self, table: ParameterTable, parameters: Sequence[str] | None = None) -> dict:
+        """What a reader of the analysis needs: the measure, the strategy compared, the model's
+        units and labels (:func:`~hecon.analysis.result.model_meta`)."""
+        return {**model_meta(self.model, table, parameters), "measure": self.label, "outcome": self.outcome,
+                "wtp": self.wtp, "strategy": self.compared}
 
 
 def willingness_to_pay(wtp: float | Sequence[float]) -> np.ndarray:
@@ -194,12 +204,13 @@ def one_way_sets(table: ParameterTable, bounds: Mapping[str, tuple[float, float]
 
 def one_way(model: Model, table: ParameterTable, options=None, measure: Measure | None = None,
             ranges: str = "table", parameters: Sequence[str] | None = None,
-            memory_gb: float = memory.DEFAULT_BUDGET_GB) -> pd.DataFrame:
+            memory_gb: float = memory.DEFAULT_BUDGET_GB) -> Result:
     """Every parameter at its low and then its high value, the others at base (:func:`one_way_sets`).
 
-    Returns one row per parameter with a range (low < high): ``parameter, description,
-    base_value, low, high, outcome_at_low, outcome_at_high, range`` (|difference|), plus
-    ``status_at_low/high`` for an ICER, sorted by range; ``base_outcome`` is in ``attrs``.
+    The Result's table ``dsa`` has one row per parameter with a range (low < high):
+    ``parameter, description, base_value, low, high, outcome_at_low, outcome_at_high, range``
+    (|difference|), plus ``status_at_low/high`` for an ICER, sorted by range; its meta holds
+    the base case's ``base_outcome`` (and ``base_status``), the measure and the labels.
     Parameters whose low equals their high (fixed, no one-way range) are left out.
     """
     options = model.options() if options is None else options
@@ -229,16 +240,16 @@ def one_way(model: Model, table: ParameterTable, options=None, measure: Measure 
         status = measure.status(outcomes)
         frame["status_at_low"], frame["status_at_high"] = status[1::2], status[2::2]
     frame = frame.sort_values("range", ascending=False, kind="stable").reset_index(drop=True)
-    frame.attrs.update(base_outcome=float(values[0]), measure=measure.label,
-                       base_status=str(measure.status(outcomes)[0]))
-    return frame
+    meta = {**measure.meta(table, names), "range": ranges, "base_outcome": float(values[0]),
+            "base_status": str(measure.status(outcomes)[0])}
+    return Result("one_way", {"dsa": frame}, meta, "dsa")
 
 
 def two_way(model: Model, table: ParameterTable, x: str, y: str, options=None,
             measure: Measure | None = None, steps: int = 21, ranges: str = "table",
-            memory_gb: float = memory.DEFAULT_BUDGET_GB) -> pd.DataFrame:
+            memory_gb: float = memory.DEFAULT_BUDGET_GB) -> Result:
     """A steps × steps grid over two parameters' ranges: the measure and the strategy with the
-    highest NMB at each point (``x_value, y_value, outcome, optimal``).
+    highest NMB at each point (table ``twoway``: ``x_value, y_value, outcome, optimal, x, y``).
 
     Every other parameter stays at base; two members of one Dirichlet group move together, the
     rest of the group rescaled (they must leave it some probability). The grid is evaluated in
@@ -270,8 +281,10 @@ def two_way(model: Model, table: ParameterTable, x: str, y: str, options=None,
         _raise_problems(outcomes, None)
         outcome[part] = measure.of(outcomes)
         optimal[part] = (measure.wtp * model.effects[0].of(outcomes) - outcomes.total_cost).argmax(1)
-    return pd.DataFrame({"x_value": gx, "y_value": gy, "outcome": outcome,
+    grid = pd.DataFrame({"x_value": gx, "y_value": gy, "outcome": outcome,
                          "optimal": np.asarray(base.strategies, dtype=object)[optimal]}).assign(x=x, y=y)
+    meta = {**measure.meta(table, [x, y]), "x": x, "y": y, "steps": steps, "range": ranges}
+    return Result("two_way", {"twoway": grid}, meta, "twoway")
 
 
 def _ranged(table: ParameterTable, name: str, ranges: str, option: str) -> tuple[float, float]:
@@ -320,11 +333,31 @@ def threshold_bounds(table: ParameterTable, parameter: str, low: float | None = 
     return float(low), float(high)
 
 
-def threshold(model: Model, table: ParameterTable, parameter: str, wtp: Sequence[float], options=None,
-              strategy: str | None = None, bounds: tuple[float | None, float | None] | None = None,
-              grid: int = 41, tolerance: float = 1e-9, memory_gb: float = memory.DEFAULT_BUDGET_GB) -> pd.DataFrame:
+def threshold(model: Model, table: ParameterTable, parameter: str, wtp: Sequence[float] = REPORT_WTP,
+              options=None, strategy: str | None = None,
+              bounds: tuple[float | None, float | None] | None = None, grid: int = 41,
+              tolerance: float = 1e-9, memory_gb: float = memory.DEFAULT_BUDGET_GB) -> Result:
     """The value of ``parameter`` at which the incremental NMB of ``strategy`` vs the
-    comparator is zero, for each willingness to pay (e.g. the value-based price of a drug).
+    comparator is zero, at each report willingness to pay ``wtp`` (table ``threshold``: e.g. the
+    value-based price of a drug) and over the curve 0 … WTP_MAX (table ``threshold_curve``).
+    Columns of both: ``wtp, parameter, threshold, inmb_at_threshold, reason``.
+    """
+    report = willingness_to_pay(wtp)
+    curve = np.union1d(np.linspace(0.0, WTP_MAX, THRESHOLD_CURVE_POINTS), report)
+    found = threshold_values(model, table, parameter, curve, options, strategy, bounds, grid, tolerance, memory_gb)
+    measure = Measure(model, "inmb", strategy=strategy)
+    meta = {**model_meta(model, table, [parameter]), "parameter": parameter, "strategy": measure.compared,
+            "report_wtp": report.tolist(), "bounds": list(threshold_bounds(table, parameter, *(bounds or (None, None))))}
+    return Result("threshold", {"threshold": found[found.wtp.isin(report)].reset_index(drop=True),
+                                "threshold_curve": found}, meta, "threshold")
+
+
+def threshold_values(model: Model, table: ParameterTable, parameter: str, wtp: Sequence[float], options=None,
+                     strategy: str | None = None, bounds: tuple[float | None, float | None] | None = None,
+                     grid: int = 41, tolerance: float = 1e-9,
+                     memory_gb: float = memory.DEFAULT_BUDGET_GB) -> pd.DataFrame:
+    """The value of ``parameter`` at which the incremental NMB of ``strategy`` vs the
+    comparator is zero, for each willingness to pay of ``wtp``.
 
     A grid over [low, high] (:func:`threshold_bounds`) brackets the first sign change of
     INMB(p; λ) = λ·ΔE(p) − ΔC(p) for all λ at once; vectorised bisection then refines every

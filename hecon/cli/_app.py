@@ -49,8 +49,6 @@ app = typer.Typer(
 )
 
 ModelArg = Annotated[str, typer.Argument(help="Model name (see `hecon models`) or path of a model file (my_model.py).")]
-InputsOpt = Annotated[Path | None, typer.Option(
-    "--inputs", help="The model's inputs folder (parameters.csv, scenarios/). Default: inputs/<model>/ beside the model file.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the random draws (integer ≥ 0).", min=0)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 WtpMaxOpt = Annotated[float, typer.Option("--wtp-max", help="Largest willingness to pay of the curves (€ per unit of effect).")]

@@ -1,6 +1,5 @@
-"""The user's own inputs on the analysis commands: ``--parameters FILE``, ``--set NAME=VALUE``,
-``--scenario-file``
-and the one scenario filter ``--scenarios``."""
+"""The user's own inputs on the analysis commands: ``--inputs DIR``, ``--parameters FILE``,
+``--set NAME=VALUE``, ``--scenario-file`` and the one scenario filter ``--scenarios``."""
 
 from __future__ import annotations
 
@@ -9,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+InputsOpt = Annotated[Path | None, typer.Option(
+    "--inputs", help="The model's inputs folder (parameters.csv, scenarios/, data files). Default: the "
+                     "model's own (inputs/<model>/ beside the model file).")]
 ParametersOpt = Annotated[Path | None, typer.Option(
     "--parameters", help="A whole parameter table (CSV in the model's schema) instead of the model's own.")]
 SetOpt = Annotated[list[str] | None, typer.Option(
@@ -28,6 +30,13 @@ def scenario_sources(model, files: list[Path] | None) -> list[Path]:
     """The model's own scenario folder (when it has one) and the user's files and folders."""
     own = model.input_dir / "scenarios"
     return ([own] if own.is_dir() else []) + list(files or [])
+
+
+def input_files(model, options, scenarios=()) -> dict[str, Path]:
+    """Every file a run reads, role → path, for the manifest to hash: the model's inputs
+    (parameter table, data files) and each scenario's file (``scenario:<name>``)."""
+    return {**model.input_files(options),
+            **{f"scenario:{s.name}": s.source for s in scenarios if s.source is not None}}
 
 
 def parse_sets(specs: list[str] | None) -> dict[str, float]:

@@ -9,7 +9,6 @@ import typer
 
 from hecon.cli._app import (
     OUT_HELP,
-    InputsOpt,
     ModelArg,
     QuietOpt,
     app,
@@ -17,7 +16,7 @@ from hecon.cli._app import (
     say,
     user_errors,
 )
-from hecon.cli.inputs import ParametersOpt, SetOpt, parameter_table, parse_sets
+from hecon.cli.inputs import InputsOpt, ParametersOpt, SetOpt, parameter_table, parse_sets
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help=f"{OUT_HELP} Default: results/<model>-<command>.",
                                             callback=checked_out)]
@@ -83,7 +82,7 @@ def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, 
                  quiet: QuietOpt = False) -> None:
     """Base case: cost-consequence table, ICERs per effect, traces and manifest."""
     from hecon.analysis.basecase import base_case
-    from hecon.analysis.result import Result
+    from hecon.analysis.result import model_meta
     from hecon.model import Model
     from hecon.results.text import console_table
     from hecon.results.write import write
@@ -93,7 +92,7 @@ def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, 
     table = parameter_table(loaded, options, set_)
     result = base_case(loaded, options, table)
     out = default_out(loaded.name, "base", out)
-    write(out, loaded.source, Result("base_case", result.tables(), {}, "cost_consequence"),
+    write(out, loaded.source, result.result(**model_meta(loaded, table)),
           command="base", inputs=loaded.input_files(options),
           options={**vars(options), "set": parse_sets(set_)})
     say(quiet, console_table(result))

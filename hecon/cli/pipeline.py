@@ -7,16 +7,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from hecon.analysis import memory
 from hecon.analysis.basecase import base_case
 from hecon.analysis.psa import PSA, psa_analysis, require_psa_memory, run_psa
-from hecon.analysis.result import Result
+from hecon.analysis.result import Result, model_meta
 from hecon.analysis.scenarios import load_scenarios, run_scenarios
-from hecon.analysis.sensitivity import REPORT_WTP, Measure, one_way, threshold
-from hecon.cli.inputs import parameter_table, parse_sets, scenario_sources
+from hecon.analysis.sensitivity import Measure, one_way, threshold
+from hecon.analysis.wtp import REPORT_WTP, WTP_MAX, WTP_STEP
+from hecon.cli.inputs import input_files, parameter_table, parse_sets, scenario_sources
 from hecon.cli.progress import progress_bar
 from hecon.model import Model
 from hecon.results.folder import check_out
@@ -25,19 +25,19 @@ from hecon.results.workbook import write_workbook
 from hecon.results.write import write
 
 
-def psa_results(psa: PSA, analysis, notes: Sequence[str] = ()) -> tuple[Result, Result]:
-    """A model's PSA and its decision analysis as Results (the draws; the decision tables)."""
+def psa_results(psa: PSA, analysis, table, notes: Sequence[str] = ()) -> tuple[Result, Result]:
+    """A model's PSA and its decision analysis as Results (the draws; the decision tables),
+    with the model's units and the labels of the strategies and of the parameters of ``table``."""
+    meta = model_meta(psa.model, table)
     draws = Result("psa", {"psa": psa.frame(), "psa_summary": psa.summary(), "invalid_draws": psa.invalid},
-                   {"invalid_draws": len(psa.invalid), "notes": list(notes)}, "psa_summary")
-    effect = psa.model.effects[0]
-    decision = analysis.result(currency="€", effect_unit=effect.unit, labels=psa.model.strategy_labels,
-                               comparator=psa.model.comparator)
-    return draws, decision
+                   {**meta, "seed": psa.seed, "invalid_draws": len(psa.invalid), "notes": list(notes)},
+                   "psa_summary")
+    return draws, analysis.result(**meta)
 
 
 def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: int | None = 10_000,
-              report_wtp: Sequence[float] | None = None, wtp_max: float = 200_000.0,
-              wtp_step: float = 1_000.0, invalid: str = "drop", evppi: str = "groups",
+              report_wtp: Sequence[float] | None = None, wtp_max: float = WTP_MAX,
+              wtp_step: float = WTP_STEP, invalid: str = "drop", evppi: str = "groups",
               memory_gb: float = memory.DEFAULT_BUDGET_GB, sets: list[str] | None = None,
               quiet: bool = False) -> str:
     """`hecon psa`: run the PSA, analyse it, write the results folder; return a summary text.
@@ -52,7 +52,7 @@ def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: i
                       invalid=invalid, progress=advance)
     analysis = psa_analysis(psa, report_wtp, wtp_max=wtp_max, wtp_step=wtp_step, evppi=evppi,
                             note=notes.append, memory_gb=memory_gb)
-    write(out, model.source, *psa_results(psa, analysis, notes), command="psa",
+    write(out, model.source, *psa_results(psa, analysis, table, notes), command="psa",
           inputs=model.input_files(options), seed=seed,
           options={**vars(options), "n": n, "chunk_size": chunk_size, "invalid": invalid,
                    "report_wtp": analysis.report.tolist(), "evppi": evppi, "memory_gb": memory_gb,
@@ -112,12 +112,12 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
     written)."""
     n = n or (QUICK_DRAWS if quick else DEFAULT_RUN_DRAWS)
     options = model.options()
-    inputs = model.input_files(options)
+    chosen = load_scenarios(scenario_sources(model, scenario_files), model, scenarios)
+    inputs = input_files(model, options, chosen)
     check_out(out, inputs.values())  # a bad --out fails before any work
     table = parameter_table(model, options, sets)
     require_psa_memory(model, table, options, n, memory.as_bytes(memory_gb), evppi=not quick,
                        option="--psa")
-    chosen = load_scenarios(scenario_sources(model, scenario_files), model, scenarios)
     notes: list[str] = []
     price = model.price_parameter
     # base case, PSA, decision analysis, DSA, scenarios, (threshold price), writing
@@ -142,25 +142,21 @@ def _analyses(model: Model, table, options, scenarios, price: str | None, *, n: 
     """Every analysis of `hecon run`, each within ``memory_gb``, as Results: base case, PSA
     draws, decision analysis (its ICER table as ``icers_psa``: ``icers`` is the base case's),
     parameter table, one-way DSA, scenarios and, for a model with a price, the threshold price."""
+    meta = model_meta(model, table)
     base = timings.time("base case", lambda: base_case(model, options, table))
     psa = timings.time("PSA", lambda: run_psa(model, n, seed, options=options, table=table))
     analysis = timings.time("decision analysis and EVPPI", lambda: psa_analysis(
         psa, REPORT_WTP, evppi="none" if quick else "groups", note=notes.append, memory_gb=memory_gb))
-    draws, decision = psa_results(psa, analysis, notes)
+    draws, decision = psa_results(psa, analysis, table, notes)
     decision_tables = {("icers_psa" if stem == "icers" else stem): t for stem, t in decision.frames.items()}
-    dsa = timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model), memory_gb=memory_gb))
     results = [
-        Result("base_case", base.tables(), {}, "cost_consequence"), draws,
+        base.result(**meta), draws,
         Result("decision", decision_tables, decision.meta, "icers_psa"),
-        Result("parameters", {"parameters": table.to_frame()}),
-        Result("one_way", {"dsa": dsa}, dict(dsa.attrs), "dsa"),
-        Result("scenarios", {"scenarios": timings.time("scenarios", lambda: run_scenarios(
-            model, scenarios, memory_gb=memory_gb))}),
+        Result("parameters", {"parameters": table.to_frame()}, meta),
+        timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model), memory_gb=memory_gb)),
+        timings.time("scenarios", lambda: run_scenarios(model, scenarios, memory_gb=memory_gb)),
     ]
     if price:
-        wtp = np.union1d(np.linspace(0, 200_000, 41), REPORT_WTP)
-        curve = timings.time("threshold price", lambda: threshold(
-            model, table, price, wtp, options, bounds=(0.0, 20 * table[price].value), memory_gb=memory_gb))
-        results.append(Result("threshold", {"threshold_curve": curve, "threshold": curve[curve.wtp.isin(REPORT_WTP)]},
-                              {"currency": "€"}, "threshold"))
+        results.append(timings.time("threshold price", lambda: threshold(
+            model, table, price, REPORT_WTP, options, bounds=(0.0, 20 * table[price].value), memory_gb=memory_gb)))
     return results

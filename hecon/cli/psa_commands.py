@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
+from hecon.analysis.wtp import WTP_MAX, WTP_STEP
 from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
-from hecon.cli.inputs import ParametersOpt, SetOpt
+from hecon.cli.inputs import InputsOpt, ParametersOpt, SetOpt
 from hecon.cli.model_commands import OutOpt, default_out
 from hecon.cli.sensitivity_commands import MemoryOpt
 
@@ -25,11 +26,12 @@ def psa_command(
     out: OutOpt = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Parameter sets evaluated at once (bounds memory; results do not depend on it).", min=1)] = 10_000,
     wtp: WtpOpt = None,
-    wtp_max: WtpMaxOpt = 200_000.0,
-    wtp_step: WtpStepOpt = 1_000.0,
+    wtp_max: WtpMaxOpt = WTP_MAX,
+    wtp_step: WtpStepOpt = WTP_STEP,
     invalid: Annotated[str, typer.Option("--invalid", help="Draws the model cannot evaluate: 'drop' (exclude and report them) or 'error' (stop).")] = "drop",
     evppi: Annotated[str, typer.Option("--evppi", help="EVPPI of the parameter table's groups ('groups'), of every parameter alone too ('all'), or none ('none').")] = "groups",
     memory: MemoryOpt = DEFAULT_BUDGET_GB,
+    inputs: InputsOpt = None,
     parameters: ParametersOpt = None,
     set_: SetOpt = None,
     quiet: QuietOpt = False,
@@ -44,7 +46,7 @@ def psa_command(
         raise InputError(f"--invalid must be one of {', '.join(INVALID_POLICIES)}, not '{invalid}'")
     if evppi not in EVPPI_CHOICES:
         raise InputError(f"--evppi must be one of {', '.join(EVPPI_CHOICES)}, not '{evppi}'")
-    loaded = Model(model, parameters=parameters)
+    loaded = Model(model, inputs, parameters)
     out = default_out(model, "psa", out)
     summary = write_psa(loaded, out, n=n, seed=seed, chunk_size=chunk_size, report_wtp=wtp, sets=set_,
                         wtp_max=wtp_max, wtp_step=wtp_step, invalid=invalid, evppi=evppi, memory_gb=memory, quiet=quiet)

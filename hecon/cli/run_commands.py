@@ -10,7 +10,7 @@ import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import OUT_HELP, QuietOpt, SeedOpt, app, checked_out, say, user_errors
-from hecon.cli.inputs import ParametersOpt, ScenarioFileOpt, ScenariosOpt, SetOpt
+from hecon.cli.inputs import InputsOpt, ParametersOpt, ScenarioFileOpt, ScenariosOpt, SetOpt
 from hecon.cli.sensitivity_commands import MemoryOpt
 
 
@@ -25,6 +25,7 @@ def run_command(
     scenario_file: ScenarioFileOpt = None,
     quick: Annotated[bool, typer.Option("--quick", help="Smoke run: 200 draws, no EVPPI, no PNG/SVG.")] = False,
     memory: MemoryOpt = DEFAULT_BUDGET_GB,
+    inputs: InputsOpt = None,
     parameters: ParametersOpt = None,
     set_: SetOpt = None,
     quiet: QuietOpt = False,
@@ -36,7 +37,7 @@ def run_command(
     from hecon.cli.pipeline import run_all
     from hecon.model import Model
 
-    loaded = Model(model, parameters=parameters)
+    loaded = Model(model, inputs, parameters)
     out = out or Path("results") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
     start = time.perf_counter()
     folder, notes = run_all(loaded, out, n=psa, seed=seed, quick=quick, scenarios=scenarios,

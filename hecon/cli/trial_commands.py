@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
+from hecon.analysis.wtp import WTP_MAX, WTP_STEP
 from hecon.cli._app import OutOpt, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
 from hecon.cli.sensitivity_commands import MemoryOpt
 
@@ -124,8 +125,8 @@ def cea_command(
     seed: SeedOpt = 1,
     effect: Annotated[str | None, typer.Option("--effect", help="Outcome of the CE plane and CEAC: infection_episodes, patients_infected (default: per patient kept free of infection) or day90_deaths.")] = None,
     wtp: Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay per unit of the effect (repeatable).")] = None,
-    wtp_max: WtpMaxOpt = 200_000.0,
-    wtp_step: WtpStepOpt = 1_000.0,
+    wtp_max: WtpMaxOpt = WTP_MAX,
+    wtp_step: WtpStepOpt = WTP_STEP,
     model: ModelOpt = "ifn_gamma",
     parameters: ParametersOpt = None,
     memory: MemoryOpt = DEFAULT_BUDGET_GB,

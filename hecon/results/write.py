@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from hecon.analysis.result import Result
+from hecon.analysis.result import Result, merged_meta
 from hecon.results.figures import figures_of
 from hecon.results.folder import manifest, results_folder, write_csv, write_manifest
 from hecon.results.plots.io import write_html, write_static
@@ -36,10 +36,8 @@ def write(out: str | Path, model: str, *results: Result, command: str,
     """
     inputs = dict(inputs or {})
     with results_folder(out, inputs=[*inputs.values(), *also_inputs], note=note) as folder:
-        tables, meta = {}, {}
-        for result in results:
-            tables.update(result.tables())
-            meta.update(result.meta)
+        tables = {stem: table for result in results for stem, table in result.tables().items()}
+        meta = merged_meta(result.meta for result in results)
         for stem, table in tables.items():
             if table is None:
                 continue

@@ -26,8 +26,9 @@ def write(tmp_path, content, name="s.yaml"):
 def test_every_shipped_scenario_loads_and_runs(model):
     scenarios = load_scenarios(model.input_dir / "scenarios", model)
     assert len(scenarios) >= 13
-    table = run_scenarios(model, scenarios)
-    compared = table.dropna(subset=["status"]).set_index("scenario")
+    result = run_scenarios(model, scenarios)
+    assert result.meta["scenarios"] == [s.name for s in scenarios] and result.meta["report_wtp"] == [20_000, 50_000, 100_000]
+    compared = result.table.dropna(subset=["status"]).set_index("scenario")
     assert compared.loc["sceptical_effect", "incremental_effect"] == pytest.approx(0, abs=1e-12)
     assert compared.loc["harmful_effect", "status"] == "dominated"
     assert compared.loc["drug_price_high", "incremental_cost"] > compared.loc["drug_price_low", "incremental_cost"]
@@ -38,7 +39,7 @@ def test_scenario_restating_the_base_case_reproduces_it(model, tmp_path):
     path = write(tmp_path, {"name": "restated", "parameters": {"hr_infection_ifn": table["hr_infection_ifn"].value,
                                                                "price_ifn_vial": table["price_ifn_vial"].value},
                             "options": {"discount_rate_costs": 0.025}})
-    result = run_scenarios(model, [load_scenario(path, model)])
+    result = run_scenarios(model, [load_scenario(path, model)]).table
     base, restated = (result[result.scenario == s].drop(columns=["scenario", "description"]).reset_index(drop=True)
                       for s in ("base_case", "restated"))
     assert base.equals(restated)

@@ -33,6 +33,7 @@ class LinearModel:
 
     name, strategies, comparator = "linear", ("old", "new"), "old"
     effects = (Effect("qalys", "QALY gained", "QALY"),)
+    strategy_labels = {"old": "Old care", "new": "New drug"}
 
     def __init__(self, coefficients=COEFFICIENTS):
         self.coefficients = coefficients
@@ -66,24 +67,27 @@ def table(tmp_path_factory):
 @given(st.fixed_dictionaries({"a": st.floats(-1e4, 1e4), "b": st.floats(-1e4, 1e4)}))
 def test_one_way_of_a_linear_model_is_coefficient_times_range(table, coefficients):
     model = LinearModel(coefficients)
-    result = one_way(model, table, measure=Measure(model, "cost")).set_index("parameter")
+    result = one_way(model, table, measure=Measure(model, "cost"))
+    rows = result.table.set_index("parameter")
     for name, coefficient in coefficients.items():
         low, high = parameter_range(table, name)
-        assert result.loc[name, "outcome_at_high"] - result.loc[name, "outcome_at_low"] == pytest.approx(
+        assert rows.loc[name, "outcome_at_high"] - rows.loc[name, "outcome_at_low"] == pytest.approx(
             coefficient * (high - low), abs=1e-9)
-    assert result.loc["unused", "range"] == 0.0  # a parameter that does not enter: zero width
-    assert result.attrs["base_outcome"] == pytest.approx(coefficients["a"] * 2 + coefficients["b"] * 5)
+    assert rows.loc["unused", "range"] == 0.0  # a parameter that does not enter: zero width
+    assert result.meta["parameter_labels"]["a"] == "a"  # no description: the code name
+    assert result.meta["measure"] == "incremental cost (€), New drug vs Old care"
+    assert result.meta["base_outcome"] == pytest.approx(coefficients["a"] * 2 + coefficients["b"] * 5)
 
 
 def test_one_way_ci95_ranges_use_the_distribution(table):
-    result = one_way(LinearModel(), table, measure=Measure(LinearModel(), "cost"), ranges="ci95").set_index("parameter")
+    result = one_way(LinearModel(), table, measure=Measure(LinearModel(), "cost"), ranges="ci95").table.set_index("parameter")
     assert result.loc["b", "low"] == pytest.approx(5 - 1.959964, abs=1e-5)
 
 
 def test_two_way_corner_equals_base_with_both_overrides(table):
     model = LinearModel()
     measure = Measure(model, "inmb", WTP)
-    grid = two_way(model, table, "a", "b", measure=measure, steps=5)
+    grid = two_way(model, table, "a", "b", measure=measure, steps=5).table
     corner = grid[(grid.x_value == 3) & (grid.y_value == 7)].outcome.iloc[0]
     direct = measure.of(model.evaluate(table.override(table.base_case(), {"a": 3.0, "b": 7.0})))[0]
     assert corner == direct
@@ -93,7 +97,7 @@ def test_two_way_corner_equals_base_with_both_overrides(table):
 def test_threshold_gives_zero_incremental_net_benefit(table):
     model = LinearModel()
     wtp = [20_000.0, 50_000.0]
-    result = threshold(model, table, "b", wtp, bounds=(-1000.0, 1000.0))
+    result = threshold(model, table, "b", wtp, bounds=(-1000.0, 1000.0)).table
     for lam, value in zip(wtp, result.threshold, strict=True):
         sets = table.override(table.base_case(), {"b": value})
         assert Measure(model, "inmb", lam).of(model.evaluate(sets))[0] == pytest.approx(0, abs=1e-3)  # €
@@ -102,7 +106,7 @@ def test_threshold_gives_zero_incremental_net_benefit(table):
 
 
 def test_threshold_says_when_there_is_none(table):
-    result = threshold(LinearModel(), table, "unused", [50_000.0])
+    result = threshold(LinearModel(), table, "unused", [50_000.0]).table
     assert np.isnan(result.threshold.iloc[0]) and "no threshold" in result.reason.iloc[0]
 
 
@@ -119,14 +123,16 @@ def test_sobol_indices_of_the_ishigami_function(tmp_path):
     def ishigami(sets, a=7.0, b=0.1):
         return np.sin(sets["x1"]) + a * np.sin(sets["x2"]) ** 2 + b * sets["x3"] ** 4 * np.sin(sets["x1"])
 
-    indices = gsa.sobol(table, ishigami, 2048, seed=3).set_index("parameter")
+    indices, points, invalid = gsa.sobol(table, ishigami, 2048, seed=3)
+    indices = indices.set_index("parameter")
+    assert (points, invalid) == (2048 * 5, 0)  # Saltelli: n·(k + 2)
     # analytic values for a = 7, b = 0.1 (Sobol' & Levitan 1999)
     np.testing.assert_allclose(indices.loc[["x1", "x2", "x3"], "S1"], [0.3139, 0.4424, 0.0], atol=0.03)
     np.testing.assert_allclose(indices.loc[["x1", "x2", "x3"], "ST"], [0.5576, 0.4424, 0.2437], atol=0.03)
 
 
 def test_morris_gives_no_effect_to_a_parameter_that_does_not_enter(table):
-    ranking = gsa.morris(table, lambda s: LinearModel().evaluate(s).total_cost[:, 1], 40, seed=1)
+    ranking = gsa.morris(table, lambda s: LinearModel().evaluate(s).total_cost[:, 1], 40, seed=1)[0]
     assert ranking.parameter.iloc[-1] == "unused"
     assert ranking.set_index("parameter").loc["unused", "mu_star"] == 0
 
@@ -139,7 +145,7 @@ def test_dirichlet_group_is_one_factor():
 
 def test_flagship_one_way_covers_every_parameter_with_a_range():
     model = Model("ifn_gamma")
-    result = one_way(model, model.parameters)
+    result = one_way(model, model.parameters).table
     assert "price_ifn_vial" in set(result.parameter) and "utility_norm_age" not in set(result.parameter)
     price = result.set_index("parameter").loc["price_ifn_vial"]
     assert price.outcome_at_low > price.outcome_at_high  # a dearer drug lowers the INMB
@@ -207,7 +213,7 @@ def test_one_way_batch_keeps_any_dirichlet_group_summing_to_one(alphas):
 
 def test_one_way_of_a_dirichlet_member_equals_its_direct_override(sick):
     table, measure = sick.parameters, Measure(sick)
-    row = one_way(sick, table, measure=measure).set_index("parameter").loc["p_sick_die"]
+    row = one_way(sick, table, measure=measure).table.set_index("parameter").loc["p_sick_die"]
     direct = measure.of(sick.evaluate(table.override(table.base_case(), {"p_sick_die": row.low})))[0]
     assert row.outcome_at_low == pytest.approx(direct, rel=1e-12)
     assert row.outcome_at_high > row.outcome_at_low  # more deaths while sick: drug A's QALY gain grows
@@ -216,7 +222,7 @@ def test_one_way_of_a_dirichlet_member_equals_its_direct_override(sick):
 def test_two_way_of_two_members_of_one_group_rescales_the_third(sick):
     table = sick.parameters
     recording = Recording(sick)
-    grid = two_way(recording, table, "p_sick_die", "p_sick_recover", steps=4)
+    grid = two_way(recording, table, "p_sick_die", "p_sick_recover", steps=4).table
     sets = recording.batches[-1]
     members = table.dirichlet_groups["sick_exits"]
     np.testing.assert_allclose(sum(sets[m] for m in members), 1.0, atol=1e-12)
@@ -233,7 +239,7 @@ def test_two_way_refuses_members_that_leave_their_group_no_probability(sick):
 
 
 def test_threshold_of_a_dirichlet_member(sick):
-    result = threshold(sick, sick.parameters, "p_sick_die", [20_000.0, 50_000.0], bounds=(0.0, 0.25))
+    result = threshold(sick, sick.parameters, "p_sick_die", [20_000.0, 50_000.0], bounds=(0.0, 0.25)).table
     for lam, value in zip(result.wtp, result.threshold, strict=True):
         if not np.isnan(value):
             sets = sick.parameters.override(sick.parameters.base_case(), {"p_sick_die": value})
@@ -298,7 +304,7 @@ def test_two_way_in_chunks_equals_one_batch(sick, monkeypatch):
     recording = Recording(sick)
     chunked = two_way(recording, sick.parameters, "p_sick_die", "utility_sick", steps=5)
     assert [s.n for s in recording.batches] == [1, 7, 7, 7, 4]  # the base case, then the grid
-    pd.testing.assert_frame_equal(whole, chunked)
+    pd.testing.assert_frame_equal(whole.table, chunked.table)
 
 
 def test_gsa_in_chunks_equals_one_batch(sick, monkeypatch):
@@ -307,7 +313,7 @@ def test_gsa_in_chunks_equals_one_batch(sick, monkeypatch):
     recording = Recording(sick)
     chunked = gsa.global_sensitivity(recording, sick.parameters, Measure(recording), "morris", 4, seed=2)
     assert max(s.n for s in recording.batches) == 5
-    pd.testing.assert_frame_equal(whole, chunked)
+    pd.testing.assert_frame_equal(whole.table, chunked.table)
 
 
 @pytest.mark.parametrize("method, n, message", [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -87,7 +88,8 @@ def test_a_scenario_file_outside_the_install_runs_beside_the_model_s_own(tmp_pat
         "--out", tmp_path / "only", "--quiet")
     assert set(pd.read_csv(tmp_path / "only" / "scenarios.csv")["scenario"]) == {"base_case", "cheap_drug_a"}
     manifest = json.loads((tmp_path / "only" / "manifest.json").read_text())
-    assert manifest["options"]["scenario_files"]["cheap_drug_a"] == str(mine / "cheap.yaml")
+    assert manifest["results"]["scenarios"]["scenario_files"]["cheap_drug_a"] == str(mine / "cheap.yaml")
+    assert manifest["inputs"]["scenario:cheap_drug_a"]["sha256"] == hashlib.sha256((mine / "cheap.yaml").read_bytes()).hexdigest()
 
 
 def test_a_scenario_file_that_is_missing_or_repeats_a_name_is_refused(workdir):

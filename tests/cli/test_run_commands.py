@@ -19,8 +19,9 @@ def test_every_table_and_the_manifest(quick_run):
     assert manifest["command"] == "run" and manifest["options"]["n"] == 200 and manifest["seed"] == 1
     assert set(manifest["timings_seconds"]) >= {"base case", "PSA", "one-way DSA", "scenarios", "threshold price"}
     threshold = pd.read_csv(quick_run / "threshold.csv")
-    assert list(threshold.wtp) == [30_000, 50_000, 100_000, 150_000]
-    assert threshold.threshold.is_monotonic_increasing  # a higher WTP supports a higher price
+    assert list(threshold.wtp) == [20_000, 50_000, 100_000]
+    assert threshold.threshold.dropna().is_monotonic_increasing  # a higher WTP supports a higher price
+    assert "not cost-effective anywhere" in threshold.reason.iloc[0]  # at €20k not even a free drug is
 
 
 def test_report_is_self_contained_and_complete(quick_run):

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hecon.cli import app
+from hecon.model import Model
 from hecon.results.plots.io import browser
 
 runner = CliRunner()
@@ -50,11 +51,13 @@ def test_dsa_and_threshold_agree_on_the_value_based_price(folder):
     price = one_way.set_index("parameter").loc["price_ifn_vial"]
     slope = (price.outcome_at_high - price.outcome_at_low) / (price.high - price.low)
     thresholds = pd.read_csv(found / "threshold.csv").set_index("wtp")
-    assert list(thresholds.index) == [30_000, 50_000, 100_000, 150_000]
+    assert list(thresholds.index) == [20_000, 50_000, 100_000]  # the report thresholds
     assert thresholds.loc[50_000, "threshold"] == pytest.approx(price.low - price.outcome_at_low / slope, rel=1e-6)
     assert len(pd.read_csv(found / "threshold_curve.csv")) > len(thresholds)
     manifest = json.loads((found / "manifest.json").read_text())
-    assert manifest["command"] == "threshold" and manifest["options"]["param"] == "price_ifn_vial"
+    meta = manifest["results"]["threshold"]
+    assert manifest["command"] == "threshold" and meta["parameter"] == "price_ifn_vial"
+    assert meta["parameter_labels"]["price_ifn_vial"] == Model("ifn_gamma").parameters["price_ifn_vial"].description
 
 
 def test_icer_tornado_marks_dominance_instead_of_a_negative_ratio(folder):
