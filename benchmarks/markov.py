@@ -1,170 +1,268 @@
-"""Speed and memory of ``hecon.model.markov.run_cohort`` against a bare NumPy kernel.
+"""Speed and memory of a Markov cohort model as a user pays for it, beside a bare NumPy kernel.
 
-A 10-state progressive-disease model (nine stages and death), 100 yearly cycles,
-time-dependent (background mortality rises with age), three strategies, three state rewards,
-HAS discounting and the half-cycle correction. The bare kernel does the same arithmetic —
-the same matrix products and reward sums — without validation or bookkeeping.
+Two reference models, each written the way a user writes it — a parameter table with
+distributions (CSV), the seeded sampler (``ParameterTable.sample``), the transitions declared
+as edges (``hecon.model.transitions.Transitions``) and ``run_cohort`` with validation on — and
+the same arithmetic written as a bare kernel (NumPy ``Generator`` draws, the matrices filled in
+one buffer, ``m_{k+1} = m_k·P_k``, the weighted sums), both in chunks of ``CHUNK`` sets:
 
-Run: ``.venv/bin/python benchmarks/markov.py [--sets 1000 10000] [--chunk-size 1000 250]``
+A. sick–sicker: 4 states (healthy, sick, sicker, dead), 20 yearly cycles, 2 strategies;
+   Dirichlet rows, beta probability, gamma costs, beta utilities, a lognormal relative risk.
+B. progressive: 10 states (9 stages, dead), 100 yearly cycles, 3 strategies; competing
+   hazards of progression and of death, Gompertz background mortality rising with age and
+   with the stage, two drugs whose relative risks wane over time.
+
+Times are the minimum of ``--repeats`` runs, kernel and hecon interleaved; peak memory is
+traced (``tracemalloc``) in a separate run. Run:
+``.venv/bin/python benchmarks/markov.py [--draws 1000 10000 100000] [--repeats 5]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from hecon.model.markov import DiscountSchedule, cycle_weights, run_cohort
+from hecon.model.markov import cycle_weights, run_cohort
+from hecon.model.parameters import ParameterTable
+from hecon.model.transitions import Transitions
 
-N_STAGES, N_CYCLES, STRATEGIES = 9, 100, ("usual_care", "drug_a", "drug_b")
-N_STATES = N_STAGES + 1
-DISCOUNT = DiscountSchedule((0.025, 0.015), (30,))
+CHUNK = 10_000
+DISCOUNT = 0.03
 CORRECTION = "half-cycle"
 
-
-def draw_parameters(n_sets: int, seed: int = 2024) -> dict[str, np.ndarray]:
-    """Per-set parameters: progression probability, relative risks of the two drugs, mortality."""
-    rng = np.random.default_rng(seed)
-    return {
-        "p_progress": rng.beta(20, 180, n_sets),
-        "rr": np.stack([np.ones(n_sets), rng.lognormal(np.log(0.8), 0.1, n_sets),
-                        rng.lognormal(np.log(0.65), 0.1, n_sets)], axis=1),
-        "hr_stage": rng.lognormal(np.log(0.25), 0.1, n_sets),
-        "cost_stage": rng.gamma(25, 80, (n_sets, 1, 1)) * np.arange(1, N_STATES) ** 1.2,
-        "cost_drug": np.array([0.0, 3000.0, 4500.0])[None, :, None] * np.ones(N_STAGES),
-        "utility_stage": rng.beta(90, 10, (n_sets, 1, 1)) - 0.06 * np.arange(N_STAGES),
-    }
+HEADER = "name,description,value,unit,distribution,se,ci_low,ci_high,alpha,beta,lower,upper,low,high,group,price_year,status,source,notes\n"
 
 
-def transitions(params: dict[str, np.ndarray]) -> np.ndarray:
-    """[sets, strategies, cycles, S, S]: Gompertz background mortality from age 50, × a hazard
-    ratio rising with the stage; progression to the next stage among survivors."""
-    age = 50 + np.arange(N_CYCLES)
-    background = 2e-5 * np.exp(0.09 * age)                                       # [C] hazard
-    stage_hr = 1 + params["hr_stage"][:, None] * np.arange(N_STAGES)             # [n, stages]
-    death = 1 - np.exp(-background[None, :, None] * stage_hr[:, None, :])        # [n, C, stages]
-    progress = (params["p_progress"][:, None] * params["rr"])[:, :, None, None]  # [n, k, 1, 1]
-    progress = np.broadcast_to(progress, (*progress.shape[:2], N_CYCLES, N_STAGES)).copy()
-    progress[..., -1] = 0.0
-    alive = 1 - death[:, None]                                                   # [n, 1, C, stages]
-    n = len(params["p_progress"])
-    P = np.zeros((n, len(STRATEGIES), N_CYCLES, N_STATES, N_STATES))
-    stage = np.arange(N_STAGES)
-    P[..., stage, stage] = alive * (1 - progress)
-    P[..., stage[:-1], stage[:-1] + 1] = (alive * progress)[..., :-1]
-    P[..., stage, N_STAGES] = death[:, None]
-    P[..., N_STAGES, N_STAGES] = 1.0
-    return P
+def row(name: str, value: float, distribution: str, **cells) -> str:
+    """One row of a parameter table (an illustrative benchmark value, not evidence)."""
+    columns = HEADER.strip().split(",")
+    cells = {"name": name, "description": name, "value": value, "unit": "", "distribution": distribution,
+             "status": "assumption", "source": "benchmark", **cells}
+    return ",".join(str(cells.get(c, "")) for c in columns) + "\n"
 
 
-def state_rewards(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    dead = np.zeros(params["cost_stage"].shape[:-1] + (1,))
-    return {
-        "cost_care": np.concatenate([params["cost_stage"], dead], axis=-1),
-        "cost_drug": np.concatenate([params["cost_drug"], np.zeros((1, 3, 1))], axis=-1),
-        "qalys": np.concatenate([params["utility_stage"], dead], axis=-1),
-    }
+# ---------------------------------------------------------------- A. sick–sicker
+
+SICK_SICKER = ("healthy", "sick", "sicker", "dead")
+TABLE_A = HEADER + "".join([
+    row("p_hs", 0.15, "dirichlet", alpha=15, group="healthy_exits"),
+    row("p_hd", 0.02, "dirichlet", alpha=2, group="healthy_exits"),
+    row("p_hh", 0.83, "dirichlet", alpha=83, group="healthy_exits"),
+    row("p_sh", 0.5, "dirichlet", alpha=50, group="sick_exits"),
+    row("p_ss2", 0.15, "dirichlet", alpha=15, group="sick_exits"),
+    row("p_sd", 0.05, "dirichlet", alpha=5, group="sick_exits"),
+    row("p_ss", 0.3, "dirichlet", alpha=30, group="sick_exits"),
+    row("p_s2d", 0.1, "beta", alpha=10, beta=90),
+    row("rr_treatment", 0.75, "lognormal", ci_low=0.6, ci_high=0.95),
+    row("cost_healthy", 2000, "gamma", se=200),
+    row("cost_sick", 4000, "gamma", se=400),
+    row("cost_sicker", 15000, "gamma", se=1500),
+    row("cost_treatment", 12000, "fixed"),
+    row("u_healthy", 0.95, "beta", se=0.01),
+    row("u_sick", 0.75, "beta", se=0.03),
+    row("u_sicker", 0.5, "beta", se=0.05),
+])
 
 
-def initial_distribution(n_sets: int) -> np.ndarray:
-    initial = np.zeros((n_sets, len(STRATEGIES), N_STATES))
+def sick_sicker(params) -> dict[str, np.ndarray]:
+    """hecon: the edges (the treatment's RR on healthy → sick and sick → sicker), run_cohort."""
+    rr = np.stack([np.ones_like(params["rr_treatment"]), params["rr_treatment"]], 1)   # [n, 2]
+    edges = Transitions(SICK_SICKER, probabilities={
+        ("healthy", "sick"): params["p_hs"][:, None] * rr, ("healthy", "dead"): params["p_hd"][:, None],
+        ("sick", "healthy"): params["p_sh"][:, None], ("sick", "sicker"): params["p_ss2"][:, None] * rr,
+        ("sick", "dead"): params["p_sd"][:, None], ("sicker", "dead"): params["p_s2d"][:, None]})
+    zero = np.zeros(params.n)
+    costs = np.stack([params["cost_healthy"], params["cost_sick"], params["cost_sicker"], zero], -1)[:, None]
+    alive = np.array([1.0, 1.0, 1.0, 0.0])
+    rewards = {"cost": costs + np.array([0.0, 1.0])[:, None] * params["cost_treatment"][:, None, None] * alive,
+               "qalys": np.stack([params["u_healthy"], params["u_sick"], params["u_sicker"], zero], -1)[:, None]}
+    initial = np.broadcast_to([1.0, 0.0, 0.0, 0.0], (params.n, 2, 4))
+    return run_cohort(edges, initial, 20, state_rewards=rewards, discount=DISCOUNT, correction=CORRECTION,
+                      keep_trace=False).discounted
+
+
+def sick_sicker_kernel(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """The same model, bare: Generator draws, the matrices filled by hand, the cycle loop."""
+    healthy, sick = rng.dirichlet([15, 2, 83], n), rng.dirichlet([50, 15, 5, 30], n)
+    p_s2d = rng.beta(10, 90, n)
+    rr = np.exp(rng.normal(np.log(0.75), (np.log(0.95) - np.log(0.6)) / (2 * 1.959964), n))
+    costs = [rng.gamma((m / s) ** 2, s ** 2 / m, n) for m, s in ((2000, 200), (4000, 400), (15000, 1500))]
+    utilities = [rng.beta(*ab, n) for ab in ((450.25, 23.7), (155.5, 51.8), (49.5, 49.5))]
+    arms = np.stack([np.ones(n), rr], 1)
+    P = np.zeros((n, 2, 4, 4))
+    P[..., 0, 1], P[..., 0, 3] = healthy[:, :1] * arms, healthy[:, 1:2]
+    P[..., 0, 0] = 1 - P[..., 0, 1] - P[..., 0, 3]
+    P[..., 1, 0], P[..., 1, 2], P[..., 1, 3] = sick[:, :1], sick[:, 1:2] * arms, sick[:, 2:3]
+    P[..., 1, 1] = 1 - P[..., 1, 0] - P[..., 1, 2] - P[..., 1, 3]
+    P[..., 2, 3] = p_s2d[:, None]
+    P[..., 2, 2] = 1 - P[..., 2, 3]
+    P[..., 3, 3] = 1.0
+    cost = np.stack([*costs, np.zeros(n)], -1)[:, None] + np.array([0.0, 12000.0])[:, None] * [1, 1, 1, 0]
+    qalys = np.stack([*utilities, np.zeros(n)], -1)[:, None]
+    occupancy = _cohort(P, 20, lambda k: P)
+    return {"cost": np.vecdot(occupancy, cost), "qalys": np.vecdot(occupancy, qalys)}
+
+
+# ---------------------------------------------------------------- B. progressive, time-dependent
+
+N_STAGES, HORIZON_B, AGE = 9, 100, 50
+PROGRESSIVE = (*(f"stage_{s + 1}" for s in range(N_STAGES)), "dead")
+GOMPERTZ = (2e-5, 0.09)  # background hazard a·e^{b·age}
+TABLE_B = HEADER + "".join([
+    row("p_progress", 0.1, "beta", alpha=20, beta=180),
+    row("rr_drug_a", 0.8, "lognormal", ci_low=0.65, ci_high=0.98),
+    row("rr_drug_b", 0.65, "lognormal", ci_low=0.53, ci_high=0.8),
+    row("hr_stage", 0.25, "lognormal", ci_low=0.2, ci_high=0.31),
+    row("waning", 0.05, "gamma", se=0.01),
+    row("cost_stage", 2000, "gamma", se=400),
+    row("cost_drug_a", 3000, "fixed"),
+    row("cost_drug_b", 4500, "fixed"),
+    row("u_stage_1", 0.9, "beta", se=0.03),
+])
+
+
+def progressive(params) -> dict[str, np.ndarray]:
+    """hecon: competing hazards per stage, time-dependent through callables, run_cohort."""
+    n, stages = params.n, np.arange(N_STAGES)
+    rr = np.stack([np.ones(n), params["rr_drug_a"], params["rr_drug_b"]], 1)           # [n, 3]
+    progression = -np.log1p(-params["p_progress"])[:, None]                             # [n, 1]
+    waning, hr = params["waning"][:, None], params["hr_stage"]
+
+    def progress(cycle: int) -> np.ndarray:  # the relative risk wanes to 1
+        return progression * (1 - (1 - rr) * np.exp(-waning * cycle))
+
+    def death(stage: int) -> Callable[[int], np.ndarray]:
+        return lambda cycle: (GOMPERTZ[0] * np.exp(GOMPERTZ[1] * (AGE + cycle)) * (1 + hr * stage))[:, None]
+
+    hazards = {(PROGRESSIVE[s], "dead"): death(s) for s in stages}
+    hazards |= {(PROGRESSIVE[s], PROGRESSIVE[s + 1]): progress for s in stages[:-1]}
+    edges = Transitions(PROGRESSIVE, hazards=hazards)
+    alive = (stages + 1.0) ** 1.2
+    rewards = {"cost_care": np.append(alive, 0)[None] * params["cost_stage"][:, None, None],
+               "cost_drug": np.array([0.0, 3000.0, 4500.0])[:, None] * np.append(np.ones(N_STAGES), 0),
+               "qalys": np.append(params["u_stage_1"][:, None] - 0.06 * stages, np.zeros((n, 1)), 1)[:, None]}
+    initial = np.zeros((n, 3, N_STAGES + 1))
     initial[..., 0] = 1.0
-    return initial
+    return run_cohort(edges, initial, HORIZON_B, state_rewards=rewards, discount=DISCOUNT,
+                      correction=CORRECTION, keep_trace=False).discounted
 
 
-def hecon_run(P, initial, rewards, check=True) -> dict[str, np.ndarray]:
-    result = run_cohort(P, initial, N_CYCLES, state_rewards=rewards, discount=DISCOUNT,
-                        correction=CORRECTION, check=check)
-    return result.discounted
+def progressive_kernel(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """The same model, bare: the competing-risk matrices of each cycle filled in one buffer."""
+    p_progress = rng.beta(20, 180, n)
+    rr = np.stack([np.ones(n), *(np.exp(rng.normal(np.log(m), (np.log(hi) - np.log(lo)) / 3.919928, n))
+                                 for m, lo, hi in ((0.8, 0.65, 0.98), (0.65, 0.53, 0.8)))], 1)
+    hr = np.exp(rng.normal(np.log(0.25), (np.log(0.31) - np.log(0.2)) / 3.919928, n))
+    waning = rng.gamma(25, 0.002, n)
+    cost_stage, u1 = rng.gamma(25, 80, n), rng.beta(89.1, 9.9, n)
+    stages = np.arange(N_STAGES)
+    progression = -np.log1p(-p_progress)[:, None]
+    stage_hr = (1 + hr[:, None] * stages)[:, None, :]                                   # [n, 1, 9]
+    P = np.zeros((n, 3, N_STAGES + 1, N_STAGES + 1))
+    P[..., -1, -1] = 1.0
+
+    def at(k: int) -> np.ndarray:
+        progress = (progression * (1 - (1 - rr) * np.exp(-waning[:, None] * k)))[..., None]     # [n, 3, 1]
+        die = GOMPERTZ[0] * np.exp(GOMPERTZ[1] * (AGE + k)) * stage_hr                          # [n, 1, 9]
+        total = die + np.append(np.broadcast_to(progress, (n, 3, N_STAGES - 1)), np.zeros((n, 3, 1)), -1)
+        stay = np.exp(-total)
+        leave = -np.expm1(-total) / total
+        P[..., stages, stages] = stay
+        P[..., stages, N_STAGES] = die * leave
+        P[..., stages[:-1], stages[:-1] + 1] = (progress * leave)[..., :-1]
+        return P
+
+    occupancy = _cohort(P, HORIZON_B, at)
+    alive = np.append((stages + 1.0) ** 1.2, 0)
+    costs = alive * cost_stage[:, None, None] + np.array([0.0, 3000.0, 4500.0])[:, None] * (alive > 0)
+    qalys = np.append(u1[:, None] - 0.06 * stages, np.zeros((n, 1)), 1)[:, None]
+    return {"cost": np.vecdot(occupancy, costs), "qalys": np.vecdot(occupancy, qalys)}
 
 
-def bare_kernel(P, initial, rewards) -> dict[str, np.ndarray]:
-    """The same arithmetic, written out: m_{k+1} = m_k P_k, then Σ_k w_k D(t_k) m_k · r."""
-    trace = np.empty((N_CYCLES + 1, *initial.shape))
-    trace[0] = initial
-    for k in range(N_CYCLES):
-        np.vecmat(trace[k], P[:, :, k], out=trace[k + 1])
-    weights = cycle_weights(N_CYCLES, CORRECTION) * DISCOUNT.factor(np.arange(N_CYCLES + 1))
-    occupancy = np.einsum("k...s,k->...s", trace, weights)
-    return {name: np.vecdot(occupancy, r) for name, r in rewards.items()}
+def _cohort(P0: np.ndarray, n_cycles: int, at: Callable[[int], np.ndarray]) -> np.ndarray:
+    """Σ_k w_k·D(t_k)·m_k with m_{k+1} = m_k·P_k, from everyone in the first state."""
+    weights = cycle_weights(n_cycles, CORRECTION) / (1 + DISCOUNT) ** np.arange(n_cycles + 1)
+    membership = np.zeros(P0.shape[:-1])
+    membership[..., 0] = 1.0
+    occupancy = weights[0] * membership
+    for k in range(n_cycles):
+        membership = np.vecmat(membership, at(k))
+        occupancy += weights[k + 1] * membership
+    return occupancy
 
 
-def best_time(run: Callable[[], object], repeats: int) -> float:
-    times = []
+# ---------------------------------------------------------------- timing
+
+def in_chunks(evaluate: Callable[[int, int], object], n: int) -> None:
+    """Run ``evaluate(start, size)`` over chunks of at most CHUNK sets."""
+    for start in range(0, n, CHUNK):
+        evaluate(start, min(CHUNK, n - start))
+
+
+def hecon_runner(table: ParameterTable, model, n: int, seed: int) -> Callable[[], None]:
+    def run() -> None:
+        draws = table.sample(n, seed)
+        in_chunks(lambda start, size: model(draws.take(np.arange(start, start + size))), n)
+    return run
+
+
+def kernel_runner(kernel, n: int, seed: int) -> Callable[[], None]:
+    def run() -> None:
+        rng = np.random.default_rng(seed)
+        in_chunks(lambda start, size: kernel(rng, size), n)
+    return run
+
+
+def best_times(runs: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
+    """The minimum time of each run over ``repeats`` rounds, the runs interleaved in each round."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(values) for name, values in times.items()}
 
 
-def peak_memory(run: Callable[[], object]) -> tuple[object, float]:
-    """The result of ``run`` and the peak memory it allocated (MB)."""
+def peak_mb(run: Callable[[], None]) -> float:
     tracemalloc.start()
     try:
-        result = run()
-        peak = tracemalloc.get_traced_memory()[1]
+        run()
+        return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
-    return result, peak / 2**20
-
-
-def evaluate(params: dict[str, np.ndarray], chunk_size: int | None) -> dict[str, np.ndarray]:
-    """Build the model and run it, ``chunk_size`` sets at a time (all at once if None)."""
-    n = len(params["p_progress"])
-    size = chunk_size or n
-    parts = []
-    for start in range(0, n, size):
-        chunk = {name: v[start:start + size] if len(v) == n else v for name, v in params.items()}
-        parts.append(hecon_run(transitions(chunk), initial_distribution(len(chunk["p_progress"])),
-                               state_rewards(chunk)))
-    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-
-
-def compare(n_sets: int, repeats: int) -> None:
-    params = draw_parameters(n_sets)
-    P, initial, rewards = transitions(params), initial_distribution(n_sets), state_rewards(params)
-    reference = bare_kernel(P, initial, rewards)
-    for name, value in hecon_run(P, initial, rewards).items():
-        np.testing.assert_allclose(value, reference[name], rtol=1e-12)
-    bare = best_time(lambda: bare_kernel(P, initial, rewards), repeats)
-    checked = best_time(lambda: hecon_run(P, initial, rewards), repeats)
-    unchecked = best_time(lambda: hecon_run(P, initial, rewards, check=False), repeats)
-    _, bare_mb = peak_memory(lambda: bare_kernel(P, initial, rewards))
-    _, hecon_mb = peak_memory(lambda: hecon_run(P, initial, rewards))
-    print(f"{n_sets:>6} sets × {len(STRATEGIES)} strategies, {N_STATES} states, {N_CYCLES} cycles "
-          f"(transitions {P.nbytes / 2**20:.0f} MB)")
-    print(f"  bare kernel          {bare * 1e3:8.1f} ms   peak {bare_mb:7.1f} MB")
-    print(f"  run_cohort, check    {checked * 1e3:8.1f} ms   peak {hecon_mb:7.1f} MB   "
-          f"ratio {checked / bare:.2f}")
-    print(f"  run_cohort, no check {unchecked * 1e3:8.1f} ms                     "
-          f"ratio {unchecked / bare:.2f}")
-
-
-def chunking(n_sets: int, chunk_sizes: list[int]) -> None:
-    params = draw_parameters(n_sets)
-    whole, whole_mb = peak_memory(lambda: evaluate(params, None))
-    print(f"{n_sets:>6} sets, model built and run in chunks (peak memory includes building):")
-    print(f"  {'all at once':>14}  peak {whole_mb:8.1f} MB")
-    for size in chunk_sizes:
-        result, mb = peak_memory(lambda size=size: evaluate(params, size))
-        for name in whole:
-            np.testing.assert_array_equal(result[name], whole[name])
-        print(f"  {f'chunks of {size}':>14}  peak {mb:8.1f} MB   results identical")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--draws", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--chunk-size", type=int, nargs="+", default=[2000, 500])
     args = parser.parse_args()
-    for n_sets in args.sets:
-        compare(n_sets, args.repeats)
-    chunking(max(args.sets), args.chunk_size)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"numpy {np.__version__}; chunks of {CHUNK:,} sets, validation on")
+    with tempfile.TemporaryDirectory() as folder:
+        models = []
+        for name, text, model, kernel in (("A sick–sicker 4×20×2", TABLE_A, sick_sicker, sick_sicker_kernel),
+                                          ("B progressive 10×100×3", TABLE_B, progressive, progressive_kernel)):
+            path = Path(folder) / f"{model.__name__}.csv"
+            path.write_text(text)
+            models.append((name, ParameterTable.load(path), model, kernel))
+        print(f"{'model':<24}{'draws':>9}{'kernel s':>10}{'hecon s':>10}{'ratio':>7}{'kernel MB':>11}{'hecon MB':>10}")
+        for name, table, model, kernel in models:
+            for n in args.draws:
+                runs = {"kernel": kernel_runner(kernel, n, 1), "hecon": hecon_runner(table, model, n, 1)}
+                times = best_times(runs, args.repeats)
+                memory = {key: peak_mb(run) for key, run in runs.items()}
+                print(f"{name:<24}{n:>9,}{times['kernel']:>10.3f}{times['hecon']:>10.3f}"
+                      f"{times['hecon'] / times['kernel']:>7.2f}{memory['kernel']:>11.1f}{memory['hecon']:>10.1f}")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
-from hecon.errors import InputError, ModelError
+from hecon.errors import InputError
+from hecon.model.transitions import Filler, Transitions, Where, check_distribution, check_matrices
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,6 +65,7 @@ __all__ = [
     "DiscountSchedule",
     "MarkovResult",
     "PerCycle",
+    "Transitions",
     "Tunnel",
     "cycle_allocation",
     "cycle_weights",
@@ -75,18 +77,13 @@ DAY = 1 / 365.25
 WEEK = 7 / 365.25
 YEAR = 1.0
 
-#: Tolerance on a transition-matrix row sum (rows built from probabilities that are themselves
-#: rounded, e.g. read from a table to 9 digits, sum to one only to about that precision).
-ROW_SUM_ATOL = 1e-9
-#: Tolerance on a transition probability (or a state share) outside [0, 1]: rounding only.
-ENTRY_ATOL = 1e-12
-
 #: The named within-cycle corrections (:func:`cycle_weights`).
 CORRECTIONS = ("none", "end", "half-cycle", "trapezoid", "simpson")
 #: When a reward is discounted: at its trace point, or with its cycle, at the cycle's start or end.
 DISCOUNT_TIMINGS = ("trace-time", "cycle-start", "cycle-end")
 
-Transitions = ArrayLike | Callable[[int], ArrayLike]
+#: Explicit matrices (an array, or ``cycle -> array``), or the model's edges (:class:`Transitions`).
+Matrices = ArrayLike | Callable[[int], ArrayLike] | Transitions
 #: A correction name, weights over the n + 1 trace points, or each cycle's shares [n, n + 1].
 Correction = str | ArrayLike
 #: An annual rate, or an array of them with the batch's axes (one per parameter set).
@@ -559,22 +556,6 @@ class MarkovResult:
                          ignore_index=True)
 
 
-@dataclass(frozen=True)
-class _Context:
-    """The batch shape and the names used in error messages (states; strategies = batch axis 1)."""
-
-    batch: tuple[int, ...]
-    states: tuple[str, ...]
-    strategies: tuple[str, ...] | None
-
-    def strategy(self, index: tuple[int, ...]) -> str:
-        """' for strategy …' for a batch index, or '' when the batch has no strategy axis."""
-        if len(index) < 2:
-            return ""
-        name = self.strategies[index[1]] if self.strategies else str(index[1])
-        return f" for strategy '{name}'"
-
-
 class _Tally:
     """Reward totals, undiscounted and discounted, and (when asked) each trace point's part."""
 
@@ -601,7 +582,7 @@ class _Tally:
 
 
 def run_cohort(
-    transitions: Transitions,
+    transitions: Matrices,
     initial: ArrayLike,
     n_cycles: int,
     *,
@@ -626,7 +607,9 @@ def run_cohort(
         Transition matrices, rows = from, columns = to: ``[..., S, S]`` (time-homogeneous),
         ``[..., n_cycles, S, S]`` (one per model cycle; told apart by having the batch's
         number of leading axes plus three), or a callable ``cycle -> [..., S, S]`` for
-        cycles 0 … n_cycles − 1. Leading axes broadcast to the batch.
+        cycles 0 … n_cycles − 1. Leading axes broadcast to the batch. Or the model's edges,
+        :class:`~hecon.model.transitions.Transitions` (probabilities or competing hazards per
+        edge, complements computed): the fast path, one buffer filled in place each cycle.
     initial:
         State distribution at t = 0, ``[..., S]``. Its leading shape is the batch shape
         (conventionally ``[sets, strategies]``).
@@ -684,7 +667,7 @@ def run_cohort(
         raise InputError("the initial state distribution must be an array [..., states]")
     n_cycles = _n_cycles(n_cycles)
     batch, n_states = initial.shape[:-1], initial.shape[-1]
-    context = _Context(batch, _names(state_names, n_states, "state"),
+    context = Where(batch, _names(state_names, n_states, "state"),
                        _strategy_names(strategy_names, batch))
     within = _within_cycle(correction, n_cycles)
     _check_timing(discount_timing, within)
@@ -693,7 +676,7 @@ def run_cohort(
     cycle_length = _cycle_length(cycle_length)
     matrices = _TransitionMatrices(transitions, n_cycles, context, check)
     if check:
-        _check_distribution(initial, context)
+        check_distribution(initial, context)
     constant, varying = _state_rewards(state_rewards or {}, batch, n_states, n_cycles)
     flows = _transition_rewards(transition_rewards or {}, batch, n_states, n_cycles)
     _unique_names(constant, varying, flows)
@@ -849,105 +832,38 @@ def _transition_rewards(rewards: Mapping[str, ArrayLike], batch, n_states: int, 
 
 
 class _TransitionMatrices:
-    """The transition matrices of each cycle, from an array or a callable, each checked once."""
+    """The transition matrices of each cycle — from an array, a callable or the model's edges
+    (:class:`~hecon.model.transitions.Transitions`, filled in one reused buffer) — each checked once."""
 
-    def __init__(self, transitions: Transitions, n_cycles: int, context: _Context, check: bool) -> None:
+    def __init__(self, transitions: Matrices, n_cycles: int, context: Where, check: bool) -> None:
         self.context, self.check = context, check
         self.core = (len(context.states), len(context.states))
+        self.edges = None
+        if isinstance(transitions, Transitions):
+            if len(transitions.states) != len(context.states):
+                raise InputError(f"the transitions name {len(transitions.states)} states, the initial "
+                                 f"distribution has {len(context.states)}", fix="give one share per state")
+            self.edges = Filler(transitions, context.batch, context, check)
+            return
         self.function = transitions if callable(transitions) else None
         self.by_cycle = self.function is None and _has_time_axis(transitions, context.batch, 2)
         if self.function is None:
             core = (n_cycles, *self.core) if self.by_cycle else self.core
             self.array = _conform(transitions, context.batch, core, "the transition array")
             if check:
-                _check_transitions(self.array, context, by_cycle=self.by_cycle)
+                check_matrices(self.array, context, by_cycle=self.by_cycle)
 
     def at(self, cycle: int) -> np.ndarray:
         """P_k, the matrices of cycle k, ``[..., S, S]``."""
+        if self.edges is not None:
+            return self.edges.at(cycle)
         if self.function is None:
             return self.array[..., cycle, :, :] if self.by_cycle else self.array
         P = _conform(self.function(cycle), self.context.batch, self.core,
                      f"the transition matrices of cycle {cycle}")
         if self.check:
-            _check_transitions(P, self.context, cycle=cycle)
+            check_matrices(P, self.context, cycle=cycle)
         return P
-
-
-# ---------------------------------------------------------------- validation
-
-def _row_sums(P: np.ndarray) -> np.ndarray:
-    """Σ_j P_ij, as one matrix–vector product over all rows (faster than a short-axis sum)."""
-    n = P.shape[-1]
-    return (np.reshape(P, (-1, n)) @ np.ones(n)).reshape(P.shape[:-1])
-
-
-def _check_transitions(P: np.ndarray, context: _Context, *, by_cycle: bool = False,
-                       cycle: int | None = None) -> None:
-    """Raise ModelError unless every row of P is a probability distribution.
-
-    ``P`` is ``[..., S, S]`` for one cycle (``cycle``; ``None`` = every cycle), or
-    ``[..., n_cycles, S, S]`` when ``by_cycle``.
-    """
-    sums = _row_sums(P)
-    lowest, smallest_sum, largest_sum = P.min(), sums.min(), sums.max()  # NaN propagates
-    rows_ok = smallest_sum >= 1 - ROW_SUM_ATOL and largest_sum <= 1 + ROW_SUM_ATOL
-    # Non-negative entries of rows summing to at most 1 + ENTRY_ATOL are all ≤ 1 + ENTRY_ATOL,
-    # which spares a pass over P in the usual case.
-    if rows_ok and lowest >= 0 and largest_sum <= 1 + ENTRY_ATOL:
-        return
-    if rows_ok and lowest >= -ENTRY_ATOL and P.max() <= 1 + ENTRY_ATOL:
-        return
-    shape = (*context.batch, *P.shape[-3 if by_cycle else -2:])
-    P = np.broadcast_to(P, shape)
-    sums = np.broadcast_to(sums, shape[:-1])
-    entries_ok = (P >= -ENTRY_ATOL) & (P <= 1 + ENTRY_ATOL)
-    bad_rows = ~(np.abs(sums - 1) <= ROW_SUM_ATOL) | ~entries_ok.all(-1)
-    if by_cycle:  # the earliest cycle with a problem, then the first set, strategy and row
-        cycle, *batch_index, row = (int(i) for i in np.argwhere(np.moveaxis(bad_rows, -2, 0))[0])
-        index = (*batch_index, cycle, row)
-    else:
-        *batch_index, row = index = tuple(int(i) for i in np.argwhere(bad_rows)[0])
-    state = context.states[row]
-    if np.isnan(P[index]).any():
-        problem = f"from state '{state}' contain NaN"
-    elif not entries_ok[index].all():
-        column = int(np.argmin(entries_ok[index]))
-        problem = (f"from state '{state}' to '{context.states[column]}' is "
-                   f"{P[index][column]:.6g}, outside [0, 1]")
-    else:
-        problem = f"from state '{state}' sum to {sums[index]:.12g}, not 1 (tolerance {ROW_SUM_ATOL:g})"
-    when = "at every cycle" if cycle is None else f"at cycle {cycle}"
-    offending = bad_rows.any(-1)
-    if by_cycle:
-        offending = offending.any(-1)
-    _raise(f"transition probabilities {problem}{context.strategy(tuple(batch_index))} {when}",
-           offending)
-
-
-def _check_distribution(initial: np.ndarray, context: _Context) -> None:
-    """Raise ModelError unless the initial state distribution has shares in [0, 1] summing to one."""
-    sums = initial.sum(-1)
-    bad = (~(np.abs(sums - 1) <= ROW_SUM_ATOL)
-           | ~((initial >= -ENTRY_ATOL) & (initial <= 1 + ENTRY_ATOL)).all(-1))
-    if not bad.any():
-        return
-    index = tuple(int(i) for i in np.argwhere(bad)[0])
-    if np.isnan(initial[index]).any():
-        problem = "contains NaN"
-    elif abs(sums[index] - 1) <= ROW_SUM_ATOL:
-        problem = "has a share outside [0, 1]"
-    else:
-        problem = f"sums to {sums[index]:.12g}, not 1"
-    _raise(f"the initial state distribution {problem}{context.strategy(index)}", bad)
-
-
-def _raise(message: str, offending: np.ndarray) -> None:
-    """Raise ModelError listing the offending parameter sets (batch axis 0, if any)."""
-    if offending.ndim == 0:
-        raise ModelError(message, sets=None)
-    sets = np.unique(np.nonzero(offending)[0])
-    shown = ", ".join(str(s) for s in sets[:5]) + (", …" if len(sets) > 5 else "")
-    raise ModelError(f"{message}: parameter set(s) {shown} ({len(sets)} in all)", sets=sets)
 
 
 # ---------------------------------------------------------------- tunnel states

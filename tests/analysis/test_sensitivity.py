@@ -1,6 +1,5 @@
-"""One-way, two-way, threshold and global sensitivity analyses, on models with known answers."""
+"""One-way, two-way and threshold analyses, on models with known answers."""
 
-import csv
 
 import numpy as np
 import pandas as pd
@@ -8,7 +7,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hecon.analysis import gsa
 from hecon.analysis.sensitivity import (
     Measure,
     one_way,
@@ -19,48 +17,9 @@ from hecon.analysis.sensitivity import (
     two_way,
 )
 from hecon.errors import InputError
-from hecon.model import Effect, Model
-from hecon.model.outcomes import Outcomes
+from hecon.model import Model
 from hecon.model.parameters import COLUMNS, ParameterTable
-
-COEFFICIENTS = {"a": 100.0, "b": -40.0}   # incremental cost = Σ c_i p_i ; effect = 0.01·a
-WTP = 50_000.0
-
-
-class LinearModel:
-    """Two strategies; the new one's incremental cost is linear in a and b, its incremental
-    QALYs are 0.01·a, and parameter 'unused' enters nothing."""
-
-    name, strategies, comparator = "linear", ("old", "new"), "old"
-    effects = (Effect("qalys", "QALY gained", "QALY"),)
-    strategy_labels = {"old": "Old care", "new": "New drug"}
-
-    def __init__(self, coefficients=COEFFICIENTS):
-        self.coefficients = coefficients
-
-    def options(self, overrides=None, source=None):
-        return None
-
-    def evaluate(self, sets, options=None, chunk_size=None, progress=None):
-        cost = self.coefficients["a"] * sets["a"] + self.coefficients["b"] * sets["b"]
-        zero = np.zeros(sets.n)
-        return Outcomes(self.strategies, {"cost": np.stack([zero, cost], 1)},
-                        {"qalys": np.stack([zero, 0.01 * sets["a"]], 1)})
-
-
-@pytest.fixture(scope="module")
-def table(tmp_path_factory):
-    rows = [
-        {"name": "a", "value": "2", "distribution": "uniform", "lower": "1", "upper": "3", "low": "1", "high": "3", "source": "test"},
-        {"name": "b", "value": "5", "distribution": "normal", "se": "1", "low": "4", "high": "7", "source": "test"},
-        {"name": "unused", "value": "0.5", "distribution": "beta", "alpha": "5", "beta": "5", "source": "test"},
-    ]
-    path = tmp_path_factory.mktemp("linear") / "linear.csv"
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
-        writer.writeheader()
-        writer.writerows([{c: r.get(c, "") for c in COLUMNS} for r in rows])
-    return ParameterTable.load(path)
+from tests.analysis.models import WTP, LinearModel, Recording
 
 
 @settings(max_examples=25, deadline=None)
@@ -109,40 +68,6 @@ def test_threshold_says_when_there_is_none(table):
     result = threshold(LinearModel(), table, "unused", [50_000.0]).table
     assert np.isnan(result.threshold.iloc[0]) and "no threshold" in result.reason.iloc[0]
 
-
-def test_sobol_indices_of_the_ishigami_function(tmp_path):
-    path = tmp_path / "ishigami.csv"
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
-        writer.writeheader()
-        for name in ("x1", "x2", "x3"):
-            writer.writerow({**dict.fromkeys(COLUMNS, ""), "name": name, "value": "0", "distribution": "uniform",
-                             "lower": str(-np.pi), "upper": str(np.pi), "source": "Ishigami & Homma 1990"})
-    table = ParameterTable.load(path)
-
-    def ishigami(sets, a=7.0, b=0.1):
-        return np.sin(sets["x1"]) + a * np.sin(sets["x2"]) ** 2 + b * sets["x3"] ** 4 * np.sin(sets["x1"])
-
-    indices, points, invalid = gsa.sobol(table, ishigami, 2048, seed=3)
-    indices = indices.set_index("parameter")
-    assert (points, invalid) == (2048 * 5, 0)  # Saltelli: n·(k + 2)
-    # analytic values for a = 7, b = 0.1 (Sobol' & Levitan 1999)
-    np.testing.assert_allclose(indices.loc[["x1", "x2", "x3"], "S1"], [0.3139, 0.4424, 0.0], atol=0.03)
-    np.testing.assert_allclose(indices.loc[["x1", "x2", "x3"], "ST"], [0.5576, 0.4424, 0.2437], atol=0.03)
-
-
-def test_morris_gives_no_effect_to_a_parameter_that_does_not_enter(table):
-    ranking = gsa.morris(table, lambda s: LinearModel().evaluate(s).total_cost[:, 1], 40, seed=1)[0]
-    assert ranking.parameter.iloc[-1] == "unused"
-    assert ranking.set_index("parameter").loc["unused", "mu_star"] == 0
-
-
-def test_dirichlet_group_is_one_factor():
-    model = Model("example_sick")
-    spec = gsa.problem(model.parameters)
-    assert spec["groups"].count("sick_exits") == 3
-
-
 def test_flagship_one_way_covers_every_parameter_with_a_range():
     model = Model("ifn_gamma")
     result = one_way(model, model.parameters).table
@@ -152,25 +77,6 @@ def test_flagship_one_way_covers_every_parameter_with_a_range():
 
 
 # ---------------------------------------------------------------- Dirichlet groups, options, memory
-
-class Recording:
-    """A model that records every batch it evaluates (sizes and parameter sets)."""
-
-    def __init__(self, model):
-        self.model, self.batches = model, []
-
-    def __getattr__(self, name):
-        return getattr(self.model, name)
-
-    def evaluate(self, sets, options=None, chunk_size=None, progress=None):
-        self.batches.append(sets)
-        return self.model.evaluate(sets, options, chunk_size=chunk_size)
-
-
-@pytest.fixture(scope="module")
-def sick():
-    return Model("example_sick")
-
 
 def dirichlet_table(alphas) -> ParameterTable:
     """A table of one Dirichlet group 'row' with the given counts, plus an unrelated parameter."""
@@ -305,26 +211,3 @@ def test_two_way_in_chunks_equals_one_batch(sick, monkeypatch):
     chunked = two_way(recording, sick.parameters, "p_sick_die", "utility_sick", steps=5)
     assert [s.n for s in recording.batches] == [1, 7, 7, 7, 4]  # the base case, then the grid
     pd.testing.assert_frame_equal(whole.table, chunked.table)
-
-
-def test_gsa_in_chunks_equals_one_batch(sick, monkeypatch):
-    whole = gsa.global_sensitivity(sick, sick.parameters, Measure(sick), "morris", 4, seed=2)
-    monkeypatch.setattr("hecon.analysis.gsa.SETS_PER_CHUNK", 5)
-    recording = Recording(sick)
-    chunked = gsa.global_sensitivity(recording, sick.parameters, Measure(recording), "morris", 4, seed=2)
-    assert max(s.n for s in recording.batches) == 5
-    pd.testing.assert_frame_equal(whole.table, chunked.table)
-
-
-@pytest.mark.parametrize("method, n, message", [
-    ("fast", 8, "--method: unknown method 'fast' (fix: use sobol or morris)"),
-    ("sobol", 100, "--n 100: Saltelli's Sobol' design keeps its balance only at a power of 2 (fix: use --n 64 or 128)"),
-    ("sobol", 1, "at least 2"),
-    ("sobol", 2 ** 30, "GiB of memory"),
-    ("morris", 10 ** 9, "use a smaller --n"),
-])
-def test_gsa_refuses_its_options_before_any_evaluation(sick, method, n, message):
-    recording = Recording(sick)
-    with pytest.raises(InputError) as error:
-        gsa.global_sensitivity(recording, sick.parameters, Measure(recording), method, n)
-    assert message in str(error.value) and recording.batches == []

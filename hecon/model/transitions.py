@@ -1,0 +1,269 @@
+"""Transitions declared as edges: the fast way to give the Markov engine its matrices.
+
+Most entries of a transition matrix are zero, and the diagonal is a complement. A model that
+declares only its edges — from state ``i`` to state ``j``, with a probability or a hazard per
+edge — lets the engine fill one reused ``[..., S, S]`` buffer in place at each cycle, instead
+of building a fresh ``[sets, strategies, cycles, S, S]`` array:
+
+    probabilities   P_ij = p_ij (j ≠ i),            P_ii = 1 − Σ_{j≠i} p_ij,
+
+    hazards         P_ij = h_ij / H_i · (1 − e^{−H_i·Δ}),   P_ii = e^{−H_i·Δ},
+                    H_i = Σ_{j≠i} h_ij  (competing risks: constant annual hazards within a cycle
+                    of Δ years; Briggs, Claxton & Sculpher 2006, §3.3),
+
+and a state without exits is absorbing (P_ii = 1). A state's exits are all probabilities or
+all hazards. An edge's value broadcasts to the batch (conventionally ``[sets, strategies]``:
+``params["p"][:, None]`` for one value per set) or is a callable ``cycle -> value`` for
+time-dependent transitions (e.g. Gompertz background mortality, a waning effect).
+
+Checking is one pass over the declared values only (each probability in [0, 1] and each
+complement ≥ 0; each hazard finite and ≥ 0): rows sum to one by construction. Constant edges
+are filled and checked once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from hecon.errors import InputError, ModelError
+
+#: Tolerance on a transition-matrix row sum (rows built from probabilities that are themselves
+#: rounded, e.g. read from a table to 9 digits, sum to one only to about that precision).
+ROW_SUM_ATOL = 1e-9
+#: Tolerance on a transition probability (or a state share) outside [0, 1]: rounding only.
+ENTRY_ATOL = 1e-12
+
+#: An edge's value: an array broadcasting to the batch, or ``cycle -> array``.
+EdgeValue = ArrayLike | Callable[[int], ArrayLike]
+Edge = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """A model's transitions as edges between named states.
+
+    Parameters
+    ----------
+    states:
+        The state names, in the order of the trace.
+    probabilities:
+        (from, to) → probability of moving in one cycle (the rest of the row stays).
+    hazards:
+        (from, to) → annual hazard; a state's hazards are competing risks over a cycle.
+    cycle_length:
+        Δ in years, for the hazards.
+    """
+
+    states: Sequence[str]
+    probabilities: Mapping[Edge, EdgeValue] = field(default_factory=dict)
+    hazards: Mapping[Edge, EdgeValue] = field(default_factory=dict)
+    cycle_length: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "states", tuple(self.states))
+        if len(set(self.states)) != len(self.states):
+            raise InputError("state names must be distinct", fix="rename the repeated state")
+        for edges, kind in ((self.probabilities, "probability"), (self.hazards, "hazard")):
+            for source, target in edges:
+                for state in (source, target):
+                    if state not in self.states:
+                        raise InputError(f"the {kind} edge {source} → {target} names an unknown state "
+                                         f"'{state}'", fix=f"use one of {', '.join(self.states)}")
+                if source == target:
+                    raise InputError(f"the {kind} edge {source} → {target} stays in its state",
+                                     fix="declare exits only: staying is the complement")
+        mixed = {s for s, _ in self.probabilities} & {s for s, _ in self.hazards}
+        if mixed:
+            raise InputError(f"state '{sorted(mixed)[0]}' has exits by probability and by hazard",
+                             fix="give each state's exits all as probabilities or all as hazards")
+        if not (np.isfinite(self.cycle_length) and self.cycle_length > 0):
+            raise InputError(f"cycle_length {self.cycle_length} must be a positive number of years")
+
+    def matrices(self, batch: tuple[int, ...], cycle: int = 0) -> np.ndarray:
+        """The explicit matrices ``[*batch, S, S]`` of ``cycle`` (for inspection and tests)."""
+        filler = Filler(self, batch, Where(batch, self.states, None), check=True)
+        return filler.at(cycle).copy()
+
+
+@dataclass(frozen=True)
+class Where:
+    """The batch shape and the names used in error messages (states; strategies = batch axis 1)."""
+
+    batch: tuple[int, ...]
+    states: tuple[str, ...]
+    strategies: tuple[str, ...] | None
+
+    def strategy(self, index: tuple[int, ...]) -> str:
+        """' for strategy …' for a batch index, or '' when the batch has no strategy axis."""
+        if len(index) < 2:
+            return ""
+        name = self.strategies[index[1]] if self.strategies else str(index[1])
+        return f" for strategy '{name}'"
+
+
+class Filler:
+    """Fills one ``[*batch, S, S]`` buffer with the matrices of each cycle, in place."""
+
+    def __init__(self, transitions: Transitions, batch: tuple[int, ...], where: Where, check: bool) -> None:
+        self.where, self.check = where, check
+        self.index = {name: i for i, name in enumerate(transitions.states)}
+        self.delta = transitions.cycle_length
+        self.buffer = np.zeros((*batch, len(self.index), len(self.index)))
+        exits: dict[str, list[tuple[str, EdgeValue]]] = {}
+        for (source, target), value in [*transitions.probabilities.items(), *transitions.hazards.items()]:
+            exits.setdefault(source, []).append((target, value))
+        self.by_hazard = {source for source, _ in transitions.hazards}
+        for state in set(self.index) - set(exits):
+            self.buffer[..., self.index[state], self.index[state]] = 1.0  # absorbing
+        varying = {s for s, edges in exits.items() if any(callable(v) for _, v in edges)}
+        self.varying = {s: exits[s] for s in varying}
+        for state in set(exits) - varying:
+            self._fill(state, exits[state], None)
+
+    def at(self, cycle: int) -> np.ndarray:
+        """P_k, filled in the buffer (valid until the next call)."""
+        for state, edges in self.varying.items():
+            self._fill(state, edges, cycle)
+        return self.buffer
+
+    def _fill(self, state: str, edges: list[tuple[str, EdgeValue]], cycle: int | None) -> None:
+        """Row ``state``: its exits, then its complement (probabilities) or survival (hazards)."""
+        i = self.index[state]
+        values = [self._value(state, target, value, cycle) for target, value in edges]
+        row = self.buffer[..., i, :]
+        if state in self.by_hazard:
+            total = sum(values[1:], values[0])
+            stay = np.exp(-total * self.delta)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where(total > 0, -np.expm1(-total * self.delta) / total, self.delta)
+            for (target, _), hazard in zip(edges, values, strict=True):
+                np.multiply(hazard, share, out=row[..., self.index[target]])
+            row[..., i] = stay
+            return
+        for (target, _), probability in zip(edges, values, strict=True):
+            row[..., self.index[target]] = probability
+        total = sum(values[1:], values[0])
+        np.subtract(1.0, total, out=row[..., i])
+        if self.check:
+            self._check_complement(state, row[..., i], cycle)
+
+    def _value(self, state: str, target: str, value: EdgeValue, cycle: int | None) -> np.ndarray:
+        """An edge's value at ``cycle``, checked against its kind's bounds."""
+        array = np.asarray(value(cycle) if callable(value) else value, dtype=float)
+        try:
+            np.broadcast_shapes(array.shape, self.where.batch)
+        except ValueError:
+            raise InputError(f"the edge {state} → {target} has shape {array.shape}, which does not "
+                             f"broadcast to the batch {self.where.batch}",
+                             fix="shape it like the batch, e.g. [sets, 1] or [sets, strategies]") from None
+        if self.check:
+            hazard = state in self.by_hazard
+            lowest, highest = array.min(initial=0.0), array.max(initial=0.0)
+            if not (lowest >= (0.0 if hazard else -ENTRY_ATOL)
+                    and highest <= (np.inf if hazard else 1 + ENTRY_ATOL) and np.isfinite(highest)):
+                self._fail(state, target, array, cycle, hazard)
+        return array
+
+    def _check_complement(self, state: str, stay: np.ndarray, cycle: int | None) -> None:
+        if stay.min() >= -ENTRY_ATOL:
+            return
+        bad = stay < -ENTRY_ATOL
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise_for_sets(f"transition probabilities out of state '{state}' sum to {1 - stay[index]:.12g}, "
+                       f"above 1{self.where.strategy(index)}{_when(cycle)}", bad)
+
+    def _fail(self, state: str, target: str, array: np.ndarray, cycle: int | None, hazard: bool) -> None:
+        values = np.broadcast_to(array, self.where.batch)
+        if hazard:
+            bad = ~(np.isfinite(values) & (values >= 0))
+            kind, bounds = "hazard", "a finite number ≥ 0"
+        else:
+            bad = ~((values >= -ENTRY_ATOL) & (values <= 1 + ENTRY_ATOL))
+            kind, bounds = "probability", "in [0, 1]"
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise_for_sets(f"the transition {kind} from state '{state}' to '{target}' is {values[index]:.6g}, "
+                       f"not {bounds}{self.where.strategy(index)}{_when(cycle)}", bad)
+
+
+def _when(cycle: int | None) -> str:
+    return " at every cycle" if cycle is None else f" at cycle {cycle}"
+
+
+# ---------------------------------------------------------------- checking explicit matrices
+
+def row_sums(P: np.ndarray) -> np.ndarray:
+    """Σ_j P_ij, as one matrix–vector product over all rows (faster than a short-axis sum)."""
+    n = P.shape[-1]
+    return (np.reshape(P, (-1, n)) @ np.ones(n)).reshape(P.shape[:-1])
+
+
+def check_matrices(P: np.ndarray, where: Where, *, by_cycle: bool = False, cycle: int | None = None) -> None:
+    """Raise ModelError unless every row of P is a probability distribution.
+
+    ``P`` is ``[..., S, S]`` for one cycle (``cycle``; ``None`` = every cycle), or
+    ``[..., n_cycles, S, S]`` when ``by_cycle``. One pass: the row sums and the smallest entry
+    (NaN propagates); the entries are examined one by one only when something is wrong.
+    """
+    sums = row_sums(P)
+    lowest, smallest_sum, largest_sum = P.min(), sums.min(), sums.max()
+    rows_ok = smallest_sum >= 1 - ROW_SUM_ATOL and largest_sum <= 1 + ROW_SUM_ATOL
+    # Non-negative entries of rows summing to at most 1 + ENTRY_ATOL are all ≤ 1 + ENTRY_ATOL,
+    # which spares a pass over P in the usual case.
+    if rows_ok and lowest >= 0 and largest_sum <= 1 + ENTRY_ATOL:
+        return
+    if rows_ok and lowest >= -ENTRY_ATOL and P.max() <= 1 + ENTRY_ATOL:
+        return
+    shape = (*where.batch, *P.shape[-3 if by_cycle else -2:])
+    P = np.broadcast_to(P, shape)
+    sums = np.broadcast_to(sums, shape[:-1])
+    entries_ok = (P >= -ENTRY_ATOL) & (P <= 1 + ENTRY_ATOL)
+    bad_rows = ~(np.abs(sums - 1) <= ROW_SUM_ATOL) | ~entries_ok.all(-1)
+    if by_cycle:  # the earliest cycle with a problem, then the first set, strategy and row
+        cycle, *batch_index, row = (int(i) for i in np.argwhere(np.moveaxis(bad_rows, -2, 0))[0])
+        index = (*batch_index, cycle, row)
+    else:
+        *batch_index, row = index = tuple(int(i) for i in np.argwhere(bad_rows)[0])
+    state = where.states[row]
+    if np.isnan(P[index]).any():
+        problem = f"from state '{state}' contain NaN"
+    elif not entries_ok[index].all():
+        column = int(np.argmin(entries_ok[index]))
+        problem = (f"from state '{state}' to '{where.states[column]}' is "
+                   f"{P[index][column]:.6g}, outside [0, 1]")
+    else:
+        problem = f"from state '{state}' sum to {sums[index]:.12g}, not 1 (tolerance {ROW_SUM_ATOL:g})"
+    offending = bad_rows.any(-1)
+    if by_cycle:
+        offending = offending.any(-1)
+    raise_for_sets(f"transition probabilities {problem}{where.strategy(tuple(batch_index))}{_when(cycle)}",
+                   offending)
+
+
+def check_distribution(initial: np.ndarray, where: Where) -> None:
+    """Raise ModelError unless the initial state distribution has shares in [0, 1] summing to one."""
+    sums = initial.sum(-1)
+    bad = (~(np.abs(sums - 1) <= ROW_SUM_ATOL)
+           | ~((initial >= -ENTRY_ATOL) & (initial <= 1 + ENTRY_ATOL)).all(-1))
+    if not bad.any():
+        return
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    if np.isnan(initial[index]).any():
+        problem = "contains NaN"
+    elif abs(sums[index] - 1) <= ROW_SUM_ATOL:
+        problem = "has a share outside [0, 1]"
+    else:
+        problem = f"sums to {sums[index]:.12g}, not 1"
+    raise_for_sets(f"the initial state distribution {problem}{where.strategy(index)}", bad)
+
+
+def raise_for_sets(message: str, offending: np.ndarray) -> None:
+    """Raise ModelError listing the offending parameter sets (batch axis 0, if any)."""
+    if offending.ndim == 0:
+        raise ModelError(message, sets=None)
+    sets = np.unique(np.nonzero(offending)[0])
+    shown = ", ".join(str(s) for s in sets[:5]) + (", …" if len(sets) > 5 else "")
+    raise ModelError(f"{message}: parameter set(s) {shown} ({len(sets)} in all)", sets=sets)
