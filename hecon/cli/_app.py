@@ -24,6 +24,9 @@ class OneLineErrors(TyperGroup):
         except typer.TyperException as error:
             if not standalone_mode:
                 raise
+            if type(error).__name__ == "NoArgsIsHelpError":
+                error.show()  # `hecon` alone asks for its help: shown whole, as click shows it
+                sys.exit(2)
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "hecon"
             error_line(f"{error.format_message()} (fix: see '{command} --help')")

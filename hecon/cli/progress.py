@@ -13,9 +13,10 @@ def progress_bar(total: int, description: str, quiet: bool = False) -> Iterator[
     if quiet or not sys.stderr.isatty():
         yield lambda k: None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=True) as bar:
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda k: bar.advance(task, k)
