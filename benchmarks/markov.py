@@ -13,7 +13,8 @@ B. progressive: 10 states (9 stages, dead), 100 yearly cycles, 3 strategies; com
    with the stage, two drugs whose relative risks wane over time.
 
 Times are the minimum of ``--repeats`` runs, kernel and hecon interleaved; peak memory is
-traced (``tracemalloc``) in a separate run. Run:
+traced (``tracemalloc``) in a separate run; ``checks`` is the share of hecon's time spent
+validating (a run without validation beside it). Run:
 ``.venv/bin/python benchmarks/markov.py [--draws 1000 10000 100000] [--repeats 5]``
 """
 
@@ -72,7 +73,7 @@ TABLE_A = HEADER + "".join([
 ])
 
 
-def sick_sicker(params) -> dict[str, np.ndarray]:
+def sick_sicker(params, check: bool = True) -> dict[str, np.ndarray]:
     """hecon: the edges (the treatment's RR on healthy → sick and sick → sicker), run_cohort."""
     rr = np.stack([np.ones_like(params["rr_treatment"]), params["rr_treatment"]], 1)   # [n, 2]
     edges = Transitions(SICK_SICKER, probabilities={
@@ -86,7 +87,7 @@ def sick_sicker(params) -> dict[str, np.ndarray]:
                "qalys": np.stack([params["u_healthy"], params["u_sick"], params["u_sicker"], zero], -1)[:, None]}
     initial = np.broadcast_to([1.0, 0.0, 0.0, 0.0], (params.n, 2, 4))
     return run_cohort(edges, initial, 20, state_rewards=rewards, discount=DISCOUNT, correction=CORRECTION,
-                      keep_trace=False).discounted
+                      keep_trace=False, check=check).discounted
 
 
 def sick_sicker_kernel(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -129,7 +130,7 @@ TABLE_B = HEADER + "".join([
 ])
 
 
-def progressive(params) -> dict[str, np.ndarray]:
+def progressive(params, check: bool = True) -> dict[str, np.ndarray]:
     """hecon: competing hazards per stage, time-dependent through callables, run_cohort."""
     n, stages = params.n, np.arange(N_STAGES)
     rr = np.stack([np.ones(n), params["rr_drug_a"], params["rr_drug_b"]], 1)           # [n, 3]
@@ -152,7 +153,7 @@ def progressive(params) -> dict[str, np.ndarray]:
     initial = np.zeros((n, 3, N_STAGES + 1))
     initial[..., 0] = 1.0
     return run_cohort(edges, initial, HORIZON_B, state_rewards=rewards, discount=DISCOUNT,
-                      correction=CORRECTION, keep_trace=False).discounted
+                      correction=CORRECTION, keep_trace=False, check=check).discounted
 
 
 def progressive_kernel(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -207,10 +208,10 @@ def in_chunks(evaluate: Callable[[int, int], object], n: int) -> None:
         evaluate(start, min(CHUNK, n - start))
 
 
-def hecon_runner(table: ParameterTable, model, n: int, seed: int) -> Callable[[], None]:
+def hecon_runner(table: ParameterTable, model, n: int, seed: int, check: bool = True) -> Callable[[], None]:
     def run() -> None:
         draws = table.sample(n, seed)
-        in_chunks(lambda start, size: model(draws.take(np.arange(start, start + size))), n)
+        in_chunks(lambda start, size: model(draws.take(np.arange(start, start + size)), check), n)
     return run
 
 
@@ -255,14 +256,18 @@ def main() -> None:
             path = Path(folder) / f"{model.__name__}.csv"
             path.write_text(text)
             models.append((name, ParameterTable.load(path), model, kernel))
-        print(f"{'model':<24}{'draws':>9}{'kernel s':>10}{'hecon s':>10}{'ratio':>7}{'kernel MB':>11}{'hecon MB':>10}")
+        print(f"{'model':<24}{'draws':>9}{'kernel s':>10}{'hecon s':>10}{'ratio':>7}{'checks':>8}"
+              f"{'kernel MB':>11}{'hecon MB':>10}")
         for name, table, model, kernel in models:
             for n in args.draws:
-                runs = {"kernel": kernel_runner(kernel, n, 1), "hecon": hecon_runner(table, model, n, 1)}
+                runs = {"kernel": kernel_runner(kernel, n, 1), "hecon": hecon_runner(table, model, n, 1),
+                        "unchecked": hecon_runner(table, model, n, 1, check=False)}
                 times = best_times(runs, args.repeats)
-                memory = {key: peak_mb(run) for key, run in runs.items()}
+                memory = {key: peak_mb(runs[key]) for key in ("kernel", "hecon")}
+                checks = 1 - times["unchecked"] / times["hecon"]
                 print(f"{name:<24}{n:>9,}{times['kernel']:>10.3f}{times['hecon']:>10.3f}"
-                      f"{times['hecon'] / times['kernel']:>7.2f}{memory['kernel']:>11.1f}{memory['hecon']:>10.1f}")
+                      f"{times['hecon'] / times['kernel']:>7.2f}{checks:>8.0%}"
+                      f"{memory['kernel']:>11.1f}{memory['hecon']:>10.1f}")
 
 
 if __name__ == "__main__":
