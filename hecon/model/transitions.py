@@ -12,7 +12,11 @@ of building a fresh ``[sets, strategies, cycles, S, S]`` array:
                     of Δ years; Briggs, Claxton & Sculpher 2006, §3.3),
 
 and a state without exits is absorbing (P_ii = 1). A state's exits are all probabilities or
-all hazards. An edge's value broadcasts to the batch (conventionally ``[sets, strategies]``:
+all hazards. The competing-risks formula lets a member make at most one move a cycle; with
+``method="generator"`` the hazards form the generator Q of a continuous-time chain (Q_ij = h_ij,
+Q_ii = −H_i) and P = e^{QΔ}, the matrix exponential, which lets members move on within the
+cycle (exact for constant hazards; e.g. a daily ICU model where infection, then death, can
+happen on the same day). An edge's value broadcasts to the batch (conventionally ``[sets, strategies]``:
 ``params["p"][:, None]`` for one value per set) or is a callable ``cycle -> value`` for
 time-dependent transitions (e.g. Gompertz background mortality, a waning effect).
 
@@ -37,6 +41,8 @@ ROW_SUM_ATOL = 1e-9
 #: Tolerance on a transition probability (or a state share) outside [0, 1]: rounding only.
 ENTRY_ATOL = 1e-12
 
+#: How hazards become the probabilities of one cycle (see the module docstring).
+METHODS = ("competing-risks", "generator")
 #: An edge's value: an array broadcasting to the batch, or ``cycle -> array``.
 EdgeValue = ArrayLike | Callable[[int], ArrayLike]
 Edge = tuple[str, str]
@@ -56,12 +62,16 @@ class Transitions:
         (from, to) → annual hazard; a state's hazards are competing risks over a cycle.
     cycle_length:
         Δ in years, for the hazards.
+    method:
+        ``"competing-risks"`` (each state's exits over one cycle) or ``"generator"`` (the matrix
+        exponential of the hazards' generator; hazards only).
     """
 
     states: Sequence[str]
     probabilities: Mapping[Edge, EdgeValue] = field(default_factory=dict)
     hazards: Mapping[Edge, EdgeValue] = field(default_factory=dict)
     cycle_length: float = 1.0
+    method: str = "competing-risks"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "states", tuple(self.states))
@@ -82,6 +92,11 @@ class Transitions:
                              fix="give each state's exits all as probabilities or all as hazards")
         if not (np.isfinite(self.cycle_length) and self.cycle_length > 0):
             raise InputError(f"cycle_length {self.cycle_length} must be a positive number of years")
+        if self.method not in METHODS:
+            raise InputError(f"unknown transition method '{self.method}'", fix=f"use one of {', '.join(METHODS)}")
+        if self.method == "generator" and self.probabilities:
+            raise InputError("the generator method takes hazards only",
+                             fix="give every exit as a hazard, or use method='competing-risks'")
 
     def matrices(self, batch: tuple[int, ...], cycle: int = 0) -> np.ndarray:
         """The explicit matrices ``[*batch, S, S]`` of ``cycle`` (for inspection and tests)."""
@@ -112,28 +127,47 @@ class Filler:
         self.where, self.check = where, check
         self.index = {name: i for i, name in enumerate(transitions.states)}
         self.delta = transitions.cycle_length
+        self.generator = transitions.method == "generator"
         self.buffer = np.zeros((*batch, len(self.index), len(self.index)))
+        self.rates = np.zeros_like(self.buffer) if self.generator else self.buffer
         exits: dict[str, list[tuple[str, EdgeValue]]] = {}
         for (source, target), value in [*transitions.probabilities.items(), *transitions.hazards.items()]:
             exits.setdefault(source, []).append((target, value))
         self.by_hazard = {source for source, _ in transitions.hazards}
-        for state in set(self.index) - set(exits):
-            self.buffer[..., self.index[state], self.index[state]] = 1.0  # absorbing
+        if not self.generator:
+            for state in set(self.index) - set(exits):
+                self.buffer[..., self.index[state], self.index[state]] = 1.0  # absorbing
         varying = {s for s, edges in exits.items() if any(callable(v) for _, v in edges)}
         self.varying = {s: exits[s] for s in varying}
         for state in set(exits) - varying:
             self._fill(state, exits[state], None)
+        if self.generator and not self.varying:
+            self._exponentiate()
 
     def at(self, cycle: int) -> np.ndarray:
         """P_k, filled in the buffer (valid until the next call)."""
         for state, edges in self.varying.items():
             self._fill(state, edges, cycle)
+        if self.generator and self.varying:
+            self._exponentiate()
         return self.buffer
+
+    def _exponentiate(self) -> None:
+        """P = e^{QΔ}, Q the generator held in ``rates`` (batched Padé, scipy.linalg.expm)."""
+        from scipy.linalg import expm
+
+        self.buffer[...] = expm(self.rates * self.delta)
 
     def _fill(self, state: str, edges: list[tuple[str, EdgeValue]], cycle: int | None) -> None:
         """Row ``state``: its exits, then its complement (probabilities) or survival (hazards)."""
         i = self.index[state]
         values = [self._value(state, target, value, cycle) for target, value in edges]
+        if self.generator:  # row i of Q: the hazards, and minus their sum on the diagonal
+            row = self.rates[..., i, :]
+            for (target, _), hazard in zip(edges, values, strict=True):
+                row[..., self.index[target]] = hazard
+            np.negative(sum(values[1:], values[0]), out=row[..., i])
+            return
         row = self.buffer[..., i, :]
         if state in self.by_hazard:
             total = sum(values[1:], values[0])

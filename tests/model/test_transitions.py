@@ -117,3 +117,31 @@ def test_an_edge_that_does_not_fit_the_batch_is_refused():
     edges = Transitions(STATES, probabilities={("healthy", "sick"): np.full((3, 1), 0.1)})
     with pytest.raises(InputError, match="does not broadcast to the batch"):
         run_cohort(edges, np.broadcast_to([1.0, 0.0, 0.0], (2, 2, 3)), 5)
+
+
+def test_the_generator_method_lets_members_move_on_within_a_cycle():
+    # healthy → sick at λ₁ = 1/yr, sick → dead at λ₂ = 2/yr, over one year: the two-step chain's
+    # closed form P(healthy → sick) = λ₁/(λ₂ − λ₁)·(e^{−λ₁} − e^{−λ₂}), the rest dead
+    edges = Transitions(STATES, hazards={("healthy", "sick"): 1.0, ("sick", "dead"): 2.0}, method="generator")
+    P = edges.matrices(())
+    np.testing.assert_allclose(P[0], [np.exp(-1), np.exp(-1) - np.exp(-2), 1 - 2 * np.exp(-1) + np.exp(-2)],
+                               rtol=1e-13)
+    competing = Transitions(STATES, hazards={("healthy", "sick"): 1.0, ("sick", "dead"): 2.0}).matrices(())
+    assert competing[0, 2] == 0.0 and P[0, 2] > 0.1  # one move a cycle vs moving on
+    np.testing.assert_allclose(P[1:], competing[1:], rtol=1e-13)  # a single exit: the same
+
+
+def test_the_generator_method_equals_many_small_competing_risk_steps():
+    rng = np.random.default_rng(5)
+    hazards = {("healthy", "sick"): rng.uniform(0.5, 2, (3, 1)), ("healthy", "dead"): 0.1,
+               ("sick", "healthy"): rng.uniform(0.5, 2, (3, 1)), ("sick", "dead"): 0.4}
+    exact = Transitions(STATES, hazards=hazards, method="generator").matrices((3, 1))
+    step = Transitions(STATES, hazards=hazards, cycle_length=1e-4).matrices((3, 1))
+    np.testing.assert_allclose(np.linalg.matrix_power(step, 10_000), exact, atol=1e-4)
+
+
+def test_the_generator_method_takes_hazards_only():
+    with pytest.raises(InputError, match="hazards only"):
+        Transitions(STATES, probabilities={("sick", "dead"): 0.1}, method="generator")
+    with pytest.raises(InputError, match="unknown transition method 'expm'"):
+        Transitions(STATES, method="expm")
