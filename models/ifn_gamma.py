@@ -15,7 +15,9 @@ Model concept: ``docs/ifn_gamma.md``. Three phases, every one vectorised over pa
    at the French life table's rate × an SMR that falls with years since discharge; utility is
    the age/sex norm reduced by a post-ICU decrement; post-ICU care costs by year.
 
-Every number a reviewer might change is in ``models/inputs/ifn_gamma/parameters.csv``.
+Every number a reviewer might change is in the inputs folder ``models/inputs/ifn_gamma/`` (or
+the one given with ``--inputs DIR``): ``parameters.csv``, the life tables, the price index and
+``validation_targets.csv`` (the external evidence :func:`validation` checks the model against).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from hecon.model.parameters import ParameterSets, ParameterTable
 from hecon.model.prices import PriceIndex
 from hecon.model.rates import competing_risks
 from hecon.model.tree import COMPLEMENT, Branch, Chance, Decision, Terminal, rollback
+from hecon.model.validation import TARGETS_FILE, read_validation_targets
 
 TITLE = "IFN-γ 1b vs placebo in ICU patients with sustained acquired immunosuppression"
 STRATEGIES = ("placebo", "ifn_gamma")
@@ -51,9 +54,9 @@ EFFECTS = (
     Effect("day90_deaths", "day-90 death averted", "day-90 death", higher_is_better=False),
 )
 STRATEGY_LABELS = {"placebo": "Standard care (placebo)", "ifn_gamma": "IFN-γ 1b"}
-#: the model's own inputs folder (the loader's rule: inputs/<name>/ beside the file); the
-#: loader passes another to load_parameters / input_files (--inputs DIR). The life tables that
-#: evaluate reads are always this folder's.
+#: the model's own inputs folder (the loader's rule: inputs/<name>/ beside the file); a run
+#: given another (--inputs DIR) reads every file from that one: load_parameters and input_files
+#: are passed it, evaluate and validation read it in ``Options.input_dir``
 INPUT_DIR = Path(__file__).parent / "inputs" / "ifn_gamma"
 PRICE_PARAMETER = "price_ifn_vial"  # for the threshold (value-based) price
 DECISION_PROBLEM = (
@@ -136,8 +139,10 @@ class Options:
     mean age). ``infection_effects``: how an episode changes ICU death and discharge —
     ``hazard_ratios`` (Melsen 2013's daily hazard ratios, from the table) or ``attributable``
     (the two hazard ratios calibrated so that each episode adds ``target_extra_icu_days_per_episode``
-    ICU days and ``target_attributable_icu_mortality`` deaths per infected patient). ``price_year`` and ``price_series``: euros of that year, converted with the
-    INSEE consumer price index.
+    ICU days and ``target_attributable_icu_mortality`` deaths per infected patient).
+    ``price_year`` and ``price_series``: euros of that year, converted with the INSEE consumer
+    price index. ``input_dir``: the inputs folder the life tables and validation targets are
+    read from, set by the loader to the run's (``--inputs DIR``), never by a scenario.
     """
 
     discount_rate_costs: float = 0.025
@@ -154,6 +159,7 @@ class Options:
     hospital_days: int = 90
     dose_days: tuple[int, ...] = (1, 3, 5, 7, 9)
     infection_effects: str = "hazard_ratios"
+    input_dir: str = str(INPUT_DIR)
 
     def __post_init__(self) -> None:
         rates = (self.discount_rate_costs, self.discount_rate_effects, self.discount_rate_after_switch)
@@ -183,10 +189,12 @@ class Options:
 # ---------------------------------------------------------------- inputs
 
 def input_files(options: Options, input_dir: Path = INPUT_DIR) -> dict[str, Path]:
-    """The files read: the parameter table and price index of ``input_dir``, the life table."""
+    """The files read, all from ``input_dir``: the parameter table, the price index, the life
+    table of the options and the validation targets."""
     return {"parameters": input_dir / "parameters.csv",
-            "life_table": INPUT_DIR / LIFE_TABLES[options.life_table],
-            "price_index": input_dir / "france_cpi.csv"}
+            "price_index": input_dir / "france_cpi.csv",
+            "life_table": input_dir / LIFE_TABLES[options.life_table],
+            "validation_targets": input_dir / TARGETS_FILE}
 
 
 def load_parameters(options: Options, input_dir: Path = INPUT_DIR, table_file: Path | None = None) -> ParameterTable:
@@ -197,9 +205,16 @@ def load_parameters(options: Options, input_dir: Path = INPUT_DIR, table_file: P
     return table.in_price_year(options.price_year, index)
 
 
+def life_table(options: Options) -> LifeTable:
+    """The life table ``options.life_table`` of the inputs folder ``options.input_dir``."""
+    path = Path(options.input_dir) / LIFE_TABLES[options.life_table]
+    return _read_life_table(path, path.stat().st_mtime_ns if path.is_file() else None)
+
+
 @lru_cache(maxsize=4)
-def life_table(name: str) -> LifeTable:
-    return LifeTable.load(INPUT_DIR / LIFE_TABLES[name])
+def _read_life_table(path: Path, modified: int | None) -> LifeTable:
+    """A life table read once per file and modification (an edited file is read again)."""
+    return LifeTable.load(path)
 
 
 # ---------------------------------------------------------------- hazards
@@ -399,7 +414,7 @@ def calibrate(params: ParameterSets, options: Options) -> Calibration:
     targets = placebo_targets(params, attributable)
     reasons = _feasibility(targets, options.hospital_days)
     fixed = {
-        "home_death": home_death_hazard(params, life_table(options.life_table)),
+        "home_death": home_death_hazard(params, life_table(options)),
         "resolution": 1 / params["episode_duration_mean"],
     }
     if not attributable:
@@ -541,7 +556,7 @@ def long_term_per_survivor(params: ParameterSets, options: Options) -> dict[str,
     from Σ M d, Σ M d x and Σ M d x². Costs: the first-year rate in cycle 0, then later years.
     ``survival`` is the cohort's S_k (sexes and age nodes weighted).
     """
-    table = life_table(options.life_table)
+    table = life_table(options)
     start = options.hospital_days / YEAR_DAYS
     lifetime = table.closing_age + 1 - 18
     n_cycles = lifetime if options.horizon_years is None else min(lifetime, round(options.horizon_years))
@@ -712,22 +727,14 @@ def _trace_frame(trace: np.ndarray, alive_end: np.ndarray, long_term: dict) -> p
 
 # ---------------------------------------------------------------- verification and validation
 
-#: External validation targets (evidence file §4.1 and §6.1): value, plausible range, source
-EXTERNAL = {
-    "extra_icu_days_per_episode": (5.0, (3.0, 8.0), "Ohannessian et al. Crit Care Med 2018 (+5.0 days per HAI, multistate)"),
-    "attributable_icu_mortality": (0.13, (0.03, 0.17), "Melsen et al. Lancet Infect Dis 2013 (13 %; 2011 estimate 9 %, 3-17 %)"),
-    "mortality_1y_after_day90": (0.151, (0.10, 0.30), "Hill et al. Crit Care 2016;20:76: 1-year mortality after discharge, ICU stay 14-60 d"),
-    "mortality_3y_after_day90": (0.269, (0.20, 0.40), "Hill et al. 2016: 3-year mortality 26.9 %; Pandolfi 2023 sepsis survivors 36.6 %"),
-    "mortality_5y_after_day90": (0.358, (0.28, 0.50), "Hill et al. 2016: 5-year mortality 35.8 %"),
-}
-
-
 def validation(table: ParameterTable, options: Options) -> pd.DataFrame:
     """TECH-VER checks of the base case: calibration targets reproduced, traces, and the
     model's implied values against external evidence it was not calibrated to.
 
     Columns ``check, kind, model, target, low, high, passed, source``. Calibration checks pass
-    within 0.001 (proportions) or 0.1 day (stays); external checks pass inside their range.
+    within 0.001 (proportions) or 0.1 day (stays); external checks pass inside the range of
+    their row of ``validation_targets.csv`` in the inputs folder (a check without a row is not
+    reported).
     """
     params = table.base_case()
     calibration = calibrate(params, options)
@@ -759,9 +766,10 @@ def validation(table: ParameterTable, options: Options) -> pd.DataFrame:
     alive = survival[(survival.strategy == COMPARATOR) & survival.phase.str.startswith("long")]["alive"].to_numpy()
     for years in (1, 3, 5):
         implied[f"mortality_{years}y_after_day90"] = 1 - alive[years] / alive[0] if len(alive) > years else np.nan
-    for name, value in implied.items():
-        target, (low, high), source = EXTERNAL[name]
-        rows.append((name.replace("_", " "), "external", value, target, low, high, source))
+    external = read_validation_targets(Path(options.input_dir) / TARGETS_FILE, tuple(implied))
+    for name, check in external.items():
+        rows.append((name.replace("_", " "), "external", implied[name], check.target, check.low, check.high,
+                     check.source))
     frame = pd.DataFrame(rows, columns=["check", "kind", "model", "target", "low", "high", "source"])
     frame.insert(6, "passed", (frame["model"] >= frame["low"]) & (frame["model"] <= frame["high"]))
     return frame

@@ -33,6 +33,11 @@ become values and labels of every table and of the workbook, where a name starti
 would be a formula. Numbers are plain decimal or scientific notation of magnitude at most
 :data:`~hecon.analysis.cea.LARGEST_VALUE`.
 
+A missing cost or effect (an empty cell, ``NA``, ``NaN``) marks a draw the model could not
+evaluate: it is refused, unless ``drop_unevaluated`` leaves every such draw out and counts
+them (``hecon cea`` does so for a ``psa.csv.gz`` that hecon wrote, and on
+``--drop-unevaluated``).
+
 Rows in messages are 1-based lines of the file, the header being line 1. A CSV's delimiter
 (comma, semicolon or tab) is taken from its header line; with semicolons, a decimal comma
 is understood. ``.xlsx``/``.xlsm`` files are read from their first sheet.
@@ -65,6 +70,9 @@ EFFECT_TOKENS = ("effect", "effects", "eff", "e", "qaly", "qalys", "ly", "lys")
 DERIVED_WORDS = ("diff", "difference", "delta", "inc", "incremental", "icer", "nb", "nmb",
                  "nhb", "inb", "inmb")
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
+#: how a file marks a cost or effect the model could not compute (any case): an empty cell
+#: (hecon's own psa.csv.gz, pandas), R's NA, NaN
+MISSING_CELLS = ("", "na", "nan", "n/a")
 #: Memory a file takes to read, per byte of the file: every cell becomes a Python string
 #: (10–14 times the size of the published CSV examples, measured).
 READ_BYTES_PER_BYTE = 16
@@ -131,9 +139,9 @@ def read_psa(path: str | Path, *, effect: str | None = None, cost: str | None = 
         Budget: a file whose reading needs more (about :data:`READ_BYTES_PER_BYTE` times its
         size) is refused before it is read.
     drop_unevaluated:
-        Long layout: leave out, and count in :attr:`PSA.excluded`, every draw whose cost or
-        effect is empty in a row — a draw the model could not evaluate, as hecon's own
-        ``psa.csv.gz`` holds it. Otherwise an empty cell is refused.
+        Leave out, and count in :attr:`PSA.excluded`, every draw whose cost or effect is
+        missing (:data:`MISSING_CELLS`) for a strategy — a draw the model could not evaluate,
+        as hecon's own ``psa.csv.gz`` holds it. Otherwise a missing cost or effect is refused.
 
     Raises
     ------
@@ -149,7 +157,7 @@ def read_psa(path: str | Path, *, effect: str | None = None, cost: str | None = 
     table = _read_table(path)
     if _find_column(table, ("strategy",)) is not None:
         return _read_long(table, path, effect=effect, cost=cost, drop_unevaluated=drop_unevaluated)
-    return _read_wide(table, path, effect=effect, cost=cost)
+    return _read_wide(table, path, effect=effect, cost=cost, drop_unevaluated=drop_unevaluated)
 
 
 # --------------------------------------------------------------------------- reading text
@@ -271,16 +279,22 @@ def _find_column(table: pd.DataFrame, candidates: tuple[str, ...]) -> str | None
     return next((lowered[c] for c in candidates if c in lowered), None)
 
 
-def _numeric(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+def _numeric(table: pd.DataFrame, column: str, path: Path, *, outcome: bool = False) -> np.ndarray:
     """A column as floats of magnitude at most :data:`~hecon.analysis.cea.LARGEST_VALUE` (plain decimal
     or scientific notation, :func:`~hecon.model.files.parse_number`), or an InputError at the first
-    bad cell."""
+    bad cell; in an ``outcome`` column (a cost or an effect) a missing value names the option
+    that leaves out the draws the model could not evaluate."""
     text = table[column]
     values = parse_numbers(text)
     bad = ~(np.abs(values) <= LARGEST_VALUE)
     if bad.any():
         at = int(bad.argmax())
         cell, row = text.iloc[at], int(text.index[at])
+        if outcome and cell.lower() in MISSING_CELLS:
+            raise InputError("the value is empty" if cell == "" else f"the value is missing ({shown(cell)})",
+                             file=path, row=row, column=column,
+                             fix="give every draw a cost and an effect, or leave out the draws the model "
+                                 "could not evaluate with --drop-unevaluated")
         if cell == "":
             raise InputError("the value is empty", file=path, row=row, column=column,
                              fix="give a number in every cell")
@@ -290,6 +304,23 @@ def _numeric(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
                          fix="check the export, or express the values in a larger unit "
                              "(thousands of euros)")
     return values
+
+
+def _without_unevaluated(table: pd.DataFrame, outcomes: list[str], path: Path,
+                         draw_column: str | None = None) -> tuple[pd.DataFrame, int]:
+    """The rows of the draws whose outcomes are all given, and the number of draws left out:
+    a draw is a row (wide layout) or the rows sharing a ``draw_column`` value (long layout)."""
+    missing = table[outcomes].apply(lambda cells: cells.str.lower().isin(MISSING_CELLS)).any(axis=1)
+    if draw_column is None:
+        dropped, n_dropped = missing, int(missing.sum())
+    else:
+        unevaluated = table.loc[missing, draw_column].unique()
+        dropped, n_dropped = table[draw_column].isin(unevaluated), len(unevaluated)
+    if dropped.all():
+        raise InputError(f"none of the {n_dropped} draws has a cost and an effect: the model "
+                         "could evaluate none of them", file=path, row=_FIRST_LINE,
+                         column=outcomes[0], fix="rerun the PSA once the model evaluates its draws")
+    return table[~dropped], n_dropped
 
 
 def _need_two_draws(n_draws: int, path: Path) -> None:
@@ -355,7 +386,7 @@ def _read_long(table: pd.DataFrame, path: Path, *, effect: str | None,
     effect_column = _required_column(table, effect, EFFECT_COLUMNS, "effect", "--effect", path)
     excluded = 0
     if drop_unevaluated:
-        table, excluded = _without_unevaluated(table, draw_column, [cost_column, effect_column], path)
+        table, excluded = _without_unevaluated(table, [cost_column, effect_column], path, draw_column)
     for column in (strategy_column, draw_column):
         empty = table[column] == ""
         if empty.any():
@@ -385,26 +416,14 @@ def _read_long(table: pd.DataFrame, path: Path, *, effect: str | None,
 
     costs = np.empty(present.shape)
     effects = np.empty(present.shape)
-    costs[draw_code, strategy_code] = _numeric(table, cost_column, path)
-    effects[draw_code, strategy_code] = _numeric(table, effect_column, path)
+    costs[draw_code, strategy_code] = _numeric(table, cost_column, path, outcome=True)
+    effects[draw_code, strategy_code] = _numeric(table, effect_column, path, outcome=True)
     used = {strategy_column, draw_column, cost_column, effect_column}
     parameters, outcomes = _long_parameters(table, [c for c in table.columns if c not in used],
                                             draw_code, path)
     return PSA(tuple(map(str, strategies)), costs, effects, parameters, path, "long",
                cost_name=cost_column, effect_name=effect_column, ignored=tuple(outcomes),
                excluded=excluded)
-
-
-def _without_unevaluated(table: pd.DataFrame, draw_column: str, outcomes: list[str],
-                         path: Path) -> tuple[pd.DataFrame, int]:
-    """The rows of the draws whose outcomes are all given, and the number of draws left out."""
-    unevaluated = table.loc[(table[outcomes] == "").any(axis=1), draw_column].unique()
-    kept = table[~table[draw_column].isin(unevaluated)]
-    if kept.empty:
-        raise InputError(f"none of the {len(unevaluated)} draws has a cost and an effect: the model "
-                         "could evaluate none of them", file=path, row=_FIRST_LINE,
-                         column=outcomes[0], fix="rerun the PSA once the model evaluates its draws")
-    return kept, len(unevaluated)
 
 
 def _long_parameters(table: pd.DataFrame, columns: list[str], draw_code: np.ndarray,
@@ -460,7 +479,8 @@ def _one_column(strategy: str, matches: list[tuple[str, str]], what: str, option
     return matches[0]
 
 
-def _read_wide(table: pd.DataFrame, path: Path, *, effect: str | None, cost: str | None) -> PSA:
+def _read_wide(table: pd.DataFrame, path: Path, *, effect: str | None, cost: str | None,
+               drop_unevaluated: bool = False) -> PSA:
     ignored = [c for c in table.columns if _is_derived(c)]
     columns = [c for c in table.columns if c not in ignored]
     cost_columns = _columns_by_strategy(columns, (cost,) if cost else COST_TOKENS)
@@ -476,12 +496,15 @@ def _read_wide(table: pd.DataFrame, path: Path, *, effect: str | None, cost: str
     _check_strategies(strategies, path, rows=[1] * len(strategies),
                       columns=[column for column, _ in chosen_costs],
                       fix="name each strategy's columns <Strategy>_Cost and <Strategy>_Eff")
+    outcomes = [column for column, _ in chosen_costs + chosen_effects]
+    excluded = 0
+    if drop_unevaluated:
+        table, excluded = _without_unevaluated(table, outcomes, path)
     _need_two_draws(len(table), path)
-    costs = np.column_stack([_numeric(table, column, path) for column, _ in chosen_costs])
-    effects = np.column_stack([_numeric(table, column, path) for column, _ in chosen_effects])
-    used = {column for column, _ in chosen_costs + chosen_effects}
-    parameters = _parameter_table(table, [c for c in columns if c not in used], path)
+    costs = np.column_stack([_numeric(table, column, path, outcome=True) for column, _ in chosen_costs])
+    effects = np.column_stack([_numeric(table, column, path, outcome=True) for column, _ in chosen_effects])
+    parameters = _parameter_table(table, [c for c in columns if c not in outcomes], path)
     _check_parameter_names(list(parameters.columns), path)
     return PSA(tuple(strategies), costs, effects, parameters, path, "wide",
                cost_name=chosen_costs[0][1], effect_name=chosen_effects[0][1],
-               ignored=tuple(ignored))
+               ignored=tuple(ignored), excluded=excluded)

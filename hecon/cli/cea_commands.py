@@ -6,6 +6,11 @@ per unit of effect, common reference values where no official threshold exists).
 table and the EVPPI are given at the report thresholds and at the grid threshold where the
 EVPI peaks (where decision uncertainty costs the most), which keeps the EVPPI's one
 regression per parameter cheap.
+
+Draws the model could not evaluate (a missing cost or effect: an empty cell, NA, NaN) are left
+out, counted in a note and in the manifest, when the file is a ``psa.csv.gz`` that hecon wrote
+(its SHA-256 is the one its results folder's manifest records) or on ``--drop-unevaluated``;
+in any other file a missing value is refused, naming the row.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
+from hecon.analysis.wtp import WTP_MAX, WTP_STEP
 from hecon.cli._app import OutOpt, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
 from hecon.cli.sensitivity_commands import MemoryOpt
 
@@ -29,6 +35,7 @@ EffectOpt = Annotated[str | None, typer.Option("--effect", help="Effect column (
 CostOpt = Annotated[str | None, typer.Option("--cost", help="Cost column (long layout) or cost token (wide layout).")]
 WtpOpt = Annotated[list[float] | None, typer.Option("--wtp", help="Report willingness to pay per unit of effect (repeatable). Default: 20000, 50000, 100000.")]
 CurrencyOpt = Annotated[str, typer.Option("--currency", help="Currency label of the figures.")]
+DropOpt = Annotated[bool, typer.Option("--drop-unevaluated", help="Leave out the draws whose cost or effect is missing (empty, NA, NaN): draws the model could not evaluate. Automatic for a psa.csv.gz hecon wrote.")]
 UnitOpt = Annotated[str | None, typer.Option("--effect-unit", help="Unit of effect in the figures (default: from the file's effect name, else QALY).")]
 
 
@@ -42,6 +49,31 @@ def effect_unit_of(psa: PSA, unit: str | None) -> str:
     if name.startswith(("ly", "life")):
         return "life year"
     return "QALY" if name in ("effect", "effects", "eff", "e") else psa.effect_name
+
+
+def read_psa_file(path: Path, effect: str | None, cost: str | None, memory_gb: float,
+               drop_unevaluated: bool) -> PSA:
+    """The PSA file, without the draws the model could not evaluate when it is hecon's own
+    or ``drop_unevaluated`` is asked."""
+    from hecon.analysis.psafile import read_psa
+
+    return read_psa(path, effect=effect, cost=cost, memory_gb=memory_gb,
+                    drop_unevaluated=drop_unevaluated or written_by_hecon(path))
+
+
+def written_by_hecon(path: Path) -> bool:
+    """Whether ``path`` is a file a hecon results folder wrote, unchanged since: the manifest of
+    the folder holding it is hecon's and records the file's SHA-256."""
+    import json
+
+    from hecon.results.folder import TOOL, sha256
+
+    try:
+        manifest = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    files = manifest.get("files") if isinstance(manifest, dict) and manifest.get("tool") == TOOL else None
+    return isinstance(files, dict) and path.is_file() and files.get(path.name) == sha256(path)
 
 
 def parse_groups(specs: list[str] | None) -> dict[str, list[str]]:
@@ -91,21 +123,21 @@ def cea_command(
     effect: EffectOpt = None,
     cost: CostOpt = None,
     wtp: WtpOpt = None,
-    wtp_max: WtpMaxOpt = 200_000.0,
-    wtp_step: WtpStepOpt = 1_000.0,
+    wtp_max: WtpMaxOpt = WTP_MAX,
+    wtp_step: WtpStepOpt = WTP_STEP,
     currency: CurrencyOpt = "€",
     effect_unit: UnitOpt = None,
+    drop_unevaluated: DropOpt = False,
     seed: SeedOpt = 0,
     memory: MemoryOpt = DEFAULT_BUDGET_GB,
     quiet: QuietOpt = False,
 ) -> None:
     """Decision analytics of a PSA file: ICERs, NMB, CEAC/CEAF, EVPI, EVPPI, expected loss."""
     from hecon.analysis.decision import decision_analysis, wtp_grid
-    from hecon.analysis.psafile import read_psa
     from hecon.results.folder import check_out
 
     check_out(out, [psa_file])
-    psa = read_psa(psa_file, effect=effect, cost=cost, memory_gb=memory)
+    psa = read_psa_file(psa_file, effect, cost, memory, drop_unevaluated)
     grid, report = wtp_grid(wtp, wtp_max, wtp_step)
     unit = effect_unit_of(psa, effect_unit)
     notes = _notes(psa)
@@ -114,7 +146,8 @@ def cea_command(
     icers = analysis.icers
     _write(out, psa, analysis.result(currency=currency, effect_unit=unit), "cea", seed, {
         "effect": effect, "cost": cost, "report_wtp": report.tolist(), "wtp_max": wtp_max,
-        "wtp_step": wtp_step, "currency": currency, "effect_unit": unit}, notes)
+        "wtp_step": wtp_step, "currency": currency, "effect_unit": unit,
+        "drop_unevaluated": drop_unevaluated}, notes)
     say(quiet, _summary(psa, notes))
     say(quiet, icers.to_string(index=False))
     say(quiet, f"\nResults written to {out}")
@@ -133,10 +166,11 @@ def voi_command(
     effect: EffectOpt = None,
     cost: CostOpt = None,
     wtp: WtpOpt = None,
-    wtp_max: WtpMaxOpt = 200_000.0,
-    wtp_step: WtpStepOpt = 1_000.0,
+    wtp_max: WtpMaxOpt = WTP_MAX,
+    wtp_step: WtpStepOpt = WTP_STEP,
     currency: CurrencyOpt = "€",
     effect_unit: UnitOpt = None,
+    drop_unevaluated: DropOpt = False,
     seed: SeedOpt = 0,
     memory: MemoryOpt = DEFAULT_BUDGET_GB,
     quiet: QuietOpt = False,
@@ -146,12 +180,11 @@ def voi_command(
 
     from hecon.analysis import voi
     from hecon.analysis.decision import partial_information, wtp_grid
-    from hecon.analysis.psafile import read_psa
     from hecon.analysis.result import Result
     from hecon.results.folder import check_out
 
     check_out(out, [psa_file])
-    psa = read_psa(psa_file, effect=effect, cost=cost, memory_gb=memory)
+    psa = read_psa_file(psa_file, effect, cost, memory, drop_unevaluated)
     groups = parse_groups(group)
     people = population_of(population, incidence, horizon, discount)
     grid, report = wtp_grid(wtp, wtp_max, wtp_step)
@@ -170,7 +203,7 @@ def voi_command(
         "effect": effect, "cost": cost, "groups": groups, "report_wtp": report.tolist(),
         "wtp_max": wtp_max, "wtp_step": wtp_step, "population": people and vars(people),
         "effective_population": people and people.size(), "currency": currency,
-        "effect_unit": unit}, notes)
+        "effect_unit": unit, "drop_unevaluated": drop_unevaluated}, notes)
     say(quiet, _summary(psa, notes))
     at_report = perfect[perfect["wtp"].isin(report)]
     say(quiet, at_report.to_string(index=False))
@@ -180,7 +213,13 @@ def voi_command(
 def _notes(psa: PSA) -> list[str]:
     """The notes of an analysis of ``psa`` (shown and kept in the manifest), to which the
     analysis adds its own (an EVPPI skipped or clipped)."""
-    return ["no parameter columns: EVPPI skipped"] if psa.parameters.empty else []
+    notes = []
+    if psa.excluded:
+        notes.append(f"{psa.excluded} draw{'s' if psa.excluded > 1 else ''} the model could not evaluate "
+                     f"(no cost or effect) left out: the analysis uses the other {psa.n_draws}")
+    if psa.parameters.empty:
+        notes.append("no parameter columns: EVPPI skipped")
+    return notes
 
 
 def _write(out: Path, psa: PSA, result, command: str, seed: int, options: dict, notes: list[str]) -> None:
@@ -190,7 +229,7 @@ def _write(out: Path, psa: PSA, result, command: str, seed: int, options: dict, 
     write(out, "psa-file", result, command=command, inputs={"psa": psa.source}, seed=seed,
           options=options, extra={
                      "psa": {"format": psa.format, "strategies": list(psa.strategies),
-                             "draws": psa.n_draws, "cost": psa.cost_name,
+                             "draws": psa.n_draws, "excluded_draws": psa.excluded, "cost": psa.cost_name,
                              "effect": psa.effect_name,
                              "parameters": list(map(str, psa.parameters.columns)),
                              "ignored_columns": list(psa.ignored)},

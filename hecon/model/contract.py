@@ -30,7 +30,10 @@ Required:
     is the main one (QALYs, usually), used for net benefit, CEACs and value of information.
 ``Options``
     A frozen dataclass of the model's options (discounting, horizon, perspective…), every
-    field an identifier with a default.
+    field an identifier with a default. A field ``input_dir: str`` is not an option: the loader
+    sets it to the run's inputs folder (:attr:`Model.input_dir`), so that ``evaluate`` and
+    ``validation`` read their data files (life tables, validation targets) from the folder the
+    run was given (``--inputs DIR``); a scenario cannot set it.
 ``evaluate(params, options) -> Outcomes``
     The model itself: a pure, vectorised function of a :class:`~hecon.model.parameters.ParameterSets`.
 
@@ -45,16 +48,19 @@ Optional (each read through a property of :class:`Model`, never by ``getattr``):
     The parameter whose threshold (value-based) price ``hecon run`` computes.
 ``DECISION_PROBLEM: str``
     The decision problem in plain words, for the report (default: ``TITLE``).
-``load_parameters(options, input_dir) -> ParameterTable``
-    Default: ``input_dir/parameters.csv``. A model that converts prices or reads more files.
+``load_parameters(options, input_dir, table_file) -> ParameterTable``
+    Default: read ``table_file`` (``input_dir/parameters.csv``, or ``--parameters FILE``). A
+    model that converts prices or reads more files.
 ``input_files(options, input_dir) -> {role: path}``
-    The files whose SHA-256 goes into every manifest (default: the parameter table).
+    Every file the model reads, each from ``input_dir``; their SHA-256 goes into every manifest
+    (default: the parameter table).
 ``validation(table, options) -> DataFrame``
     Verification and validation checks of the base case (TECH-VER), columns ``check, kind,
-    model, target, low, high, passed, source``; external targets belong in the inputs folder
-    (``validation_targets.csv``).
+    model, target, low, high, passed, source``. External targets are an input file,
+    ``validation_targets.csv`` (columns ``check, target, low, high, unit, source, notes``, read
+    by :func:`hecon.model.validation.read_validation_targets`), listed by ``input_files``.
 A companion module ``_<module>_trial.py`` beside the model's file
-    Its trial mapping (``hecon trial … --model NAME``): :attr:`Model.trial`.
+    Its trial mapping (``hecon trial … --model NAME``): :attr:`Model.trial` (None without one).
 
 Every name a model declares (strategies, effect outcomes, option fields, states) is an
 identifier: letters, digits and underscores, not starting with a digit. These names become
@@ -72,6 +78,7 @@ import importlib.util
 import inspect
 import sys
 import traceback
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -89,6 +96,8 @@ from hecon.model.parameters import ParameterSets, ParameterTable
 ENTRY_POINT_GROUP = "hecon.models"
 #: what every model module declares
 REQUIRED = ("TITLE", "STRATEGIES", "COMPARATOR", "EFFECTS", "Options", "evaluate")
+#: the field of ``Options`` the loader sets to the run's inputs folder (not an option)
+INPUTS_FIELD = "input_dir"
 #: optional functions of a model module, with the arguments they are called with
 FUNCTIONS = {"evaluate": ("params", "options"), "load_parameters": ("options", "input_dir", "table_file"),
              "input_files": ("options", "input_dir"), "validation": ("table", "options")}
@@ -193,6 +202,10 @@ def _check_options(options: object, file: str) -> None:
         if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             raise InputError(f"Options: field {field.name!r} has no default", file=file,
                              fix="give every option a default (the base case)")
+    declared = {field.name for field in dataclasses.fields(options)}
+    if INPUTS_FIELD in declared and typing.get_type_hints(options)[INPUTS_FIELD] is not str:
+        raise InputError(f"Options: field {INPUTS_FIELD!r} is not declared a str", file=file,
+                         fix=f"declare {INPUTS_FIELD}: str = str(<the model's inputs folder>); the loader sets it")
 
 
 def _check_function(function: object, name: str, arguments: tuple[str, ...], file: str) -> None:
@@ -448,7 +461,8 @@ class Model:
     # ------------------------------------------------------------ inputs and options
 
     def options(self, overrides: Mapping[str, Any] | None = None, *, source: str | None = None):
-        """The model's options with named overrides; an unknown name is an InputError."""
+        """The model's options with named overrides (an unknown name is an InputError), and
+        the inputs folder in ``input_dir`` if the model's Options declares it."""
         defaults = self.module.Options()
         overrides = dict(overrides or {})
         fields = {f.name: f for f in dataclasses.fields(defaults)}
@@ -460,7 +474,12 @@ class Model:
                     fix=(f"did you mean {', '.join(close)}?" if close
                          else f"options are: {', '.join(fields)}"),
                 )
+        if INPUTS_FIELD in overrides:
+            raise InputError(f"'{INPUTS_FIELD}' is the inputs folder, not an option", file=source,
+                             fix="give the folder with --inputs DIR (in Python, Model(..., inputs=DIR))")
         overrides = check_types(type(defaults), overrides, file=source)
+        if INPUTS_FIELD in fields:
+            overrides[INPUTS_FIELD] = str(self.input_dir)
         try:
             return dataclasses.replace(defaults, **overrides)
         except (TypeError, ValueError) as error:

@@ -259,3 +259,56 @@ def test_a_file_too_large_for_the_memory_budget_is_refused_before_reading(tmp_pa
     monkeypatch.setattr(pd, "read_csv", lambda *a, **k: pytest.fail("read"))
     error = error_of(path, memory_gb=16 * path.stat().st_size / 1024 ** 3 * 0.99)
     assert error.message.startswith("reading the file (0 MiB) needs about") and "--memory" in error.fix
+
+
+# --------------------------------------------------------------------------- draws not evaluated
+
+
+#: eight draws of two strategies (long layout), all evaluated
+DRAWS = pd.DataFrame([{"draw": str(d), "strategy": s, "cost": str(100 + 10 * d + 50 * j),
+                       "qaly": str(1 + d / 10 + j / 5), "p_cure": str(d / 10)}
+                      for d in range(1, 9) for j, s in enumerate("AB")])
+
+
+def wide(frame: pd.DataFrame) -> pd.DataFrame:
+    """The long frame in the wide layout: a row per draw, <strategy>_cost and <strategy>_qaly."""
+    table = frame.pivot(index=["draw", "p_cure"], columns="strategy", values=["cost", "qaly"])
+    table.columns = [f"{strategy}_{what}" for what, strategy in table.columns]
+    return table.reset_index()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(marks=st.lists(st.tuples(st.integers(0, len(DRAWS) - 1), st.sampled_from(["cost", "qaly"]),
+                                st.sampled_from(["", "NA", "NaN", "nan", "n/a"])), min_size=1, max_size=4),
+       layout=st.sampled_from([lambda frame: frame, wide]))
+def test_leaving_out_unevaluated_draws_is_reading_the_file_without_them(tmp_path, marks, layout):
+    """A draw with a missing cost or effect for any strategy is left out whole and counted: what
+    is read is the file with those draws deleted. Without the option, a missing value is refused."""
+    marked = DRAWS.copy()
+    for row, column, mark in marks:
+        marked.loc[row, column] = mark
+    unevaluated = set(marked.loc[[row for row, _, _ in marks], "draw"])
+    path, clean = tmp_path / "marked.csv", tmp_path / "clean.csv"
+    layout(marked).to_csv(path, index=False)
+    layout(DRAWS[~DRAWS["draw"].isin(unevaluated)]).to_csv(clean, index=False)
+    psa, expected = read_psa(path, effect="qaly", drop_unevaluated=True), read_psa(clean, effect="qaly")
+    assert psa.excluded == len(unevaluated) and psa.n_draws == 8 - len(unevaluated)
+    np.testing.assert_array_equal(psa.costs, expected.costs)
+    np.testing.assert_array_equal(psa.effects, expected.effects)
+    pd.testing.assert_frame_equal(psa.parameters, expected.parameters)
+    error = error_of(path, effect="qaly")
+    assert error.message.startswith(("the value is empty", "the value is missing ("))
+    assert error.fix.endswith("leave out the draws the model could not evaluate with --drop-unevaluated")
+
+
+def test_a_file_whose_every_draw_is_unevaluated_is_refused(tmp_path):
+    path = write(tmp_path, "c_A,e_A,c_B,e_B\n1,NA,3,4\n5,6,,8\n")
+    error = error_of(path, drop_unevaluated=True)
+    assert error.message == "none of the 2 draws has a cost and an effect: the model could evaluate none of them"
+
+
+def test_a_missing_parameter_is_refused_even_when_leaving_out_unevaluated_draws(tmp_path):
+    path = write(tmp_path, "c_A,e_A,c_B,e_B,p\n1,2,3,4,\n5,6,7,8,0.5\n9,10,11,12,0.1\n")
+    error = error_of(path, drop_unevaluated=True)
+    assert (error.message, error.row, error.column, error.fix) == ("the value is empty", 2, "p",
+                                                                  "give a number in every cell")

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hecon.cli import app
+from hecon.model import Model
 from hecon.results.folder import sha256
 
 DATA = Path("/work/shared/data/published-psa")
@@ -180,3 +181,96 @@ def test_the_memory_budget_refuses_a_file_too_large_to_read_and_skips_an_evppi_t
     assert result.exit_code == 0, result.output
     assert "note: EVPPI skipped: its regression on 10,000 draws needs about 0.1 GiB of memory" in result.output
     assert not (tmp_path / "no_evppi" / "evppi.csv").exists() and (tmp_path / "no_evppi" / "ceac.csv").exists()
+
+
+# ---------------------------------------------------------------- hecon's own psa.csv.gz
+
+#: example_sick, except that the draws with a yearly relapse probability above 0.12 cannot be
+#: evaluated (their outcomes NaN and a row in Outcomes.problems, as an infeasible calibration)
+FRAGILE_MODEL = '''
+import numpy as np
+import pandas as pd
+
+from hecon.model.outcomes import Outcomes
+from models import example_sick
+from models.example_sick import COMPARATOR, EFFECTS, STRATEGIES, TITLE, Options
+
+
+def evaluate(params, options):
+    outcomes = example_sick.evaluate(params, options)
+    failed = params["p_healthy_to_sick"] > 0.12
+
+    def unevaluated(values):
+        return {name: np.where(failed[:, None], np.nan, value) for name, value in values.items()}
+
+    return Outcomes(STRATEGIES, unevaluated(outcomes.costs), unevaluated(outcomes.consequences),
+                    problems=pd.DataFrame({"set": np.flatnonzero(failed), "reason": "relapse too likely"}))
+'''
+
+
+def hecon_psa(folder: Path, model: str) -> Path:
+    result = run("psa", model, "--n", "200", "--out", folder, "--quiet")
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+@pytest.fixture(scope="module")
+def fragile_psa(tmp_path_factory) -> Path:
+    """`hecon psa` of FRAGILE_MODEL: a psa.csv.gz whose unevaluated draws have empty outcomes."""
+    root = tmp_path_factory.mktemp("fragile")
+    (root / "inputs" / "fragile_sick").mkdir(parents=True)
+    (root / "inputs" / "fragile_sick" / "parameters.csv").write_bytes(Model("example_sick").table_file.read_bytes())
+    (root / "fragile_sick.py").write_text(FRAGILE_MODEL, encoding="utf-8")
+    folder = hecon_psa(root / "psa", root / "fragile_sick.py")
+    assert 0 < len(pd.read_csv(folder / "invalid_draws.csv")) < 200
+    return folder
+
+
+def test_cea_and_voi_of_hecons_psa_file_give_the_psas_icers_and_evpi(tmp_path):
+    psa = hecon_psa(tmp_path / "A", "example_sick")
+    for command, table in (("cea", "icers.csv"), ("voi", "evpi.csv")):
+        result = run(command, psa / "psa.csv.gz", "--out", tmp_path / command)
+        assert result.exit_code == 0, result.output
+        assert "note:" not in result.output  # every draw evaluated: none left out
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / command / table), pd.read_csv(psa / table))
+
+
+@pytest.mark.parametrize("command", ["cea", "voi"])
+def test_the_draws_hecon_could_not_evaluate_are_left_out_with_a_note(fragile_psa, tmp_path, command):
+    excluded = len(pd.read_csv(fragile_psa / "invalid_draws.csv"))
+    out = tmp_path / command
+    result = run(command, fragile_psa / "psa.csv.gz", "--out", out)
+    assert result.exit_code == 0, result.output
+    note = (f"{excluded} draws the model could not evaluate (no cost or effect) left out: the analysis "
+            f"uses the other {200 - excluded}")
+    assert result.output.startswith(f"note: {note}\n")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["notes"][0] == note
+    assert (manifest["psa"]["excluded_draws"], manifest["psa"]["draws"]) == (excluded, 200 - excluded)
+    table = "icers.csv" if command == "cea" else "evpi.csv"
+    pd.testing.assert_frame_equal(pd.read_csv(out / table), pd.read_csv(fragile_psa / table))
+
+
+def test_a_foreign_file_with_unevaluated_draws_is_refused_unless_asked(fragile_psa, tmp_path):
+    """The same draws outside hecon's results folder (or changed since hecon wrote them) are a
+    foreign file: a missing cost is refused on one line naming the option, dropped with it."""
+    foreign = tmp_path / "draws.csv.gz"
+    foreign.write_bytes((fragile_psa / "psa.csv.gz").read_bytes())
+    first_missing = 2 + int(pd.read_csv(foreign)["total_cost"].isna().to_numpy().argmax())
+    result = run("cea", foreign, "--out", tmp_path / "refused")
+    assert result.exit_code == 2 and not (tmp_path / "refused").exists()
+    assert result.stderr.strip() == (
+        f"error: {foreign}, row {first_missing}, column 'total_cost': the value is empty (fix: give every "
+        "draw a cost and an effect, or leave out the draws the model could not evaluate with --drop-unevaluated)")
+    result = run("cea", foreign, "--drop-unevaluated", "--out", tmp_path / "dropped")
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dropped" / "icers.csv"),
+                                  pd.read_csv(fragile_psa / "icers.csv"))
+    assert json.loads((tmp_path / "dropped" / "manifest.json").read_text())["options"]["drop_unevaluated"] is True
+
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    for file in fragile_psa.iterdir():
+        (changed / file.name).write_bytes(file.read_bytes())
+    pd.read_csv(foreign).to_csv(changed / "psa.csv.gz", index=False)  # rewritten: its SHA-256 differs
+    assert run("cea", changed / "psa.csv.gz", "--out", tmp_path / "changed_out").exit_code == 2

@@ -39,7 +39,7 @@ def test_base_writes_tables_trace_and_manifest(tmp_path):
         assert (out / name).exists(), name
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model"] == "ifn_gamma" and manifest["hecon_version"] == __version__
-    assert set(manifest["inputs"]) == {"parameters", "life_table", "price_index"}
+    assert set(manifest["inputs"]) == {"parameters", "life_table", "price_index", "validation_targets"}
     assert all(len(entry["sha256"]) == 64 for entry in manifest["inputs"].values())
     icers = pd.read_csv(out / "icers.csv")
     assert set(icers["effect"]) == {"qalys_disc", "life_years_disc", "infection_episodes",

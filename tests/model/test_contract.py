@@ -103,7 +103,8 @@ def test_the_flagship_declares_its_optional_attributes():
     assert model.decision_problem.startswith("Adults in ICU")
     assert [e.unit for e in model.effects][:3] == ["QALY", "life year", "infection episode"]
     assert model.trial is not None and model.trial.__name__ == "models._ifn_gamma_trial"
-    assert set(model.input_files()) == {"parameters", "life_table", "price_index"}
+    assert set(model.input_files()) == {"parameters", "life_table", "price_index", "validation_targets"}
+    assert model.options().input_dir == str(model.input_dir)
 
 
 def test_undeclared_optional_attributes_have_their_defaults(write_model):
@@ -230,6 +231,32 @@ def input_files(options, input_dir):
                                    "notes": model.input_dir / "notes.txt"}
 
 
+def test_the_loader_sets_the_inputs_folder_in_the_options_that_declare_it(write_model, tmp_path):
+    path = write_model(OPTIONS='discount_rate: float = 0.035\n    input_dir: str = ""')
+    assert Model(path).options().input_dir == str(tmp_path / "inputs" / path.stem)
+    assert Model(path, inputs=tmp_path).options({"discount_rate": 0.0}).input_dir == str(tmp_path)
+    with pytest.raises(InputError, match="'input_dir' is the inputs folder, not an option .fix: give the folder with --inputs DIR"):
+        Model(path).options({"input_dir": "elsewhere"})
+    assert vars(Model(write_model()).options()) == {"discount_rate": 0.035}  # no such field: no folder
+
+
+def test_a_model_registered_by_another_package_loads_with_its_inputs_beside_it(write_model, tmp_path, monkeypatch):
+    """A package on the path registering a model in the entry-point group (as ``pip install``
+    would): the model is found by its name, its inputs beside its module."""
+    package = tmp_path / "someone_elses_models"
+    (package / "inputs").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    module = write_model()
+    module.rename(package / "their_model.py")
+    (tmp_path / "inputs" / module.stem).rename(package / "inputs" / "their_model")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entries = [metadata.EntryPoint("their_model", "someone_elses_models.their_model", contract.ENTRY_POINT_GROUP)]
+    monkeypatch.setattr(contract.metadata, "entry_points", lambda group: entries)
+    model = Model("their_model")
+    assert model.module.__name__ == "someone_elses_models.their_model" and model.source == "their_model"
+    assert model.input_dir == package / "inputs" / "their_model" and model.parameters.names == ["price_drug_a"]
+
+
 def test_a_trial_companion_beside_a_model_file_is_found(write_model):
     path = write_model()
     path.with_name(f"_{path.stem}_trial.py").write_text("ARMS = ('standard_care', 'drug_a')\n")
@@ -293,6 +320,7 @@ def test_the_fix_suggests_the_identifier_it_could_be(write_model):
     ({"EFFECTS": '(Effect("qalys_disc", "QALY gained", "QALY", "yes"),)'}, "EFFECTS: higher_is_better of 'qalys_disc' is 'yes'"),
     ({"EFFECTS": '(Effect("q", "QALY gained", "QALY"), Effect("q", "QALY", "QALY"))'}, "EFFECTS: 'q' is declared twice"),
     ({"OPTIONS": "discount_rate: float"}, "Options: field 'discount_rate' has no default"),
+    ({"OPTIONS": "input_dir: int = 0"}, "Options: field 'input_dir' is not declared a str (fix: declare input_dir: str"),
     ({"STATES": '("healthy", "sick", "healthy")'}, "STATES: 'healthy' is declared twice"),
     ({"MORE": 'TITLE = ""'}, "TITLE is '', not a line of text"),
     ({"MORE": 'STRATEGY_LABELS = {"drug_b": "Drug B"}'}, "STRATEGY_LABELS: 'drug_b' is not one of the STRATEGIES"),

@@ -2,11 +2,16 @@
 targets, batch invariance, and the long-term phase against the life table."""
 
 import dataclasses
+import shutil
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from hecon.errors import InputError
 from hecon.model import Model
+from hecon.model.lifetable import LifeTable
 from hecon.model.markov import DAY, run_cohort
 from models import ifn_gamma as m
 
@@ -152,7 +157,7 @@ def test_life_expectancy_with_smr_one_matches_the_life_table(table, options):
         "age_mean": age - start})
     opts = dataclasses.replace(options, age_nodes=1)
     life_years = m.long_term_per_survivor(sets, opts)["life_years"][0]
-    assert life_years == pytest.approx(m.life_table(opts.life_table).life_expectancy(age, 0), abs=1e-9)
+    assert life_years == pytest.approx(m.life_table(opts).life_expectancy(age, 0), abs=1e-9)
 
 
 def test_ifn_gamma_reduces_infections_under_the_design_hypothesis(base):
@@ -191,3 +196,76 @@ def test_attributable_infection_effects_reproduce_their_targets(table, options):
     assert checks.loc["attributable icu mortality", "model"] == pytest.approx(
         table["target_attributable_icu_mortality"].value, abs=1e-8)
     assert checks[checks.kind == "calibration"].passed.all()
+
+
+# ---------------------------------------------------------------- every input from the run's folder
+
+#: the external targets as the evidence file gives them (section 4.1 and 6.1): value, range
+PUBLISHED_TARGETS = {"extra icu days per episode": (5.0, 3.0, 8.0), "attributable icu mortality": (0.13, 0.03, 0.17),
+                     "mortality 1y after day90": (0.151, 0.10, 0.30), "mortality 3y after day90": (0.269, 0.20, 0.40),
+                     "mortality 5y after day90": (0.358, 0.28, 0.50)}
+
+
+@pytest.fixture
+def inputs_copy(model, tmp_path):
+    """A copy of the model's inputs folder, to change."""
+    return Path(shutil.copytree(model.input_dir, tmp_path / "inputs"))
+
+
+def life_expectancy_gained_by_survivors(model: Model) -> float:
+    """Life years of a day-90 survivor with SMR 1 and no age spread (the life table's e_x)."""
+    table, options = model.parameters, dataclasses.replace(model.options(), age_nodes=1)
+    sets = table.override(table.base_case(), {"smr_year1": 1.0, "smr_year2": 1.0, "smr_late": 1.0, "age_sd": 0.0,
+                                              "p_male": 1.0, "age_mean": 62 - options.hospital_days / m.YEAR_DAYS})
+    return m.long_term_per_survivor(sets, options)["life_years"][0]
+
+
+def test_the_life_table_is_read_from_the_inputs_folder_given(model, inputs_copy):
+    path = inputs_copy / "france_life_table.csv"
+    frame = pd.read_csv(path)
+    frame["qx"] = (2 * frame["qx"]).clip(upper=1)
+    frame.to_csv(path, index=False)
+    copied = Model("ifn_gamma", inputs=inputs_copy)
+    assert copied.options().input_dir == str(inputs_copy)
+    doubled = life_expectancy_gained_by_survivors(copied)
+    assert doubled == pytest.approx(LifeTable.load(path).life_expectancy(62, 0), abs=1e-9)
+    assert doubled < life_expectancy_gained_by_survivors(model) - 3  # years: twice the risk of death every year
+    base, changed = (x.evaluate(x.parameters.base_case()) for x in (model, copied))
+    assert (changed["qalys_disc"] < base["qalys_disc"]).all() and (changed["total_cost"] != base["total_cost"]).all()
+
+
+@pytest.mark.parametrize("life_table", ["insee_2020_2022", "eurostat_2023"])
+def test_every_file_the_model_reads_is_listed_from_the_inputs_folder_given(inputs_copy, life_table):
+    copied = Model("ifn_gamma", inputs=inputs_copy)
+    files = copied.input_files(copied.options({"life_table": life_table}))
+    assert set(files) == {"parameters", "price_index", "life_table", "validation_targets"}
+    assert all(path.parent == inputs_copy and path.is_file() for path in files.values())
+    assert files["life_table"].name == m.LIFE_TABLES[life_table]
+
+
+def test_the_inputs_folder_is_not_an_option_a_scenario_sets(model):
+    with pytest.raises(InputError, match="'input_dir' is the inputs folder, not an option"):
+        model.options({"input_dir": "/elsewhere"}, source="scenario.yaml")
+
+
+def test_the_external_targets_are_the_published_ones_from_the_inputs_file(table, options):
+    external = m.validation(table, options).query("kind == 'external'").set_index("check")
+    assert {check: tuple(row) for check, row in external[["target", "low", "high"]].iterrows()} == PUBLISHED_TARGETS
+    assert external.loc["mortality 5y after day90", "source"] == "Hill et al. 2016: 5-year mortality 35.8 %"
+
+
+def test_the_validation_targets_are_read_from_the_inputs_folder_given(inputs_copy):
+    path = inputs_copy / "validation_targets.csv"
+    targets = pd.read_csv(path, dtype=str, keep_default_na=False)
+    targets.loc[0, ["target", "high"]] = ["7.5", "9"]
+    targets.drop(index=4).to_csv(path, index=False)
+    model = Model("ifn_gamma", inputs=inputs_copy)
+    external = model.validation().query("kind == 'external'").set_index("check")
+    assert len(external) == 4 and "mortality 5y after day90" not in external.index
+    assert tuple(external.loc["extra icu days per episode", ["target", "low", "high"]]) == (7.5, 3.0, 9.0)
+    targets.loc[1, "check"] = "mortality_10y_after_day90"
+    targets.to_csv(path, index=False)
+    with pytest.raises(InputError) as caught:
+        model.validation()
+    assert str(caught.value).startswith(f"{path}, row 3, column 'check': the model computes no check "
+                                        "'mortality_10y_after_day90' (fix: the checks are: extra_icu_days_per_episode,")
