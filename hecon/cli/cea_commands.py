@@ -56,24 +56,10 @@ def read_psa_file(path: Path, effect: str | None, cost: str | None, memory_gb: f
     """The PSA file, without the draws the model could not evaluate when it is hecon's own
     or ``drop_unevaluated`` is asked."""
     from hecon.analysis.psafile import read_psa
+    from hecon.results.folder import written_by_hecon
 
     return read_psa(path, effect=effect, cost=cost, memory_gb=memory_gb,
                     drop_unevaluated=drop_unevaluated or written_by_hecon(path))
-
-
-def written_by_hecon(path: Path) -> bool:
-    """Whether ``path`` is a file a hecon results folder wrote, unchanged since: the manifest of
-    the folder holding it is hecon's and records the file's SHA-256."""
-    import json
-
-    from hecon.results.folder import TOOL, sha256
-
-    try:
-        manifest = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    files = manifest.get("files") if isinstance(manifest, dict) and manifest.get("tool") == TOOL else None
-    return isinstance(files, dict) and path.is_file() and files.get(path.name) == sha256(path)
 
 
 def parse_groups(specs: list[str] | None) -> dict[str, list[str]]:

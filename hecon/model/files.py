@@ -116,10 +116,12 @@ def check_identifier(name: object, what: str, *, file: str | Path | None = None,
 
 # ---------------------------------------------------------------- CSV
 
-def iter_csv_rows(path: str | Path, columns: Sequence[str], *, only: bool = False) -> Iterator[tuple[int, tuple[str, ...]]]:
+def iter_csv_rows(path: str | Path, columns: Sequence[str], *, only: bool = False,
+                  optional: Sequence[str] = ()) -> Iterator[tuple[int, tuple[str, ...]]]:
     """Each row of a CSV file as (line number, its stripped cells in ``columns`` order).
 
-    The header must hold every name of ``columns`` once (with ``only``, and nothing else).
+    The header must hold every name of ``columns`` once (with ``only``, and nothing else),
+    except those of ``optional``: an absent optional column reads as empty cells.
     Blank lines are skipped; a row with another number of cells than the header is an error.
     Line numbers count from the header (line 1), so a quoted cell spanning lines is counted
     right. Every problem is one :class:`InputError` naming the file, the line and the fix.
@@ -134,8 +136,8 @@ def iter_csv_rows(path: str | Path, columns: Sequence[str], *, only: bool = Fals
                 raise InputError("the file is empty", file=path,
                                  fix=f"the first line must be the header: {','.join(columns)}")
             header = [h.strip() for h in header]
-            _check_header(path, header, columns, only)
-            positions = [header.index(c) for c in columns]
+            _check_header(path, header, columns, only, optional)
+            positions = [header.index(c) if c in header else None for c in columns]
             width, start = len(header), reader.line_num + 1
             for cells in reader:
                 line, start = start, reader.line_num + 1
@@ -144,7 +146,7 @@ def iter_csv_rows(path: str | Path, columns: Sequence[str], *, only: bool = Fals
                 if len(cells) != width:
                     raise InputError(f"{len(cells)} cells where the header has {width}",
                                      file=path, row=line, fix="check the commas; quote cells that contain one")
-                yield line, tuple(map(str.strip, [cells[p] for p in positions]))
+                yield line, tuple("" if p is None else cells[p].strip() for p in positions)
     except FileNotFoundError:
         raise InputError("file not found", file=path, fix="check the path") from None
     except OSError as error:
@@ -187,14 +189,16 @@ def read_csv_cells(path: str | Path, columns: Sequence[str], *, only: bool = Fal
     return rows, lines
 
 
-def _check_header(path: Path, header: list[str], columns: Sequence[str], only: bool) -> None:
+def _check_header(path: Path, header: list[str], columns: Sequence[str], only: bool,
+                  optional: Sequence[str] = ()) -> None:
     if len(header) == 1 and ";" in header[0]:
         raise InputError("the columns are separated by semicolons", file=path, row=1,
                          fix="save the file as comma-separated CSV")
-    missing = [c for c in columns if c not in header]
+    missing = [c for c in columns if c not in header and c not in optional]
     if missing:
         raise InputError(f"missing column(s): {', '.join(missing)}", file=path, row=1,
-                         column=missing[0], fix=f"the header must hold: {','.join(columns)}")
+                         column=missing[0],
+                         fix=f"the header must hold: {','.join(c for c in columns if c not in optional)}")
     extra = [h for h in header if h not in columns]
     if only and extra:
         close = difflib.get_close_matches(extra[0], columns, n=1)

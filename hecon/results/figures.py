@@ -4,6 +4,11 @@ Every command, the report and ``hecon report`` draw figures only through :func:`
 from a Result's tables and meta — in memory, or read back from a results folder's CSVs and
 manifest — so a figure is the same whichever command drew it. Text from the tables is escaped
 first: plotly.js reads names as its own markup (``<a href>``, ``<br>``).
+
+Names are shown by their labels, read from the meta: strategies by ``labels``, parameters by
+``parameter_labels`` (each falling back to the code name); the measure of a sensitivity
+analysis is money when its ``outcome`` is one of :data:`MONEY_OUTCOMES`, and then its axis,
+colour bar and hover carry the ``currency``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from hecon.analysis.decision import DEFAULT_REPORT_WTP
+from hecon.analysis.wtp import REPORT_WTP
 from hecon.results import plots
 from hecon.results.plots.style import CURRENCY
 from hecon.results.plots.survival import survival_plot
@@ -23,18 +28,28 @@ from hecon.results.plots.survival import survival_plot
 Draw = Callable[[pd.DataFrame, Mapping[str, Any]], go.Figure | None]
 
 
+#: the measures of a sensitivity analysis that are money (``meta["outcome"]``)
+MONEY_OUTCOMES = ("inmb", "cost", "icer")
+
+
 def _units(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """The currency, the unit of effect and the labels (code name → label) a figure shows."""
+    """The currency, the unit of effect and the strategy labels (code name → label) a figure shows."""
     return {"currency": meta.get("currency", CURRENCY), "effect_unit": meta.get("effect_unit", "QALY"),
             "labels": meta.get("labels")}
 
 
-def _labels(meta: Mapping[str, Any]) -> dict[str, Any]:
-    return {"labels": meta.get("labels")}
+def _parameters(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameter labels (code name → label) a figure shows."""
+    return {"parameter_labels": meta.get("parameter_labels")}
+
+
+def _measure_currency(meta: Mapping[str, Any]) -> str | None:
+    """The currency of a sensitivity analysis's measure, or None when it is not money."""
+    return meta.get("currency", CURRENCY) if meta.get("outcome") in MONEY_OUTCOMES else None
 
 
 def _first_wtp(meta: Mapping[str, Any]) -> float:
-    return float((meta.get("report_wtp") or DEFAULT_REPORT_WTP)[0])
+    return float((meta.get("report_wtp") or REPORT_WTP)[0])
 
 
 def _ce_plane(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure:
@@ -47,28 +62,44 @@ def _ce_plane(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure:
                           wtp=_first_wtp(meta), **_units(meta))
 
 
+def _evpi(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure:
+    units = _units(meta)
+    return plots.evpi_plot(table, currency=units["currency"], effect_unit=units["effect_unit"])
+
+
 def _evppi(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure | None:
-    return plots.evppi_plot(table, _first_wtp(meta), **_units(meta)) if len(table) else None
+    units = _units(meta)
+    return plots.evppi_plot(table, _first_wtp(meta), currency=units["currency"], effect_unit=units["effect_unit"],
+                            **_parameters(meta)) if len(table) else None
 
 
 def _tornado(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure:
     return plots.tornado(table, meta.get("top", 15) or None, base=meta.get("base_outcome", 0.0),
                          measure=meta.get("measure", "outcome"), base_status=meta.get("base_status"),
-                         **_labels(meta))
+                         currency=_measure_currency(meta), **_parameters(meta))
+
+
+def _two_way(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure:
+    return plots.two_way_maps(table, meta.get("measure", "outcome"), currency=_measure_currency(meta),
+                              labels=meta.get("labels"), **_parameters(meta))
+
+
+def _threshold(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure:
+    units = _units(meta)
+    return plots.threshold_curve(table, units["currency"], effect_unit=units["effect_unit"], **_parameters(meta))
 
 
 #: table stem → (figure stem, how to draw it)
 FIGURES: dict[str, tuple[str, Draw]] = {
     "ce_plane": ("ce_plane", _ce_plane),
     "ceac": ("ceac", lambda t, m: plots.ceac_plot(t, **_units(m))),
-    "evpi": ("evpi", lambda t, m: plots.evpi_plot(t, currency=_units(m)["currency"],
-                                                  effect_unit=_units(m)["effect_unit"])),
+    "evpi": ("evpi", _evpi),
     "evppi": ("evppi", _evppi),
     "expected_loss": ("expected_loss", lambda t, m: plots.expected_loss_plot(t, **_units(m))),
     "dsa": ("tornado", _tornado),
-    "twoway": ("twoway", lambda t, m: plots.two_way_maps(t, m.get("measure", "outcome"), **_labels(m))),
-    "threshold_curve": ("threshold", lambda t, m: plots.threshold_curve(t, m.get("currency", CURRENCY))),
-    "gsa": ("gsa", lambda t, m: plots.gsa_bars(t, **_labels(m))),
+    "twoway": ("twoway", _two_way),
+    "threshold_curve": ("threshold", _threshold),
+    "gsa": ("gsa", lambda t, m: plots.gsa_bars(t, measure=m.get("measure"), **_parameters(m))),
     "survival_curves": ("survival", lambda t, m: survival_plot(
         t, title="Survival: Kaplan–Meier and parametric models")),
 }
@@ -102,3 +133,8 @@ def figures_of(tables: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> d
             if figure is not None:
                 drawn[figure_stem] = figure
     return drawn
+
+
+def figures(result) -> dict[str, go.Figure]:
+    """The figures of one Result (a notebook's ``figures(one_way(...))["tornado"]``)."""
+    return figures_of(result.tables(), result.meta)

@@ -61,23 +61,38 @@ def _refuse(message: str, out: Path | str, fix: str = "choose another --out") ->
     return InputError(message, file=out, fix=fix)
 
 
+def _written_files(folder: Path) -> dict[str, str] | None:
+    """File → SHA-256 of what hecon wrote in ``folder``, from its manifest; None when the
+    folder has no hecon manifest (naming hecon, the command and the files)."""
+    try:
+        content = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(content, dict) or content.get("tool") != TOOL or not content.get("command"):
+        return None
+    listed = content.get("files")
+    return listed if isinstance(listed, dict) else None
+
+
 def is_results_folder(folder: Path) -> bool:
     """True when ``folder`` is a hecon results folder holding only the files it wrote.
 
     Its ``manifest.json`` names hecon and the command, and lists (``files``) every other file
     in the folder; anything else in it (a file the user added) makes it not hecon's to delete.
     """
-    try:
-        content = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if not isinstance(content, dict) or content.get("tool") != TOOL or not content.get("command"):
-        return False
-    listed = content.get("files")
-    if not isinstance(listed, dict):
+    listed = _written_files(folder)
+    if listed is None:
         return False
     present = {str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir()}
     return present <= {*listed, "manifest.json"}
+
+
+def written_by_hecon(path: str | Path) -> bool:
+    """Whether ``path`` is a file a hecon results folder wrote, unchanged since: the manifest of
+    the folder holding it records the file's SHA-256."""
+    path = Path(path)
+    listed = _written_files(path.parent)
+    return listed is not None and path.is_file() and listed.get(path.name) == sha256(path)
 
 
 def check_out(out: str | Path, inputs: Iterable[str | Path] = ()) -> Path:

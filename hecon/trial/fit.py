@@ -16,7 +16,7 @@ import pandas as pd
 
 from hecon.errors import ModelError
 from hecon.model.distributions import Beta, Distribution, Fixed, Gamma, LogNormal, Normal
-from hecon.model.parameters import ARGUMENTS, COLUMNS, ParameterTable
+from hecon.model.parameters import ARGUMENTS, CELLS, COLUMNS, ParameterTable
 from hecon.trial.estimate import Estimate
 
 
@@ -45,7 +45,8 @@ def _cells(estimate: Estimate) -> dict[str, str]:
 def raw_rows(path: str | Path) -> pd.DataFrame:
     """A parameter table's cells as text, after validating it."""
     ParameterTable.load(path)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")[list(COLUMNS)]
+    cells = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return cells[[c for c in CELLS if c in COLUMNS or c in cells]]  # an optional column kept if there
 
 
 def fitted_table(path: str | Path, estimates: Mapping[str, Estimate], source: str) -> pd.DataFrame:

@@ -40,7 +40,8 @@ def test_figures_show_labels_not_code_names():
     loss = plots.expected_loss_plot(cea.expected_loss(COSTS, EFFECTS, ["A", "B", "C"], WTP), labels=labels)
     assert loss.data[1].name == "New drug"
     partial = voi.evppi(COSTS, EFFECTS, rng.normal(size=(300, 2)), WTP, n_se_samples=5)
-    assert "Utility of sick" in plots.evppi_plot(partial, 20_000, labels=labels).data[0].y
+    bars = plots.evppi_plot(partial, 20_000, parameter_labels=labels)
+    assert "Utility of sick" in bars.layout.yaxis.ticktext and "Utility of sick" in bars.data[0].customdata
 
 
 def test_ce_plane_of_several_strategies_is_absolute():
@@ -70,8 +71,10 @@ def test_curves_and_bars_draw_the_frames():
     assert plots.expected_loss_plot(loss).layout.yaxis.title.text == "Expected loss per patient (€)"
 
     partial = voi.evppi(COSTS, EFFECTS, rng.normal(size=(300, 2)), WTP, n_se_samples=5)
-    bars = plots.evppi_plot(partial, 21_000).data[0]
-    assert sorted(bars.y) == ["parameter_1", "parameter_2"]
+    bars = plots.evppi_plot(partial, 21_000)
+    shown = partial[partial.wtp == 20_000].sort_values("evppi")
+    assert list(bars.layout.yaxis.ticktext) == list(shown.parameter_or_group)   # the largest on top
+    np.testing.assert_allclose(bars.data[0].x, shown.evppi)
     assert plots.evppi_plot(partial, 21_000).layout.title.text == "EVPPI at λ = €20,000 per QALY"
 
 

@@ -30,6 +30,60 @@ def on_edge(point, box, tolerance: float = 1e-6) -> bool:
     return inside and min(abs(x - x0), abs(x - x1), abs(y - y0), abs(y - y1)) <= tolerance
 
 
+def crosses(start, end, box) -> bool:
+    """True when the segment from ``start`` to ``end`` enters ``box`` (Liang–Barsky clipping)."""
+    (x0, y0), (x1, y1) = start, end
+    low, high = 0.0, 1.0
+    for step, distance in ((-(x1 - x0), x0 - box[0]), (x1 - x0, box[2] - x0),
+                           (-(y1 - y0), y0 - box[1]), (y1 - y0, box[3] - y0)):
+        if step == 0:
+            if distance < 0:
+                return False
+            continue
+        t = distance / step
+        low, high = (max(low, t), high) if step < 0 else (low, min(high, t))
+    return low < high
+
+
+def gap_to(point, box) -> float:
+    """Distance from ``point`` to ``box`` (0 inside)."""
+    return float(np.hypot(max(box[0] - point[0], 0, point[0] - box[2]), max(box[1] - point[1], 0, point[1] - box[3])))
+
+
+def arrows_cross_other_boxes(figure, states) -> list[str]:
+    """The arrows that cross a box other than the two they join."""
+    drawn = boxes(figure)
+    crossing = []
+    for arrow in figure.layout.annotations:
+        start, end = (arrow.ax, arrow.ay), (arrow.x, arrow.y)
+        ends = {min(range(len(drawn)), key=lambda i: gap_to(point, drawn[i])) for point in (start, end)}
+        crossing += [f"{start} → {end} crosses {states[k]}" for k, box in enumerate(drawn)
+                     if k not in ends and crosses(start, end, box)]
+    return crossing
+
+
+def on_a_line_between(points) -> bool:
+    """True when a position lies on the segment between two others (no scale can clear it)."""
+    points = np.asarray(points, dtype=float)
+    for i, j, k in itertools.permutations(range(len(points)), 3):
+        offset, along = points[k] - points[i], points[j] - points[i]
+        if along[0] * offset[1] == along[1] * offset[0] and 0 < offset @ along < along @ along:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["declared positions", "automatic layout"])
+def test_the_shipped_diagrams_have_no_overlapping_boxes_and_no_arrow_through_a_box(declared):
+    for name in ("ifn_gamma", "example_sick"):
+        model = Model(name)
+        edges = model.edges or list(itertools.pairwise(model.states))  # example_sick declares no EDGES
+        figure = state_diagram(model.states, edges, model.positions if declared else None)
+        drawn = boxes(figure)
+        assert len(drawn) == len(model.states), name
+        assert not any(overlap(a, b) for a, b in itertools.combinations(drawn, 2)), name
+        assert arrows_cross_other_boxes(figure, model.states) == [], name
+
+
 def test_the_flagship_diagram_has_a_box_per_state_and_no_overlap():
     model = Model("ifn_gamma")
     figure = state_diagram(model.states, model.edges, model.positions)
@@ -82,6 +136,11 @@ def test_no_two_boxes_overlap_and_every_arrow_is_visible(layout):
     assert not any(overlap(a, b) for a, b in itertools.combinations(drawn, 2))
     for arrow in figure.layout.annotations:
         assert np.hypot(arrow.x - arrow.ax, arrow.y - arrow.ay) >= GAP - 1e-6
+    if not on_a_line_between(points):
+        assert arrows_cross_other_boxes(figure, states) == []
+    circle = state_diagram(states, edges, None, labels=dict(zip(states, names, strict=True)))
+    assert not any(overlap(a, b) for a, b in itertools.combinations(boxes(circle), 2))
+    assert arrows_cross_other_boxes(circle, states) == []
 
 
 @pytest.mark.parametrize(("edges", "positions", "message"), [

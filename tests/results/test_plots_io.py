@@ -99,4 +99,4 @@ def test_png_is_twice_the_layout_size(figure, tmp_path):
     sized = go.Figure(figure).update_layout(width=321, height=234)
     io.write_static({"sized": sized, "default": figure}, tmp_path, ("png",))
     assert png_size(tmp_path / "sized.png") == (2 * 321, 2 * 234)
-    assert png_size(tmp_path / "default.png") == (2 * 700, 2 * 500)  # plotly's default layout size
+    assert png_size(tmp_path / "default.png") == (2 * io.STATIC_WIDTH, 2 * io.STATIC_HEIGHT)

@@ -17,6 +17,8 @@ from hecon.errors import InputError
 from hecon.results.plots.style import (
     CURRENCY,
     EFFECT_UNIT,
+    LABEL_LINES,
+    LABEL_WIDTH,
     PROBABILITY,
     THOUSANDS,
     Labels,
@@ -24,6 +26,8 @@ from hecon.results.plots.style import (
     label,
     labelled,
     money,
+    named_rows,
+    wrapped,
     wtp_title,
 )
 
@@ -149,18 +153,21 @@ def evpi_plot(evpi_frame: pd.DataFrame, *, currency: str = CURRENCY,
 
 
 def evppi_plot(evppi_frame: pd.DataFrame, wtp: float, *, currency: str = CURRENCY,
-               effect_unit: str = EFFECT_UNIT, labels: Labels = None) -> go.Figure:
+               effect_unit: str = EFFECT_UNIT, parameter_labels: Labels = None) -> go.Figure:
     """EVPPI per patient of each parameter or group at one willingness to pay (the value of
-    the frame's ``wtp`` closest to the one asked), as bars with ±1.96 SE error bars;
-    ``labels`` maps parameter and group names to labels."""
+    the frame's ``wtp`` closest to the one asked), as bars with ±1.96 SE error bars, the
+    largest on top; a parameter is shown by its label, a group by its name."""
     thresholds = evppi_frame["wtp"].unique()
     shown = thresholds[np.abs(thresholds - wtp).argmin()]
     bars = evppi_frame[evppi_frame["wtp"] == shown].sort_values("evppi")
+    names = labelled(bars["parameter_or_group"], parameter_labels)
     figure = go.Figure(go.Bar(
-        x=bars["evppi"], y=labelled(bars["parameter_or_group"], labels), orientation="h", name="EVPPI",
+        x=bars["evppi"], y=np.arange(len(bars)), orientation="h", name="EVPPI", customdata=names,
         error_x={"type": "data", "array": 1.96 * bars["se"], "visible": bool(bars["se"].notna().any())},
-        hovertemplate=f"%{{y}}: {money('x', currency)}<extra></extra>",
+        hovertemplate=f"%{{customdata}}: {money('x', currency)}<extra></extra>",
     ))
+    figure.update_layout(height=max(400, 30 * len(bars) + 180))
+    named_rows(figure, [wrapped(name, LABEL_WIDTH, LABEL_LINES) for name in names])
     return finish(figure, f"EVPPI at λ = {currency}{shown:,.0f} per {effect_unit}",
                   f"EVPPI per patient ({currency})", "", x_format=THOUSANDS)
 

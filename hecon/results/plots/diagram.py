@@ -3,14 +3,21 @@
 Layout rule. Each box is sized to its label (wrapped at :data:`WRAP` characters). The declared
 positions (or, without them, a circle) are scaled by the smallest factor ``s`` (pixels per
 position unit) at which every two boxes lie at least :data:`GAP` pixels apart along the line
-joining their centres:
+joining their centres, and every arrow passes at least :data:`CLEARANCE` pixels from the
+boxes it does not join:
 
-    s = max over pairs i, j of (R_ij + GAP) / d_ij,
+    s = max(max over pairs i, j of (R_ij + GAP) / d_ij,
+            max over arrows i → j and boxes k beside them of (E_k + CLEARANCE) / δ_k),
     R_ij = min((w_i + w_j) / 2 / |u_x|, (h_i + h_j) / 2 / |u_y|),
+    E_k = w_k / 2 · |n_x| + h_k / 2 · |n_y|,
 
 where ``d_ij`` is the distance between the two positions, ``u`` its direction and ``R_ij``
-the distance from the centre to the edge of the two boxes' Minkowski sum along ``u``. So no two
-boxes overlap and every arrow, drawn from box edge to box edge, is at least ``GAP`` long. The
+the distance from the centre to the edge of the two boxes' Minkowski sum along ``u``; ``δ_k``
+is the distance from box k's position to the arrow's line, for a box whose position projects
+between the arrow's ends, ``n`` the line's normal and ``E_k`` the half-width of box k across
+the line. So no two boxes overlap, every arrow, drawn from box edge to box edge, is at least
+``GAP`` long, and no arrow crosses a box or its label — except where the positions put a
+state on the line between two others it lies between (δ_k = 0), which no scale can mend. The
 figure is drawn at one pixel per axis unit in both directions, so the geometry holds on screen.
 """
 
@@ -32,6 +39,8 @@ FONT_SIZE = 13
 CHARACTER_WIDTH, LINE_HEIGHT = 0.62, 1.3
 #: label wrap width (characters), padding inside a box, room between boxes, in pixels
 WRAP, PADDING, GAP = 12, 8, 44
+#: room between an arrow and a box it passes, in pixels
+CLEARANCE = 12
 #: how far the two arrows of a pair of states with transitions both ways are drawn apart (px)
 PARALLEL = 5
 MARGIN = {"l": 20, "r": 20, "t": 60, "b": 20}
@@ -50,9 +59,11 @@ def _reach(half_width: float, half_height: float, direction: np.ndarray) -> floa
         return float(min(half_width / abs(direction[0]), half_height / abs(direction[1])))
 
 
-def scale(positions: np.ndarray, sizes: np.ndarray, gap: float = GAP) -> float:
+def scale(positions: np.ndarray, sizes: np.ndarray, edges: Sequence[tuple[int, int]] = (),
+          gap: float = GAP) -> float:
     """The smallest pixels per position unit at which every two boxes are ``gap`` apart
-    along the line joining their centres (the rule of this module's docstring)."""
+    along the line joining their centres, and every arrow of ``edges`` (indices) passes
+    :data:`CLEARANCE` pixels from the other boxes (the rule of this module's docstring)."""
     needed = 1.0
     for i, j in itertools.combinations(range(len(positions)), 2):
         offset = positions[j] - positions[i]
@@ -60,6 +71,16 @@ def scale(positions: np.ndarray, sizes: np.ndarray, gap: float = GAP) -> float:
         half_width, half_height = (sizes[i] + sizes[j]) / 2
         reach = _reach(half_width, half_height, offset / distance)
         needed = max(needed, (reach + gap) / distance)
+    for i, j in edges:
+        length = float(np.hypot(*(positions[j] - positions[i])))
+        along = (positions[j] - positions[i]) / length
+        normal = np.array([-along[1], along[0]])
+        for k in set(range(len(positions))) - {i, j}:
+            offset = positions[k] - positions[i]
+            across = abs(float(offset @ normal))
+            if 0 < offset @ along < length and across > 0:
+                extent = float(sizes[k] @ np.abs(normal)) / 2
+                needed = max(needed, (extent + CLEARANCE + PARALLEL) / across)
     return needed
 
 
@@ -99,14 +120,15 @@ def state_diagram(states: Sequence[str], edges: Sequence[tuple[str, str]],
     points = _checked(states, edges, positions or _circle(states))
     lines = [textwrap.wrap(html.escape((labels or {}).get(s, s.replace("_", " "))), WRAP) or [s] for s in states]
     sizes = np.array([box_size(text) for text in lines])
-    centres = (points - points.min(axis=0)) * scale(points, sizes)
+    arrows = [(states.index(source), states.index(target)) for source, target in dict.fromkeys(edges)]
+    centres = (points - points.min(axis=0)) * scale(points, sizes, arrows)
     figure = go.Figure()
     leaving = {source for source, _ in edges}
     for (x, y), (width, height), state in zip(centres, sizes, states, strict=True):
         figure.add_shape(type="rect", x0=x - width / 2, x1=x + width / 2, y0=y - height / 2, y1=y + height / 2,
                          line={"color": OUTLINE}, fillcolor=TRANSIENT if state in leaving else ABSORBING, layer="below")
-    for source, target in dict.fromkeys(edges):
-        _arrow(figure, centres, sizes, states.index(source), states.index(target), both=(target, source) in edges)
+    for i, j in arrows:
+        _arrow(figure, centres, sizes, i, j, both=(states[j], states[i]) in edges)
     figure.add_scatter(x=centres[:, 0], y=centres[:, 1], mode="text", text=["<br>".join(t) for t in lines],
                        textfont={"size": FONT_SIZE}, hovertext=states, hoverinfo="text", showlegend=False)
     low = np.floor((centres - sizes / 2).min(axis=0)) - PADDING

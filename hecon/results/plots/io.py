@@ -32,6 +32,8 @@ STATIC_FORMATS = ("png", "svg")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 #: PNG pixels per layout pixel
 PNG_SCALE = 2
+#: layout size of a static image whose figure sets none: page-wide, room for labelled rows
+STATIC_WIDTH, STATIC_HEIGHT = 900, 500
 
 
 def _single_precision(value):
@@ -94,8 +96,8 @@ def is_raster(figure: go.Figure) -> bool:
 def write_static(figures: Mapping[str, go.Figure], folder: str | Path,
                  formats: Sequence[str] = STATIC_FORMATS) -> tuple[list[Path], str | None]:
     """Write every figure in every static format in one browser session: at the layout's
-    width and height where it sets them (plotly's default size otherwise), PNG at
-    :data:`PNG_SCALE` times that size, SVG for figures that are not raster.
+    width and height where it sets them (:data:`STATIC_WIDTH` × :data:`STATIC_HEIGHT`
+    otherwise), PNG at :data:`PNG_SCALE` times that size, SVG for figures that are not raster.
 
     Returns the paths written and, when nothing could be written, the one-line reason.
     """
@@ -113,7 +115,8 @@ def write_static(figures: Mapping[str, go.Figure], folder: str | Path,
     try:
         pio.write_images([j[0] for j in jobs], [j[1] for j in jobs], format=[j[2] for j in jobs],
                          scale=[PNG_SCALE if j[2] == "png" else 1 for j in jobs],
-                         width=[j[0].layout.width for j in jobs], height=[j[0].layout.height for j in jobs])
+                         width=[j[0].layout.width or STATIC_WIDTH for j in jobs],
+                         height=[j[0].layout.height or STATIC_HEIGHT for j in jobs])
     except Exception as error:  # kaleido reports a missing or broken browser in many ways
         for _, image, _ in jobs:
             image.unlink(missing_ok=True)

@@ -2,23 +2,28 @@
 
 Money and willingness to pay are shown with thousands separators and the currency in the axis
 title ("Incremental cost (€)"); probabilities as percentages; every axis title names its unit.
-Code names (strategies, parameters) are shown through ``labels`` (code name → label) where the
-caller gives them, and as written otherwise.
+Code names are shown through labels (code name → label) where the caller gives them, and as
+written otherwise: ``labels`` for strategies, ``parameter_labels`` for parameters. A label on a
+category axis is wrapped and cut after :data:`LABEL_LINES` lines of :data:`LABEL_WIDTH`
+characters (:func:`wrapped`), its full text in the hover.
 """
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
-CURRENCY = "€"
+from hecon.analysis.wtp import CURRENCY
+
 EFFECT_UNIT = "QALY"
 #: d3 formats: thousands separators (1,234,567; 0.5 stays 0.5), a probability as a percentage
 THOUSANDS = ","
 PROBABILITY = ".0%"
 TEMPLATE = "plotly_white"
+#: a label on a category axis: at most LABEL_LINES lines of LABEL_WIDTH characters
+LABEL_WIDTH, LABEL_LINES = 36, 2
 
 Labels = Mapping[str, str] | None
 
@@ -33,9 +38,30 @@ def labelled(names: Iterable, labels: Labels = None) -> list[str]:
     return [label(name, labels) for name in names]
 
 
-def wrapped(title: str, width: int = 48) -> str:
-    """A long axis title on several lines (plotly does not wrap text)."""
-    return "<br>".join(textwrap.wrap(title, width)) or title
+def wrapped(text: str, width: int = 48, lines: int | None = None) -> str:
+    """Long text on lines of at most ``width`` characters (plotly does not wrap text); with
+    ``lines``, cut after that many lines, ending in "…". Words are never split, so an escaped
+    character (``&lt;``) stays whole."""
+    return "<br>".join(textwrap.wrap(text, width, max_lines=lines, placeholder=" …",
+                                     break_long_words=False)) or text
+
+
+def named_rows(figure: go.Figure, texts: Sequence[str], axis: str = "y") -> go.Figure:
+    """Name the positions 0 … n − 1 of ``axis`` by ``texts`` (the bars of a tornado or a bar
+    chart stand at those positions: a category axis would merge two equal labels)."""
+    figure.update_layout({f"{axis}axis": {"tickvals": list(range(len(texts))), "ticktext": list(texts),
+                                          "showgrid": False, "zeroline": False}})
+    return figure
+
+
+def amount(value: float, currency: str | None = None) -> str:
+    """A value as text, as plotly writes its ticks: money as whole units with separators
+    (€12,345, €−187), other values with four significant digits (0.4477; 12,345 above a
+    thousand)."""
+    sign = "−" if value < 0 else ""
+    if currency:
+        return f"{currency}{sign}{abs(value):,.0f}"
+    return sign + (f"{abs(value):,.4g}" if abs(value) < 1000 else f"{abs(value):,.0f}")
 
 
 def wtp_title(currency: str = CURRENCY, effect_unit: str = EFFECT_UNIT) -> str:
