@@ -121,9 +121,15 @@ def run_psa(
     table: ParameterTable | None = None,
     chunk_size: int | None = 10_000,
     invalid: str = "drop",
+    sampler: str = "generator",
     progress: Callable[[int], None] | None = None,
 ) -> PSA:
     """Draw ``n`` parameter sets with ``seed`` and evaluate them in chunks.
+
+    ``sampler``: ``generator`` (numpy's Generator method of each distribution) or
+    ``inversion`` (each quantile function of uniform draws): two different, equally valid
+    samples of the same distributions (:meth:`ParameterTable.sample`); either is identical
+    whatever ``chunk_size``.
 
     ``invalid``: what to do with draws the model cannot evaluate (e.g. an infeasible
     calibration): ``drop`` excludes them from every summary and reports them (count, draw
@@ -133,7 +139,7 @@ def run_psa(
         raise ValueError(f"invalid must be one of {INVALID_POLICIES}")
     options = model.options() if options is None else options
     table = model.load_parameters(options) if table is None else table
-    draws = table.sample(n, seed)
+    draws = table.sample(n, seed, sampler)
     outcomes = model.evaluate(draws, options, chunk_size=chunk_size, progress=progress)
     bad = outcomes.problems
     if len(bad) and invalid == "error":

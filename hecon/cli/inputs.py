@@ -19,6 +19,19 @@ SetOpt = Annotated[list[str] | None, typer.Option(
                   "its siblings are rescaled.")]
 
 
+def checked_sampler(value: str) -> str:
+    """Callback of ``--sampler``: refuse an unknown sampler before any work."""
+    from hecon.model.distributions import SAMPLERS
+
+    if value not in SAMPLERS:
+        raise typer.BadParameter(f"unknown sampler '{value}': use one of {', '.join(SAMPLERS)}")
+    return value
+
+
+SamplerOpt = Annotated[str, typer.Option(
+    "--sampler", callback=checked_sampler, help="PSA draws by numpy's Generator method of each distribution ('generator') or by "
+                      "inversion of its quantile function ('inversion', the draws of earlier hecon "
+                      "versions): different, equally valid samples.")]
 ScenarioFileOpt = Annotated[list[Path] | None, typer.Option(
     "--scenario-file", help="A scenario YAML file, or a folder of them (repeatable), read beside "
                             "the model's own scenarios.")]

@@ -39,7 +39,7 @@ def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: i
               report_wtp: Sequence[float] | None = None, wtp_max: float = WTP_MAX,
               wtp_step: float = WTP_STEP, invalid: str = "drop", evppi: str = "groups",
               memory_gb: float = memory.DEFAULT_BUDGET_GB, sets: list[str] | None = None,
-              quiet: bool = False) -> str:
+              sampler: str = "generator", quiet: bool = False) -> str:
     """`hecon psa`: run the PSA, analyse it, write the results folder; return a summary text.
     A PSA whose memory exceeds ``memory_gb`` is refused before any draw
     (:func:`hecon.analysis.psa.require_psa_memory`)."""
@@ -49,14 +49,14 @@ def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: i
     notes: list[str] = []
     with progress_bar(n, "PSA", quiet) as advance:
         psa = run_psa(model, n, seed, options=options, table=table, chunk_size=chunk_size,
-                      invalid=invalid, progress=advance)
+                      invalid=invalid, sampler=sampler, progress=advance)
     analysis = psa_analysis(psa, report_wtp, wtp_max=wtp_max, wtp_step=wtp_step, evppi=evppi,
                             note=notes.append, memory_gb=memory_gb)
     write(out, model.source, *psa_results(psa, analysis, table, notes), command="psa",
           inputs=model.input_files(options), seed=seed,
           options={**vars(options), "n": n, "chunk_size": chunk_size, "invalid": invalid,
                    "report_wtp": analysis.report.tolist(), "evppi": evppi, "memory_gb": memory_gb,
-                   "set": parse_sets(sets)},
+                   "sampler": sampler, "set": parse_sets(sets)},
           extra={"invalid_draws": len(psa.invalid), "notes": notes})
     return psa_text(psa, analysis, notes)
 
@@ -102,7 +102,7 @@ class Stopwatch(dict):
 def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 1, quick: bool = False,
             scenarios: Sequence[str] | None = None, memory_gb: float = memory.DEFAULT_BUDGET_GB,
             scenario_files: Sequence[Path] | None = None, sets: list[str] | None = None,
-            quiet: bool = False) -> tuple[Path, list[str]]:
+            sampler: str = "generator", quiet: bool = False) -> tuple[Path, list[str]]:
     """`hecon run`: base case, PSA with its decision analytics and EVPPI by parameter group,
     one-way DSA with tornado, the model's scenarios, the threshold price, TECH-VER checks; every
     table as CSV, every figure as HTML (and PNG/SVG where a browser is), report.html,
@@ -124,10 +124,10 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
     with progress_bar(6 + bool(price), f"hecon run {model.name}", quiet) as advance:
         timings = Stopwatch(advance)
         results = _analyses(model, table, options, chosen, price, n=n, seed=seed, quick=quick,
-                            timings=timings, notes=notes, memory_gb=memory_gb)
+                            sampler=sampler, timings=timings, notes=notes, memory_gb=memory_gb)
         timings.time("tables, figures, report and workbook", lambda: write(
             out, model.source, *results, command="run", inputs=inputs, seed=seed,
-            options={**vars(options), "n": n, "quick": quick, "memory_gb": memory_gb,
+            options={**vars(options), "n": n, "quick": quick, "memory_gb": memory_gb, "sampler": sampler,
                      "report_wtp": list(REPORT_WTP), "scenarios": [s.name for s in chosen],
                      "set": parse_sets(sets)},
             extra={"invalid_draws": len(results[1].frames["invalid_draws"]), "notes": notes,
@@ -138,13 +138,13 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
 
 
 def _analyses(model: Model, table, options, scenarios, price: str | None, *, n: int, seed: int,
-              quick: bool, timings: Stopwatch, notes: list[str], memory_gb: float) -> list[Result]:
+              quick: bool, sampler: str, timings: Stopwatch, notes: list[str], memory_gb: float) -> list[Result]:
     """Every analysis of `hecon run`, each within ``memory_gb``, as Results: base case, PSA
     draws, decision analysis (its ICER table as ``icers_psa``: ``icers`` is the base case's),
     parameter table, one-way DSA, scenarios and, for a model with a price, the threshold price."""
     meta = model_meta(model, table)
     base = timings.time("base case", lambda: base_case(model, options, table))
-    psa = timings.time("PSA", lambda: run_psa(model, n, seed, options=options, table=table))
+    psa = timings.time("PSA", lambda: run_psa(model, n, seed, options=options, table=table, sampler=sampler))
     analysis = timings.time("decision analysis and EVPPI", lambda: psa_analysis(
         psa, REPORT_WTP, evppi="none" if quick else "groups", note=notes.append, memory_gb=memory_gb))
     draws, decision = psa_results(psa, analysis, table, notes)

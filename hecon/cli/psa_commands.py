@@ -10,7 +10,7 @@ import typer
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.analysis.wtp import WTP_MAX, WTP_STEP
 from hecon.cli._app import ModelArg, QuietOpt, SeedOpt, WtpMaxOpt, WtpStepOpt, app, say, user_errors
-from hecon.cli.inputs import InputsOpt, ParametersOpt, SetOpt
+from hecon.cli.inputs import InputsOpt, ParametersOpt, SamplerOpt, SetOpt
 from hecon.cli.model_commands import OutOpt, default_out
 from hecon.cli.sensitivity_commands import MemoryOpt
 
@@ -31,6 +31,7 @@ def psa_command(
     invalid: Annotated[str, typer.Option("--invalid", help="Draws the model cannot evaluate: 'drop' (exclude and report them) or 'error' (stop).")] = "drop",
     evppi: Annotated[str, typer.Option("--evppi", help="EVPPI of the parameter table's groups ('groups'), of every parameter alone too ('all'), or none ('none').")] = "groups",
     memory: MemoryOpt = DEFAULT_BUDGET_GB,
+    sampler: SamplerOpt = "generator",
     inputs: InputsOpt = None,
     parameters: ParametersOpt = None,
     set_: SetOpt = None,
@@ -49,6 +50,7 @@ def psa_command(
     loaded = Model(model, inputs, parameters)
     out = default_out(model, "psa", out)
     summary = write_psa(loaded, out, n=n, seed=seed, chunk_size=chunk_size, report_wtp=wtp, sets=set_,
-                        wtp_max=wtp_max, wtp_step=wtp_step, invalid=invalid, evppi=evppi, memory_gb=memory, quiet=quiet)
+                        wtp_max=wtp_max, wtp_step=wtp_step, invalid=invalid, evppi=evppi, memory_gb=memory,
+                        sampler=sampler, quiet=quiet)
     say(quiet, summary)
     say(quiet, f"\nResults written to {Path(out)}")

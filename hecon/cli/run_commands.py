@@ -10,7 +10,14 @@ import typer
 
 from hecon.analysis.memory import DEFAULT_BUDGET_GB
 from hecon.cli._app import OUT_HELP, QuietOpt, SeedOpt, app, checked_out, say, user_errors
-from hecon.cli.inputs import InputsOpt, ParametersOpt, ScenarioFileOpt, ScenariosOpt, SetOpt
+from hecon.cli.inputs import (
+    InputsOpt,
+    ParametersOpt,
+    SamplerOpt,
+    ScenarioFileOpt,
+    ScenariosOpt,
+    SetOpt,
+)
 from hecon.cli.sensitivity_commands import MemoryOpt
 
 
@@ -25,6 +32,7 @@ def run_command(
     scenario_file: ScenarioFileOpt = None,
     quick: Annotated[bool, typer.Option("--quick", help="Smoke run: 200 draws, no EVPPI, no PNG/SVG.")] = False,
     memory: MemoryOpt = DEFAULT_BUDGET_GB,
+    sampler: SamplerOpt = "generator",
     inputs: InputsOpt = None,
     parameters: ParametersOpt = None,
     set_: SetOpt = None,
@@ -42,7 +50,7 @@ def run_command(
     start = time.perf_counter()
     folder, notes = run_all(loaded, out, n=psa, seed=seed, quick=quick, scenarios=scenarios,
                             scenario_files=scenario_file,
-                            memory_gb=memory, sets=set_, quiet=quiet)
+                            memory_gb=memory, sets=set_, sampler=sampler, quiet=quiet)
     for note in notes:
         say(quiet, f"note: {note}")
     say(quiet, f"Done in {time.perf_counter() - start:.1f} s. Open {folder / 'report.html'}")

@@ -3,11 +3,13 @@
 Schema (``docs/parameters.md`` has the full description and an example per distribution)::
 
     name, description, value, unit, distribution, se, ci_low, ci_high, alpha, beta,
-    lower, upper, low, high, group, price_year, status, source, notes
+    lower, upper, low, high, group, price_year, status, source, notes[, label]
 
 ``value`` is the base case; ``distribution`` and its arguments describe the uncertainty for a
 PSA; ``low``/``high`` bound the one-way analysis (default: the distribution's 2.5 % and
-97.5 % quantiles); rows of a ``dirichlet`` sharing a ``group`` are sampled jointly.
+97.5 % quantiles); rows of a ``dirichlet`` sharing a ``group`` are sampled jointly; the
+optional ``label`` is the short name a reader sees in figures and reports
+(:attr:`ParameterTable.labels`).
 A batch of parameter sets (:class:`ParameterSets`) is what every model evaluates.
 No cell is ever evaluated as code.
 """
@@ -18,7 +20,7 @@ import dataclasses
 import difflib
 import math
 import re
-from collections import namedtuple
+from collections import Counter, namedtuple
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,7 @@ from hecon.model.distributions import (
     lognormal_from_mean_se,
     normal_from_ci,
     quantiles,
+    require_sampler,
 )
 from hecon.model.files import (
     IDENTIFIER,
@@ -60,10 +63,14 @@ from hecon.model.prices import PriceIndex
 COLUMNS = ("name", "description", "value", "unit", "distribution", "se", "ci_low", "ci_high",
            "alpha", "beta", "lower", "upper", "low", "high", "group", "price_year", "status",
            "source", "notes")
+#: columns a table may leave out (their cells read as empty)
+OPTIONAL = ("label",)
+#: every cell of a row, in this order
+CELLS = (*COLUMNS, *OPTIONAL)
 ARGUMENTS = ("se", "ci_low", "ci_high", "alpha", "beta", "lower", "upper")
 NUMBERS = ("value", *ARGUMENTS, "low", "high")
 STATUSES = ("verified", "partly verified", "assumption", "")
-POSITION = {column: i for i, column in enumerate(COLUMNS)}
+POSITION = {column: i for i, column in enumerate(CELLS)}
 #: Columns whose few distinct texts repeat on many rows: each text is kept once in memory.
 REPEATED = tuple(POSITION[c] for c in ("unit", "distribution", "group", "price_year", "status", "source"))
 
@@ -101,6 +108,7 @@ class Parameter:
 
     name: str
     description: str
+    label: str
     value: float
     unit: str
     distribution: Distribution | None
@@ -179,16 +187,18 @@ class ParameterSets(Mapping[str, np.ndarray]):
 class ParameterTable:
     """A validated parameter table (see the module docstring for the schema).
 
-    ``rows`` are the table's rows, each a mapping column → cell text or the cells in
-    :data:`COLUMNS` order; ``lines`` their line numbers in ``path``. Validation is linear in
-    the number of rows: each row is checked on its own (in file order), then the Dirichlet
-    groups, then the default one-way ranges (all quantiles of a family in one call).
+    ``rows`` are the table's rows, each a mapping column → cell text (the :data:`OPTIONAL`
+    columns may be absent) or the cells in :data:`CELLS` order; ``lines`` their line numbers
+    in ``path``. Validation is linear in the number of rows: each row is checked on its own
+    (in file order), then the Dirichlet groups and the labels, then the default one-way
+    ranges (all quantiles of a family in one call).
     """
 
     def __init__(self, rows: Iterable[Mapping[str, str] | Sequence[str]], lines: Iterable[int],
                  path: Path | None) -> None:
         self.path = path
-        self._rows = [tuple(r[c] for c in COLUMNS) if isinstance(r, Mapping) else tuple(r) for r in rows]
+        self._rows = [tuple(r[c] if c in COLUMNS else r.get(c, "") for c in CELLS) if isinstance(r, Mapping)
+                      else tuple(r) for r in rows]
         self._lines = list(lines)
         self.dirichlet: dict[str, Dirichlet] = {}
         self._members: dict[str, list[str]] = {}
@@ -198,6 +208,7 @@ class ParameterTable:
             parsed.append(_parse_row(cells, line, path, first_row))
             first_row[parsed[-1].name] = line
         self._check_dirichlet_groups(parsed)
+        self._check_labels(parsed)
         self.parameters: dict[str, Parameter] = {row.name: Parameter(*row) for row in self._with_default_ranges(parsed)}
 
     # ------------------------------------------------------------ loading
@@ -208,7 +219,7 @@ class ParameterTable:
         path = Path(path)
         repeated: dict[str, str] = {}
         rows, lines = [], []
-        for line, cells in iter_csv_rows(path, COLUMNS, only=True):
+        for line, cells in iter_csv_rows(path, CELLS, only=True, optional=OPTIONAL):
             cells = list(cells)
             for i in REPEATED:
                 cells[i] = repeated.setdefault(cells[i], cells[i])
@@ -243,6 +254,18 @@ class ParameterTable:
                     raise self._error(by_name[name], "value", f"value {by_name[name].value:g} differs from its "
                                       f"Dirichlet mean alpha/sum(alpha) = {mean:.6g}", f"set value to {mean:.6g}")
             self.dirichlet[group] = dirichlet
+
+    def _check_labels(self, parsed: Sequence[_Row]) -> None:
+        """A label is one line, and names one parameter."""
+        first: dict[str, _Row] = {}
+        for row in parsed:
+            if "\n" in row.label or "\r" in row.label:
+                raise self._error(row, "label", "the label holds a line break", "write the label on one line")
+            if row.label and row.label in first:
+                raise self._error(row, "label", f"label {shown(row.label)} is also the label of "
+                                  f"'{first[row.label].name}' (row {first[row.label].row})",
+                                  "give each parameter its own label")
+            first.setdefault(row.label, row)
 
     def _with_default_ranges(self, parsed: list[_Row]) -> list[_Row]:
         """Rows without low and high get the 2.5 % and 97.5 % quantiles of their distribution
@@ -285,6 +308,19 @@ class ParameterTable:
         return {group: list(names) for group, names in self._members.items()}
 
     @property
+    def labels(self) -> dict[str, str]:
+        """Every parameter -> the label a reader sees in figures, reports and workbooks (CSVs
+        keep the code name as key): its ``label`` cell; else its description without the
+        asides in parentheses ("Price of one vial (Imukin 100 microgram)" → "Price of one
+        vial"), or the whole description where two parameters would get one label; else its
+        name."""
+        parameters = self.parameters.values()
+        short = {p.name: p.label or without_asides(p.description) or p.name for p in parameters}
+        taken = Counter(short.values())
+        return {p.name: short[p.name] if p.label or taken[short[p.name]] == 1 else p.description
+                for p in parameters}
+
+    @property
     def groups(self) -> dict[str, list[str]]:
         """Every group label -> its parameters (Dirichlet and reporting groups)."""
         groups: dict[str, list[str]] = {}
@@ -317,7 +353,7 @@ class ParameterTable:
 
     def to_frame(self) -> pd.DataFrame:
         """The table as read, numbers as numbers, with the distribution spelled out."""
-        frame = pd.DataFrame(self._rows, columns=list(COLUMNS))
+        frame = pd.DataFrame(self._rows, columns=list(CELLS))
         for column in NUMBERS:
             frame[column] = parse_numbers(frame[column])
         frame["low"] = [p.low for p in self.parameters.values()]
@@ -344,7 +380,7 @@ class ParameterTable:
                 units.append((None, [name]))
         return units
 
-    def sample(self, n: int, seed: int | np.random.SeedSequence) -> ParameterSets:
+    def sample(self, n: int, seed: int | np.random.SeedSequence, method: str = "generator") -> ParameterSets:
         """n seeded draws from every distribution; Dirichlet groups drawn jointly.
 
         Unit i (a parameter or a Dirichlet group, counted in table order) draws from the i-th
@@ -353,18 +389,24 @@ class ParameterTable:
         same object always gives the same draws). A parameter's draws therefore depend only on
         the seed and its position among the uncertain units: adding a row at the end leaves
         the others unchanged, and the first m of n draws equal ``sample(m, seed)``.
+
+        ``method`` is the sampler (:data:`~hecon.model.distributions.SAMPLERS`): ``"generator"``,
+        numpy's ``Generator`` method of each family, or ``"inversion"``, each quantile function
+        of uniform draws (the draws of analyses run before the generator sampler existed). They
+        give different, equally valid, draws of the same distributions.
         """
         if n < 1:
             raise InputError(f"the number of draws must be at least 1, not {n}")
+        require_sampler(method)
         sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         values = {p.name: p.value for p in self.parameters.values()}
         for i, (group, names) in enumerate(self._units()):
             rng = np.random.default_rng(np.random.SeedSequence(
                 sequence.entropy, spawn_key=(*sequence.spawn_key, i), pool_size=sequence.pool_size))
             if group is None:
-                values[names[0]] = self.parameters[names[0]].distribution.sample(rng, n)
+                values[names[0]] = self.parameters[names[0]].distribution.sample(rng, n, method)
             else:
-                draws = self.dirichlet[group].sample(rng, n)
+                draws = self.dirichlet[group].sample(rng, n, method)
                 values.update({name: draws[:, i] for i, name in enumerate(names)})
         return ParameterSets(values, n=n)
 
@@ -471,7 +513,7 @@ class ParameterTable:
                      file: str | Path | None = None) -> ParameterTable:
         """A new table with some base values and/or distribution cells replaced (scenarios),
         validated exactly as on load; errors name the parameter (and ``file``)."""
-        rows = [dict(zip(COLUMNS, r, strict=True)) for r in self._rows]
+        rows = [dict(zip(CELLS, r, strict=True)) for r in self._rows]
         by_name = {r["name"]: r for r in rows}
         allowed = ("distribution", *ARGUMENTS, "low", "high")
         changes: dict[str, dict[str, object]] = {}
@@ -501,7 +543,7 @@ class ParameterTable:
     def in_price_year(self, year: int, index: PriceIndex) -> ParameterTable:
         """Every monetary row (one with a ``price_year``) converted to euros of ``year``:
         value, low, high and the distribution's scale arguments × I(year)/I(price year)."""
-        rows = [dict(zip(COLUMNS, r, strict=True)) for r in self._rows]
+        rows = [dict(zip(CELLS, r, strict=True)) for r in self._rows]
         for raw, p in zip(rows, self.parameters.values(), strict=True):
             if p.price_year is None or p.price_year == year:
                 continue
@@ -521,11 +563,18 @@ class ParameterTable:
 
 # ---------------------------------------------------------------- parsing a row
 
+def without_asides(text: str) -> str:
+    """``text`` without its asides in parentheses (nested ones too), spaces tidied."""
+    while (shorter := re.sub(r"\s*\([^()]*\)", "", text)) != text:
+        text = shorter
+    return " ".join(text.split())
+
+
 def _parse_row(cells: Sequence[str], line: int, path: Path | None, first_row: Mapping[str, int]) -> _Row:
     """One row checked on its own (``first_row``: the line of each name seen before): its name,
     numbers, distribution and range (the default range, the quantiles of the distribution, is
     set later for all rows at once: NaN here)."""
-    raw = dict(zip(COLUMNS, cells, strict=True))
+    raw = dict(zip(CELLS, cells, strict=True))
 
     def fail(column: str, message: str, fix: str | None = None) -> InputError:
         label = f"parameter '{raw['name']}': " if IDENTIFIER.fullmatch(raw["name"]) else ""
@@ -580,7 +629,7 @@ def _parse_row(cells: Sequence[str], line: int, path: Path | None, first_row: Ma
                    f"use one of {', '.join(s for s in STATUSES if s)}, or leave empty")
     if not raw["source"]:
         raise fail("source", "no source", "every number needs its source (or 'assumption: <reason>')")
-    return _Row(name, raw["description"], value, raw["unit"], distribution, low, high, group,
+    return _Row(name, raw["description"], raw["label"], value, raw["unit"], distribution, low, high, group,
                 int(price_year) if price_year else None, raw["status"], raw["source"], raw["notes"], line)
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hecon.errors import InputError
 from hecon.model.files import IDENTIFIER
-from hecon.model.parameters import COLUMNS, ParameterSets, ParameterTable
+from hecon.model.parameters import COLUMNS, ParameterSets, ParameterTable, without_asides
 from hecon.model.prices import PriceIndex
 
 ROWS = [
@@ -361,3 +361,55 @@ def test_worked_table_in_the_documentation_loads(tmp_path):
     assert table.dirichlet_groups == {"sick_exits": ["sick_recover", "sick_die", "sick_stay"]}
     assert table.groups["costs"] == ["cost_icu_day", "cost_drug_course"]
     assert table["cost_drug_course"].distribution.mean() == pytest.approx(20)
+    labels = table.labels
+    assert labels["cost_icu_day"] == "ICU day cost"                      # the label cell
+    assert labels["hr_infection"] == "Hazard ratio of infection"          # the description, aside left out
+    assert labels["discount_rate"] == "Annual discount rate"
+
+
+# ---------------------------------------------------------------- labels
+
+def test_a_table_without_the_label_column_reads_descriptions_as_labels(table, tmp_path):
+    assert table["hr"].label == "" and table.labels["hr"] == "hr"        # no description: the name
+    rows = [{**r, "description": f"Row {r['name']} (note)"} for r in ROWS]
+    described = ParameterTable.load(write_table(tmp_path / "d.csv", rows))
+    assert described.labels["hr"] == "Row hr"
+    assert "label" in described.to_frame() and (described.to_frame()["label"] == "").all()
+
+
+def test_labels_from_the_label_column_and_colliding_descriptions(tmp_path):
+    rows = [dict(r) for r in ROWS]
+    rows[0].update(description="Probability of the event (trial A)")
+    rows[1].update(description="Probability of the event (trial B)")
+    rows[3].update(description="Hazard ratio (adjusted (Cox))", label="HR of infection")
+    table = ParameterTable.load(write_table(tmp_path / "l.csv", rows, (*COLUMNS, "label")))
+    labels = table.labels
+    assert labels["hr"] == "HR of infection" and table["hr"].label == "HR of infection"
+    assert (labels["p_event"], labels["p_fit"]) == ("Probability of the event (trial A)",
+                                                    "Probability of the event (trial B)")
+    assert len(set(labels.values())) == len(labels)
+    assert table.with_changes(values={"age": 61})["hr"].label == "HR of infection"  # kept through changes
+
+
+@pytest.mark.parametrize(("label", "message"), [("Mean age at admission", r"also the label of 'p_event' \(row 2\)"),
+                                                ("two\nlines", "line break")])
+def test_a_duplicate_or_broken_label_is_refused(tmp_path, label, message):
+    rows = [dict(r) for r in ROWS]
+    rows[0]["label"], rows[4]["label"] = "Mean age at admission", label
+    path = write_table(tmp_path / "bad.csv", rows, (*COLUMNS, "label"))
+    with pytest.raises(InputError, match=message) as caught:
+        ParameterTable.load(path)
+    assert (caught.value.row, caught.value.column) == (6, "label")
+
+
+def test_a_misspelt_label_column_is_refused_with_the_right_name(tmp_path):
+    with pytest.raises(InputError, match="did you mean label") as caught:
+        ParameterTable.load(write_table(tmp_path / "x.csv", ROWS, (*COLUMNS, "lable")))
+    assert caught.value.column == "lable"
+
+
+@given(st.text(st.characters(blacklist_characters="()", blacklist_categories=["Cs"]), max_size=40),
+       st.text(st.characters(blacklist_characters="()", blacklist_categories=["Cs"]), max_size=20))
+def test_without_asides_keeps_the_text_outside_parentheses(text, aside):
+    assert without_asides(text) == " ".join(text.split())
+    assert without_asides(f"{text} ({aside} ({aside})) {text}") == " ".join(f"{text} {text}".split())
