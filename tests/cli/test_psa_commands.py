@@ -132,3 +132,20 @@ def test_without_out_the_results_go_to_results_model_psa(workdir):
 ])
 def test_a_wrong_option_is_one_line_and_writes_nothing(workdir, option, message):
     refused(["psa", "example_sick", *option, "--out", workdir / "out"], contains=message)
+
+
+def test_the_inversion_sampler_draws_the_table_s_quantiles_and_is_recorded(run, tmp_path):
+    from hecon.model import Model
+
+    out = tmp_path / "inversion"
+    psa("--n", N, "--seed", 3, "--evppi", "none", "--sampler", "inversion", "--chunk-size", 7, "--out", out)
+    assert manifest(out)["options"]["sampler"] == "inversion" and manifest(run[0])["options"]["sampler"] == "generator"
+    written = pd.read_csv(out / "psa.csv.gz").drop_duplicates("draw").set_index("draw")
+    expected = Model("example_sick").parameters.sample(N, 3, "inversion")
+    np.testing.assert_allclose(written["cost_sick"], expected["cost_sick"], rtol=1e-12)
+    generator = pd.read_csv(run[0] / "psa.csv.gz").drop_duplicates("draw").set_index("draw")
+    assert not np.allclose(written["cost_sick"], generator["cost_sick"])  # two different, valid samples
+
+
+def test_an_unknown_sampler_is_refused_before_any_work(workdir):
+    refused(["psa", "example_sick", "--sampler", "sobol"], contains="unknown sampler 'sobol'")
