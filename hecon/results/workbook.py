@@ -1,7 +1,9 @@
 """The payer's spreadsheet: every table of a results folder in one ``results.xlsx``.
 
-One sheet per table, frozen header row, column widths fitted to the content, and number
-formats that carry their unit: euros (``€``), euros per unit of effect (``€/QALY``), effects
+One sheet per table, its header in words with units and labels for code names ("Incremental
+cost (€)", "IFN-γ 1b"; :mod:`hecon.results.labels`, the same headings as the report) while the
+cells keep the folder's values, frozen and wrapped header row, column widths fitted to the
+content, and number formats that carry their unit: euros (``€``), euros per unit of effect (``€/QALY``), effects
 (``QALY``, ``life year``), probabilities as percentages. Tables whose rows mix units (the
 cost-consequence table, the PSA summary, the ICERs of several effects) are formatted row by row.
 
@@ -16,10 +18,12 @@ import re
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from hecon.model import Model
-from hecon.results.report import read_manifest
+from hecon.results.labels import Labels, labels_of
+from hecon.results.report import read_manifest, recorded_meta
 
 #: sheet name -> file of the results folder
 SHEETS = {
@@ -111,18 +115,24 @@ def write_workbook(folder: str | Path) -> Path:
     """Write ``results.xlsx`` from the tables present in ``folder``; return its path."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    unit = Model(manifest["model"]).effects[0].unit
+    labels = labels_of(folder, Model(manifest["model"]), recorded_meta(manifest))
     costs = _cost_outcomes(folder)
     path = folder / "results.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for sheet, name in SHEETS.items():
             if (folder / name).exists():
                 table = read_table(folder / name)
-                _sheet(writer, sheet, table, cell_formats(table, unit, costs, sheet))
+                _sheet(writer, sheet, table, cell_formats(table, labels.unit, costs, sheet),
+                       headings(table, labels, name.removesuffix(".csv")))
         flat = pd.json_normalize(manifest, sep=".").T.reset_index().astype(str)
         flat.columns = ["item", "value"]
-        _sheet(writer, "Manifest", flat, cell_formats(flat, unit, costs))
+        _sheet(writer, "Manifest", flat, cell_formats(flat, labels.unit, costs), headings(flat, labels))
     return path
+
+
+def headings(frame: pd.DataFrame, labels: Labels, stem: str = "") -> list[str]:
+    """The header of a sheet: each column of the table ``stem`` in words, with its unit."""
+    return [labels.heading(str(column), stem) for column in frame.columns]
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -140,11 +150,12 @@ def _cost_outcomes(folder: Path) -> set[str]:
     return set(table.outcome[table.kind == "cost"])
 
 
-def _sheet(writer: pd.ExcelWriter, name: str, frame: pd.DataFrame, formats: pd.DataFrame) -> None:
-    """One table on one sheet: text as text, frozen header, fitted widths (10 to 60 characters),
-    formats."""
-    text = frame.rename(columns=lambda c: cell_text(str(c)))
-    text = text.map(lambda value: cell_text(value) if isinstance(value, str) else value)
+def _sheet(writer: pd.ExcelWriter, name: str, frame: pd.DataFrame, formats: pd.DataFrame,
+           header: list[str]) -> None:
+    """One table on one sheet under ``header``: text as text, frozen and wrapped header, fitted
+    widths (10 to 60 characters; a long heading wraps on words of up to 24), formats."""
+    text = frame.map(lambda value: cell_text(value) if isinstance(value, str) else value)
+    text.columns = [cell_text(heading) for heading in header]
     text.to_excel(writer, sheet_name=name, index=False)
     sheet = writer.sheets[name]
     for row in sheet.iter_rows():
@@ -152,10 +163,12 @@ def _sheet(writer: pd.ExcelWriter, name: str, frame: pd.DataFrame, formats: pd.D
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # openpyxl takes "=…" for a formula and "#N/A" for an error
     sheet.freeze_panes = "A2"
-    for j, column in enumerate(frame.columns, start=1):
+    for cell in sheet[1]:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for j, (column, heading) in enumerate(zip(frame.columns, header, strict=True), start=1):
         letter = get_column_letter(j)
         shown = frame[column].head(200).map(lambda v: f"{v:,.4f}" if isinstance(v, float) else str(v))
-        width = max([len(str(column)), *shown.str.len()]) + 2
+        width = max([min(len(heading), 24), *map(len, heading.split()), *shown.str.len()]) + 2
         sheet.column_dimensions[letter].width = min(60, max(10, width))
         for cell, number_format in zip(sheet[letter][1:], formats[column], strict=True):
             cell.number_format = number_format

@@ -26,13 +26,14 @@ def test_every_table_and_the_manifest(quick_run):
 
 def test_report_is_self_contained_and_complete(quick_run):
     page = (quick_run / "report.html").read_text()
-    assert page.count("<script type='text/javascript'>") == 1  # plotly.js embedded once
+    assert page.count("id='plotly-js'") == 1  # plotly.js embedded once (compressed)
     assert "<script src" not in page and "<link " not in page  # nothing loaded from elsewhere
     for section in ("decision-problem", "model", "parameters", "base-case", "psa", "dsa", "scenarios", "threshold",
                     "checks", "cheers"):
         assert f'id="{section}"' in page, section
     assert len(CHEERS_2022) == 28 and all(item in page for _, item, _ in CHEERS_2022)
     assert page.count('class="plotly-graph-div"') >= 6
+    assert sum(f.stat().st_size for f in quick_run.iterdir()) <= 10_000_000  # the whole folder ≤ 10 MB
 
 
 def test_report_command_rebuilds_an_existing_folder(quick_run, tmp_path):

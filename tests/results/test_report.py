@@ -1,10 +1,13 @@
 """The HTML report of a results folder (hecon.results.report)."""
 
+import base64
+import gzip
 import html
 import json
 import re
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -19,6 +22,7 @@ from hecon.results.report import (
     _table,
     build_report,
     figures_of,
+    psa_increment,
     read_manifest,
     state_diagram,
 )
@@ -63,13 +67,157 @@ def test_table_text_is_escaped(text):
     assert all("<" not in cell and ">" not in cell for cell in cells)
 
 
+def embedded(page: str, name: str) -> str:
+    """The text the page embeds compressed under the id ``name`` (gzip in Base85, ``<`` as ``.``)."""
+    encoded = re.search(rf"<script type='application/octet-stream' id='{name}'>([^<]*)</script>", page).group(1)
+    return gzip.decompress(base64.b85decode(encoded.replace(".", "<"))).decode("utf-8")
+
+
+def euros(value: float) -> str:
+    """Money as the report writes it (with a hyphen for the minus sign): ``-€1,234``."""
+    return f"{'-' if value < 0 else ''}€{abs(value):,.0f}"
+
+
+def section(page: str, anchor: str) -> str:
+    return re.search(rf'<section id="{anchor}">(.*?)</section>', page, flags=re.S).group(1)
+
+
 def test_report_shows_the_base_case_icer_of_the_folder(quick_run):
     page = (quick_run / "report.html").read_text()
     main = pd.read_csv(quick_run / "icers.csv").iloc[0]
-    assert f"ICER €{main.icer:,.0f} per QALY gained" in page
+    assert f"ICER €{main.icer:,.0f} per QALY gained" in section(page, "results")
     figures = figures_of(quick_run, Model("ifn_gamma"))
     assert page.count('class="plotly-graph-div"') == len(figures)
-    assert page.count(get_plotlyjs()) == 1 and page.count("* plotly.js v") == 1  # embedded once
+    assert embedded(page, "plotly-js") == get_plotlyjs()  # embedded once, compressed
+    assert "* plotly.js v" not in page
+
+
+def test_every_placed_figure_is_embedded_once_with_six_significant_digits(quick_run):
+    page = (quick_run / "report.html").read_text()
+    placed = re.findall(r'<div class="plotly-graph-div" id="figure-(\w+)"></div>', page)
+    text = embedded(page, "figures")
+    figures = json.loads(text)
+    assert sorted(figures) == sorted(placed) and len(set(placed)) == len(placed)
+    assert {"ce_plane", "ceac", "state_diagram", "tornado"} <= set(figures)
+    floats = re.findall(r"(?<![\w.])-?\d+\.\d+(?:e[-+]?\d+)?", text)
+    assert floats and all(float(f"{float(f):.6g}") == float(f) for f in floats)
+
+
+def test_lead_section_names_the_decision_at_each_threshold_with_labels(quick_run):
+    page = (quick_run / "report.html").read_text()
+    lead = section(page, "results")
+    manifest = json.loads((quick_run / "manifest.json").read_text())
+    main = pd.read_csv(quick_run / "icers.csv").iloc[0]
+    ceac = pd.read_csv(quick_run / "ceac.csv")
+    for wtp in manifest["options"]["report_wtp"]:
+        effective = wtp * main.incremental_effect - main.incremental_cost > 0  # net monetary benefit
+        verdict = "is cost-effective" if effective else "is not cost-effective"
+        probability = ceac.probability[(ceac.wtp == wtp) & (ceac.strategy == "ifn_gamma")].iloc[0]
+        assert (f"At €{wtp:,.0f} per QALY, <strong>IFN-γ 1b {verdict}</strong> against Standard care "
+                f"(placebo)") in lead
+        assert f"cost-effective: {probability:.0%}." in lead
+    assert "ifn_gamma" not in lead and "qalys_disc" not in lead
+
+
+def test_lead_gives_the_psa_intervals_and_the_icer_interval_only_when_the_effect_excludes_zero(quick_run, tmp_path):
+    summary = pd.read_csv(quick_run / "psa_summary.csv").set_index(["outcome", "strategy_or_increment"])
+    effect = summary.loc[("qalys_disc", "ifn_gamma - placebo")]
+    cost = summary.loc[("total_cost", "ifn_gamma - placebo")]
+    lead = section((quick_run / "report.html").read_text(), "results")
+    assert (f"incremental cost is {euros(cost['mean'])} (95 % interval {euros(cost.p2_5)} to "
+            f"{euros(cost.p97_5)})") in lead.replace("\u2212", "-")
+    if effect.p2_5 <= 0 <= effect.p97_5:
+        assert "No 95 % interval of the ICER is given: the interval of the incremental effect includes 0" in lead
+    # the same draws shifted so that every draw gains 0.1 QALY more: the effect interval excludes 0
+    folder = shutil.copytree(quick_run, tmp_path / "shifted")
+    plane = pd.read_csv(folder / "ce_plane.csv")
+    plane.loc[plane.strategy == "ifn_gamma", "effect"] += 0.1
+    plane.to_csv(folder / "ce_plane.csv", index=False)
+    lead = section(build_report(folder).read_text(), "results")
+    wide = plane.pivot(index="draw", columns="strategy")
+    ratio = (wide.cost.ifn_gamma - wide.cost.placebo) / (wide.effect.ifn_gamma - wide.effect.placebo)
+    low, high = np.quantile(ratio, [0.025, 0.975])
+    assert f"(95 % interval {euros(low)} to {euros(high)} per QALY)" in lead.replace("\u2212", "-")
+    assert "No 95 % interval" not in lead
+
+
+def test_psa_increment_icer_interval_is_the_quantiles_of_the_ratio_on_the_effects_side():
+    delta_effect = np.linspace(0.01, 0.05, 401)
+    plane = pd.DataFrame({"draw": np.repeat(np.arange(401), 2), "strategy": ["a", "b"] * 401,
+                          "cost": np.column_stack([np.zeros(401), 20_000 * delta_effect + 100]).ravel(),
+                          "effect": np.column_stack([np.ones(401), 1 + delta_effect]).ravel()})
+    increment = psa_increment(plane, "b", "a")
+    ratio = np.sort(20_000 + 100 / delta_effect)
+    assert increment.icer == pytest.approx(tuple(np.quantile(ratio, [0.025, 0.975])), rel=1e-9)
+    assert increment.effect == pytest.approx((0.03, *np.quantile(delta_effect, [0.025, 0.975])), rel=1e-9)
+    assert increment.draws == 401
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e4, 1e4), st.integers(-1000, 1000).map(lambda k: k / 1000)),
+                min_size=5, max_size=60))
+def test_psa_increment_has_an_icer_interval_exactly_when_the_effect_interval_excludes_zero(draws):
+    n = len(draws)
+    delta_cost, delta_effect = np.array(draws).T
+    plane = pd.DataFrame({"draw": np.repeat(np.arange(n), 2), "strategy": ["a", "b"] * n,
+                          "cost": np.column_stack([np.zeros(n), delta_cost]).ravel(),
+                          "effect": np.column_stack([np.zeros(n), delta_effect]).ravel()})
+    increment = psa_increment(plane, "b", "a")
+    low, high = np.quantile(delta_effect, [0.025, 0.975])
+    assert (increment.icer is None) == (low <= 0 <= high)
+    assert increment.cost[1] <= increment.cost[2] and increment.effect[1] <= increment.effect[2]
+
+
+def test_lead_names_the_checks_that_fail_with_model_value_and_target_range(quick_run, tmp_path):
+    folder = shutil.copytree(quick_run, tmp_path / "checks")
+    checks = pd.read_csv(folder / "checks.csv")
+    checks["passed"] = True
+    checks.loc[[0, 2], ["model", "passed"]] = [[0.5, False], [7.25, False]]
+    checks.to_csv(folder / "checks.csv", index=False)
+    lead = section(build_report(folder).read_text(), "results")
+    assert f"<strong>2 of {len(checks)} verification and validation checks fail</strong>" in lead
+    for row in checks.loc[[0, 2]].itertuples():
+        assert f"{html.escape(row.check)}: model {row.model:g}, target {row.target:.3g} (range {row.low:.3g} to " \
+               f"{row.high:.3g})" in lead
+    assert html.escape(checks.check[1]) not in lead
+    checks["passed"] = True
+    checks.to_csv(folder / "checks.csv", index=False)
+    assert f"All {len(checks)} verification and validation checks pass." in build_report(folder).read_text()
+
+
+def test_results_lead_then_methods_then_details_then_the_appendix_and_cheers_last(quick_run):
+    page = (quick_run / "report.html").read_text()
+    order = re.findall(r'<section id="([\w-]+)">', page)
+    assert order[0] == "results" and order[-2:] == ["parameters", "cheers"]
+    for earlier, later in [("decision-problem", "model"), ("model", "conventions"), ("conventions", "base-case"),
+                           ("base-case", "psa"), ("psa", "dsa"), ("dsa", "scenarios"), ("scenarios", "threshold"),
+                           ("threshold", "checks"), ("checks", "parameters")]:
+        assert order.index(earlier) < order.index(later)
+
+
+def test_report_tables_show_labels_and_headings_in_words(quick_run):
+    page = (quick_run / "report.html").read_text()
+    tables = "".join(re.findall(r"<table>.*?</table>", page, flags=re.S))
+    cells = {html.unescape(c) for c in re.findall(r"<td[^>]*>([^<]*)</td>", tables)}
+    headings = [html.unescape(h.replace("<wbr>", "")) for h in re.findall(r"<th[^>]*>(.*?)</th>", tables)]
+    codes = set(pd.read_csv(quick_run / "parameters.csv").name) | set(Model("ifn_gamma").strategies)
+    codes |= set(pd.read_csv(quick_run / "cost_consequence.csv").outcome)
+    assert not cells & codes
+    assert not [h for h in headings if "_" in h]
+    assert {"Incremental cost (€)", "ICER (€ per QALY)", "IFN-γ 1b", "Standard care (placebo)"} <= set(headings)
+    assert "Difference, IFN-γ 1b vs Standard care (placebo)" in headings
+
+
+def test_cost_consequence_differences_show_their_psa_interval(quick_run, tmp_path):
+    folder = shutil.copytree(quick_run, tmp_path / "intervals")
+    cc = pd.read_csv(folder / "cost_consequence.csv")
+    cc["difference_ifn_gamma_low"], cc["difference_ifn_gamma_high"] = cc.difference_ifn_gamma - 500.4, -499.6
+    cc.to_csv(folder / "cost_consequence.csv", index=False)
+    base = section(build_report(folder).read_text(), "base-case")
+    assert "Difference, IFN-γ 1b vs Standard care (placebo) (95 % interval)" in base
+    total = cc.set_index("outcome").loc["total_cost"]
+    assert f"<td>{total.difference_ifn_gamma:,.0f} ({total.difference_ifn_gamma - 500.4:,.0f} to \u2212500)</td>" \
+        in base
 
 
 def test_sections_without_results_are_left_out_and_cheers_says_so(quick_run, tmp_path):
@@ -84,7 +232,7 @@ def test_sections_without_results_are_left_out_and_cheers_says_so(quick_run, tmp
     answers = {int(number): answer for number, answer in rows}
     assert len(answers) == 28
     assert answers[18] == answers[26] == "not reported: this run has no such results"
-    assert answers[23] == "section &#x27;base-case&#x27;"
+    assert answers[23] == "section “Results”" and answers[11] == "section “Base case”"
 
 
 def test_report_of_a_folder_without_manifest_is_a_user_error(tmp_path):

@@ -12,6 +12,9 @@ from hypothesis.extra.pandas import column, data_frames
 from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 
+from hecon.model import Model
+from hecon.results.labels import labels_of
+from hecon.results.report import read_manifest, recorded_meta
 from hecon.results.workbook import (
     EURO,
     EURO_CENTS,
@@ -21,6 +24,7 @@ from hecon.results.workbook import (
     cell_text,
     column_format,
     effect_format,
+    headings,
     outcome_format,
     per_effect_format,
     write_workbook,
@@ -69,14 +73,32 @@ def book(quick_run):
     return load_workbook(quick_run / "results.xlsx")
 
 
-def test_one_sheet_per_table_with_the_folders_numbers(quick_run, book):
+def test_one_sheet_per_table_with_the_folders_numbers_under_headings_in_words(quick_run, book):
     expected = [sheet for sheet, name in SHEETS.items() if (quick_run / name).exists()] + ["Manifest"]
     assert book.sheetnames == expected
+    manifest = read_manifest(quick_run)
+    labels = labels_of(quick_run, Model(manifest["model"]), recorded_meta(manifest))
     for sheet, name in SHEETS.items():
         if sheet in book.sheetnames:
             table = pd.read_csv(quick_run / name)
             back = pd.read_excel(quick_run / "results.xlsx", sheet_name=sheet)
+            assert list(back.columns) == headings(table, labels, name.removesuffix(".csv")), sheet
+            back.columns = table.columns
             pd.testing.assert_frame_equal(back, table, check_dtype=False)
+
+
+def test_workbook_headers_are_labels_and_words_with_units(book):
+    for sheet in book:
+        header = [cell.value for cell in sheet[1]]
+        assert not [h for h in header if "_" in h], sheet.title  # no code name heads a column
+        assert all(cell.alignment.wrap_text for cell in sheet[1]), sheet.title
+    header = {sheet.title: [cell.value for cell in sheet[1]] for sheet in book}
+    assert header["Cost-consequence"][3:6] == ["Standard care (placebo)", "IFN-γ 1b",
+                                               "Difference, IFN-γ 1b vs Standard care (placebo)"]
+    assert {"Incremental cost (€)", "ICER (€ per unit of the measure)", "Strategy"} <= set(header["ICERs"])
+    assert header["CEAC"] == ["Willingness to pay (€ per QALY)", "Strategy", "Probability cost-effective",
+                              "On the acceptability frontier"]
+    assert "Incremental NMB at €50,000 per QALY (€)" in header["Scenarios"]
 
 
 def test_sheets_are_formatted_for_reading(book):
@@ -146,8 +168,8 @@ def test_text_read_back_from_the_folder_is_kept_verbatim(hostile_book):
     for sheet, name in SHEETS.items():
         planted = dict(PLANTED).get(name)
         if planted is not None:
-            header = [cell.value for cell in book[sheet][1]]
-            letter = book[sheet].cell(row=1, column=header.index(planted) + 1).column_letter
+            columns = list(pd.read_csv(folder / name, nrows=0).columns)
+            letter = book[sheet].cell(row=1, column=columns.index(planted) + 1).column_letter
             shown = [unescape(cell.value) for cell in book[sheet][letter][1:]]
             assert shown == [FORMULAS[i % len(FORMULAS)] for i in range(len(shown))], sheet
     assert FORMULAS[0] in [cell.value for cell in book["Checks"][1]]
