@@ -43,11 +43,13 @@ class BaseCase:
         return Result("base_case", self.tables(), meta, "cost_consequence")
 
 
-def base_case(model: Model, options=None, parameters=None) -> BaseCase:
+def base_case(model: Model, options=None, parameters=None, psa: Outcomes | None = None) -> BaseCase:
     """Evaluate the model at the base-case values of its parameter table.
 
-    ``parameters``: a table to use instead of the model's own (e.g. a scenario's).
-    A base case the model cannot evaluate (an infeasible calibration) is a ModelError.
+    ``parameters``: a table to use instead of the model's own (e.g. a scenario's). ``psa``: the
+    outcomes of a PSA's (valid) draws, whose 95 % intervals the cost-consequence table's
+    differences then carry. A base case the model cannot evaluate (an infeasible calibration)
+    is a ModelError.
     """
     options = model.options() if options is None else options
     table = model.load_parameters(options) if parameters is None else parameters
@@ -55,6 +57,6 @@ def base_case(model: Model, options=None, parameters=None) -> BaseCase:
     if len(outcomes.problems):
         raise ModelError(f"the base case of {model.name} cannot be evaluated: "
                          f"{outcomes.problems['reason'].iloc[0]}", sets=[0])
-    return BaseCase(outcomes, cost_consequence(outcomes, model.comparator),
+    return BaseCase(outcomes, cost_consequence(outcomes, model.comparator, psa),
                     icers(outcomes, model.effects, model.comparator),
                     model.validation(table, options))

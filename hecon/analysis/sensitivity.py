@@ -407,9 +407,10 @@ def threshold_values(model: Model, table: ParameterTable, parameter: str, wtp: S
         b = np.where(left, b, mid)
     roots = np.where(found, (a + b) / 2, np.nan)
     dc, de = increments(np.where(found, roots, low))
+    strategy = model.strategy_labels[measure.compared]
     reasons = np.where(found, "", np.where(inmb[:, 0] > 0,
-                       f"no threshold in [{low:g}, {high:g}]: {measure.compared} is cost-effective over the whole range",
-                       f"no threshold in [{low:g}, {high:g}]: {measure.compared} is not cost-effective anywhere in the range"))
+                       f"no threshold in [{low:g}, {high:g}]: {strategy} is cost-effective over the whole range",
+                       f"no threshold in [{low:g}, {high:g}]: {strategy} is not cost-effective anywhere in the range"))
     return pd.DataFrame({"wtp": lam, "parameter": parameter, "threshold": roots,
                          "inmb_at_threshold": np.where(found, lam * de - dc, np.nan), "reason": reasons})
 

@@ -139,12 +139,12 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
 
 def _analyses(model: Model, table, options, scenarios, price: str | None, *, n: int, seed: int,
               quick: bool, sampler: str, timings: Stopwatch, notes: list[str], memory_gb: float) -> list[Result]:
-    """Every analysis of `hecon run`, each within ``memory_gb``, as Results: base case, PSA
-    draws, decision analysis (its ICER table as ``icers_psa``: ``icers`` is the base case's),
+    """Every analysis of `hecon run`, each within ``memory_gb``, as Results: base case (its
+    cost-consequence differences with the PSA's 95 % intervals), PSA draws, decision analysis (its ICER table as ``icers_psa``: ``icers`` is the base case's),
     parameter table, one-way DSA, scenarios and, for a model with a price, the threshold price."""
     meta = model_meta(model, table)
-    base = timings.time("base case", lambda: base_case(model, options, table))
     psa = timings.time("PSA", lambda: run_psa(model, n, seed, options=options, table=table, sampler=sampler))
+    base = timings.time("base case", lambda: base_case(model, options, table, psa.valid_outcomes()))
     analysis = timings.time("decision analysis and EVPPI", lambda: psa_analysis(
         psa, REPORT_WTP, evppi="none" if quick else "groups", note=notes.append, memory_gb=memory_gb))
     draws, decision = psa_results(psa, analysis, table, notes)

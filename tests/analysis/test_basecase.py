@@ -94,6 +94,18 @@ def test_the_cost_consequence_table_holds_the_base_case_values(write_model):
     assert not any(column.endswith("_low") for column in table)  # no PSA, no interval
 
 
+def test_a_psa_gives_the_differences_their_95_percent_intervals(write_model):
+    model = write_model()
+    prices = np.linspace(900, 1500, 401)  # a PSA of the drug's price alone
+    sets = model.parameters.override(model.parameters.base_case(prices.size), {"price_drug_a": prices})
+    table = base_case(model, psa=model.evaluate(sets)).cost_consequence.set_index("outcome")
+    total = table.loc["total_cost"]
+    assert total["difference_drug_a_low"] == pytest.approx(np.quantile(prices, 0.025))
+    assert total["difference_drug_a_high"] == pytest.approx(np.quantile(prices, 0.975))
+    assert total["psa_mean_difference_drug_a"] == pytest.approx(1200) and total["difference_drug_a"] == 1200
+    assert table.loc["qalys", "difference_drug_a_low"] == pytest.approx(0.08)  # no uncertainty, no width
+
+
 def test_the_icers_are_against_the_comparator_for_every_effect(write_model):
     icers = base_case(write_model()).icers.set_index("effect")
     assert icers.loc["qalys", "icer"] == pytest.approx(1200 / 0.08)        # 15,000 € per QALY gained

@@ -52,6 +52,8 @@ def test_run_all_writes_every_result_and_times_each_step(sick, tmp_path):
         - (base.loc["total_cost", "drug_a"] - base.loc["total_cost", "standard_care"])
     assert dsa["base_outcome"] == pytest.approx(inmb, rel=1e-9)  # the tornado's centre is the base case
     assert (folder / "report.html").exists() and (folder / "results.xlsx").exists()
+    total = base.loc["total_cost"]  # the differences carry the PSA's 95 % interval
+    assert total["difference_drug_a_low"] < total["psa_mean_difference_drug_a"] < total["difference_drug_a_high"]
 
 
 def test_the_stopwatch_records_each_step_and_advances_the_bar():
