@@ -159,34 +159,39 @@ class Filler:
         self.buffer[...] = expm(self.rates * self.delta)
 
     def _fill(self, state: str, edges: list[tuple[str, EdgeValue]], cycle: int | None) -> None:
-        """Row ``state``: its exits, then its complement (probabilities) or survival (hazards)."""
+        """Row ``state``: its exits, then its complement (probabilities) or survival (hazards).
+
+        Checked in one pass over the declared values: the smallest of each edge (NaN fails it),
+        then the row's total (a hazard's must be finite; a probability's complement ≥ 0, which
+        bounds every exit by 1); the offending edge is looked for only when a check fails."""
         i = self.index[state]
         values = [self._value(state, target, value, cycle) for target, value in edges]
+        total = sum(values[1:], values[0])
+        if state in self.by_hazard and self.check and not np.isfinite(total.max()):
+            self._fail_edge(state, edges, values, cycle)
         if self.generator:  # row i of Q: the hazards, and minus their sum on the diagonal
             row = self.rates[..., i, :]
             for (target, _), hazard in zip(edges, values, strict=True):
                 row[..., self.index[target]] = hazard
-            np.negative(sum(values[1:], values[0]), out=row[..., i])
+            np.negative(total, out=row[..., i])
             return
         row = self.buffer[..., i, :]
         if state in self.by_hazard:
-            total = sum(values[1:], values[0])
-            stay = np.exp(-total * self.delta)
             with np.errstate(divide="ignore", invalid="ignore"):
                 share = np.where(total > 0, -np.expm1(-total * self.delta) / total, self.delta)
             for (target, _), hazard in zip(edges, values, strict=True):
                 np.multiply(hazard, share, out=row[..., self.index[target]])
-            row[..., i] = stay
+            np.exp(-total * self.delta, out=row[..., i])
             return
         for (target, _), probability in zip(edges, values, strict=True):
             row[..., self.index[target]] = probability
-        total = sum(values[1:], values[0])
         np.subtract(1.0, total, out=row[..., i])
-        if self.check:
-            self._check_complement(state, row[..., i], cycle)
+        if self.check and not row[..., i].min() >= -ENTRY_ATOL:
+            self._fail_edge(state, edges, values, cycle)
+            self._fail_complement(state, row[..., i], cycle)
 
     def _value(self, state: str, target: str, value: EdgeValue, cycle: int | None) -> np.ndarray:
-        """An edge's value at ``cycle``, checked against its kind's bounds."""
+        """An edge's value at ``cycle``, its smallest checked against its kind's lower bound."""
         array = np.asarray(value(cycle) if callable(value) else value, dtype=float)
         try:
             np.broadcast_shapes(array.shape, self.where.batch)
@@ -194,33 +199,33 @@ class Filler:
             raise InputError(f"the edge {state} → {target} has shape {array.shape}, which does not "
                              f"broadcast to the batch {self.where.batch}",
                              fix="shape it like the batch, e.g. [sets, 1] or [sets, strategies]") from None
-        if self.check:
-            hazard = state in self.by_hazard
-            lowest, highest = array.min(initial=0.0), array.max(initial=0.0)
-            if not (lowest >= (0.0 if hazard else -ENTRY_ATOL)
-                    and highest <= (np.inf if hazard else 1 + ENTRY_ATOL) and np.isfinite(highest)):
-                self._fail(state, target, array, cycle, hazard)
+        if self.check and not array.min(initial=np.inf) >= (0.0 if state in self.by_hazard else -ENTRY_ATOL):
+            self._fail_edge(state, [(target, value)], [array], cycle)
         return array
 
-    def _check_complement(self, state: str, stay: np.ndarray, cycle: int | None) -> None:
-        if stay.min() >= -ENTRY_ATOL:
-            return
-        bad = stay < -ENTRY_ATOL
+    def _fail_edge(self, state: str, edges: list[tuple[str, EdgeValue]], values: list[np.ndarray],
+                   cycle: int | None) -> None:
+        """Raise for the first edge of ``state`` with a value outside its kind's bounds (a
+        probability in [0, 1], a hazard finite and ≥ 0), naming the strategy and the sets."""
+        hazard = state in self.by_hazard
+        kind, bounds = ("hazard", "a finite number ≥ 0") if hazard else ("probability", "in [0, 1]")
+        for (target, _), array in zip(edges, values, strict=True):
+            batch = np.broadcast_to(array, self.where.batch)
+            if hazard:
+                bad = ~(np.isfinite(batch) & (batch >= 0))
+            else:
+                bad = ~((batch >= -ENTRY_ATOL) & (batch <= 1 + ENTRY_ATOL))
+            if bad.any():
+                index = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise_for_sets(f"the transition {kind} from state '{state}' to '{target}' is "
+                               f"{batch[index]:.6g}, not {bounds}{self.where.strategy(index)}{_when(cycle)}", bad)
+
+    def _fail_complement(self, state: str, stay: np.ndarray, cycle: int | None) -> None:
+        """Raise for the exits of ``state`` summing above one (each exit within [0, 1])."""
+        bad = ~(stay >= -ENTRY_ATOL)
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise_for_sets(f"transition probabilities out of state '{state}' sum to {1 - stay[index]:.12g}, "
                        f"above 1{self.where.strategy(index)}{_when(cycle)}", bad)
-
-    def _fail(self, state: str, target: str, array: np.ndarray, cycle: int | None, hazard: bool) -> None:
-        values = np.broadcast_to(array, self.where.batch)
-        if hazard:
-            bad = ~(np.isfinite(values) & (values >= 0))
-            kind, bounds = "hazard", "a finite number ≥ 0"
-        else:
-            bad = ~((values >= -ENTRY_ATOL) & (values <= 1 + ENTRY_ATOL))
-            kind, bounds = "probability", "in [0, 1]"
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise_for_sets(f"the transition {kind} from state '{state}' to '{target}' is {values[index]:.6g}, "
-                       f"not {bounds}{self.where.strategy(index)}{_when(cycle)}", bad)
 
 
 def _when(cycle: int | None) -> str:
