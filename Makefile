@@ -23,7 +23,7 @@ run: $(STAMP)
 ## test: lint, then the whole test suite
 test: $(STAMP)
 	@bash scripts/ensure-chromium.sh
-	$(BIN)/ruff check hecon models tests benchmarks
+	$(BIN)/ruff check hecon hecon_models tests benchmarks
 	$(BIN)/python -m pytest
 
 ## bench: the speed and memory measurements in benchmarks/

@@ -54,3 +54,16 @@ def test_dependencies_point_down(path):
 def test_every_module_sits_in_a_layer():
     loose = {p.name for p in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py", "errors.py"}
     assert not loose, f"modules outside the layers: {sorted(loose)}"
+
+
+def test_hecon_never_imports_the_shipped_models():
+    """``hecon_models/`` imports hecon, never the reverse: the loader finds a model by its name
+    (entry points) or its path, never by an import written in hecon."""
+    wrong = {}
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        if any(name.split(".")[0] == "hecon_models" for name in names):
+            wrong[str(path.relative_to(PACKAGE))] = sorted(names)
+    assert not wrong

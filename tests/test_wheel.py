@@ -22,7 +22,7 @@ import pytest
 pytestmark = pytest.mark.wheel
 
 ROOT = Path(__file__).parents[1]
-SOURCES = ("hecon", "models", "pyproject.toml", "README.md")
+SOURCES = ("hecon", "hecon_models", "pyproject.toml", "README.md")
 
 
 def run(args, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ Where a model comes from
 
 Its inputs (``parameters.csv``, ``scenarios/*.yaml``, validation targets, data files) are in
 ``<folder of the module's file>/inputs/<name>/`` — for the shipped models
-``models/inputs/<name>/`` — or in the folder ``inputs`` names (``--inputs DIR``).
+``hecon_models/inputs/<name>/`` — or in the folder ``inputs`` names (``--inputs DIR``).
 
 What a model declares
 ---------------------

@@ -1,7 +1,7 @@
 """Price indices: converting costs between price years.
 
 A cost of c in euros of year y₀ is c · I(y₁)/I(y₀) in euros of year y₁, with I a consumer
-price index (for France, INSEE's annual CPI; see ``models/inputs/ifn_gamma/france_cpi.SOURCE.md``).
+price index (for France, INSEE's annual CPI; see ``hecon_models/inputs/ifn_gamma/france_cpi.SOURCE.md``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
 - :mod:`~hecon.trial.within`: within-trial cost-effectiveness from per-patient data.
 
 What is specific to one model (simulating its trial, mapping estimates to its parameter
-names, pricing resource use) lives in ``models/_<model>_trial.py``; see ``docs/trial.md``.
+names, pricing resource use) lives in ``hecon_models/_<model>_trial.py``; see ``docs/trial.md``.
 """
 
 from hecon.trial.bootstrap import stratified_means

@@ -192,8 +192,8 @@ import numpy as np
 import pandas as pd
 
 from hecon.model.outcomes import Outcomes
-from models import example_sick
-from models.example_sick import COMPARATOR, EFFECTS, STRATEGIES, TITLE, Options
+from hecon_models import example_sick
+from hecon_models.example_sick import COMPARATOR, EFFECTS, STRATEGIES, TITLE, Options
 
 
 def evaluate(params, options):

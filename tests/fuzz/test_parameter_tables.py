@@ -22,7 +22,7 @@ from hecon.model.files import IDENTIFIER, NUMBER
 from hecon.model.parameters import COLUMNS, FORMS
 from tests.fuzz.conftest import refused
 
-SHIPPED = Path(__file__).parents[2] / "models" / "inputs" / "example_sick" / "parameters.csv"
+SHIPPED = Path(__file__).parents[2] / "hecon_models" / "inputs" / "example_sick" / "parameters.csv"
 ROWS = list(csv.DictReader(SHIPPED.read_text(encoding="utf-8").splitlines()))
 BY_KIND = {kind: [i for i, row in enumerate(ROWS) if row["distribution"] == kind] for kind in FORMS}
 

@@ -80,7 +80,7 @@ def refusal(source, **kwargs) -> str:
 
 def test_the_shipped_models_are_registered_as_entry_points():
     registered = {e.name: e.value for e in metadata.entry_points(group="hecon.models")}
-    assert registered["ifn_gamma"] == "models.ifn_gamma" and registered["example_sick"] == "models.example_sick"
+    assert registered["ifn_gamma"] == "hecon_models.ifn_gamma" and registered["example_sick"] == "hecon_models.example_sick"
     assert {"ifn_gamma", "example_sick"} <= set(available_models())
 
 
@@ -88,7 +88,7 @@ def test_the_shipped_models_are_registered_as_entry_points():
 def test_every_shipped_model_loads_with_its_inputs_beside_it(name):
     model = Model(name)
     assert model.comparator in model.strategies and len(set(model.strategies)) == len(model.strategies) >= 2
-    assert model.input_dir == ROOT / "models" / "inputs" / name
+    assert model.input_dir == ROOT / "hecon_models" / "inputs" / name
     assert (model.input_dir / "parameters.csv").is_file() and (model.input_dir / "scenarios").is_dir()
     assert all(effect.unit and effect.label for effect in model.effects)
     assert set(model.strategy_labels) == set(model.strategies)
@@ -102,7 +102,7 @@ def test_the_flagship_declares_its_optional_attributes():
     assert ("icu_never_infected", "icu_infected") in model.edges
     assert model.decision_problem.startswith("Adults in ICU")
     assert [e.unit for e in model.effects][:3] == ["QALY", "life year", "infection episode"]
-    assert model.trial is not None and model.trial.__name__ == "models._ifn_gamma_trial"
+    assert model.trial is not None and model.trial.__name__ == "hecon_models._ifn_gamma_trial"
     assert set(model.input_files()) == {"parameters", "life_table", "price_index", "validation_targets"}
     assert model.options().input_dir == str(model.input_dir)
 
@@ -117,9 +117,9 @@ def test_undeclared_optional_attributes_have_their_defaults(write_model):
 
 
 def test_a_shipped_model_loads_the_same_by_its_path():
-    by_path = Model(ROOT / "models" / "example_sick.py")
+    by_path = Model(ROOT / "hecon_models" / "example_sick.py")
     by_name = Model("example_sick")
-    assert by_path.name == "example_sick" and by_path.source == str(ROOT / "models" / "example_sick.py")
+    assert by_path.name == "example_sick" and by_path.source == str(ROOT / "hecon_models" / "example_sick.py")
     assert by_path.input_dir == by_name.input_dir and by_path.strategies == by_name.strategies
     outcomes = [m.evaluate(m.parameters.base_case()) for m in (by_path, by_name)]
     assert (outcomes[0]["qalys_disc"] == outcomes[1]["qalys_disc"]).all()
@@ -359,3 +359,18 @@ def test_a_price_parameter_outside_the_table_is_named_when_the_table_loads(write
     with pytest.raises(InputError, match=r"PRICE_PARAMETER 'price_drug_b' is not a row of .*parameters.csv"):
         model.load_parameters()
     assert Model(write_model(MORE='PRICE_PARAMETER = "price_drug_a"')).parameters["price_drug_a"].value == 100
+
+
+def test_a_user_s_own_models_package_does_not_hide_the_shipped_ones(tmp_path):
+    """The shipped models live in ``hecon_models``: a folder holding a package named ``models``
+    (a common name for one's own) runs them as well as anywhere."""
+    import subprocess
+    import sys
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "__init__.py").write_text("")
+    (tmp_path / "models" / "ifn_gamma.py").write_text("raise ImportError('the user's own module')\n")
+    done = subprocess.run([sys.executable, "-m", "hecon", "models"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "ifn_gamma: IFN-γ 1b vs placebo" in done.stdout

@@ -7,7 +7,7 @@ import pytest
 from hecon.errors import InputError
 from hecon.model.lifetable import CLOSING_HAZARD, LifeTable
 
-INPUTS = "models/inputs/ifn_gamma/"
+INPUTS = "hecon_models/inputs/ifn_gamma/"
 
 
 @pytest.fixture(scope="module")

@@ -101,9 +101,9 @@ def test_with_changes_revalidates(table):
 
 
 def test_price_year_conversion():
-    index = PriceIndex.load("models/inputs/ifn_gamma/france_cpi.csv")
+    index = PriceIndex.load("hecon_models/inputs/ifn_gamma/france_cpi.csv")
     assert index.factor(2009, 2024) == pytest.approx(119.82 / 93.29)
-    table = ParameterTable.load("models/inputs/ifn_gamma/parameters.csv").in_price_year(2024, index)
+    table = ParameterTable.load("hecon_models/inputs/ifn_gamma/parameters.csv").in_price_year(2024, index)
     assert table["cost_icu_day"].value == pytest.approx(1425 * 119.82 / 93.29)
     assert table["cost_icu_day"].distribution.mean() == pytest.approx(1425 * 119.82 / 93.29)
     assert table["cost_icu_day"].price_year == 2024
@@ -113,7 +113,7 @@ def test_price_year_conversion():
 
 def test_shipped_tables_load():
     for model in ("ifn_gamma", "example_sick"):
-        table = ParameterTable.load(f"models/inputs/{model}/parameters.csv")
+        table = ParameterTable.load(f"hecon_models/inputs/{model}/parameters.csv")
         assert all(p.source for p in table.parameters.values())
         assert all(IDENTIFIER.fullmatch(name) for name in [*table.names, *table.groups])
 
@@ -335,7 +335,7 @@ def test_dirichlet_overrides_must_leave_room_for_the_siblings(table):
 
 
 def test_monetary_beta_cannot_change_price_year(tmp_path, table):
-    index = PriceIndex.load("models/inputs/ifn_gamma/france_cpi.csv")
+    index = PriceIndex.load("hecon_models/inputs/ifn_gamma/france_cpi.csv")
     converted = table.in_price_year(2024, index)
     factor = 119.82 / 93.29
     assert converted["cost_day"].value == pytest.approx(1000 * factor)

@@ -5,7 +5,7 @@ import pytest
 from hecon.errors import InputError
 from hecon.model.prices import PriceIndex
 
-CPI = "models/inputs/ifn_gamma/france_cpi.csv"
+CPI = "hecon_models/inputs/ifn_gamma/france_cpi.csv"
 
 
 def test_all_items_2009_to_2024():

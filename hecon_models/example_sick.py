@@ -3,7 +3,7 @@
 A teaching example (no real disease) that exercises every part of the toolkit: a tree whose
 terminal nodes hand the Markov model its starting states, a Dirichlet row (the exits of the
 sick state), relative risks by strategy, yearly cycles with costs and utilities, HAS-style
-discounting. Numbers are illustrative; see ``models/inputs/example_sick/parameters.csv``.
+discounting. Numbers are illustrative; see ``hecon_models/inputs/example_sick/parameters.csv``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from hecon.errors import InputError
 from hecon.model import Model
 from hecon.model.lifetable import LifeTable
 from hecon.model.markov import DAY, run_cohort
-from models import ifn_gamma as m
+from hecon_models import ifn_gamma as m
 
 ARM_DIFFERENCES_OFF = {
     "hr_infection_ifn": 1.0, "hr_death_ifn_direct": 1.0, "price_ifn_vial": 0.0,

@@ -2,8 +2,8 @@
 model's parameters from its data, and cost its patients.
 
 - :func:`simulate` follows each patient through the model's own daily chain (the calibrated
-  placebo hazards of :func:`models.ifn_gamma.calibrate` and the daily matrices of
-  :func:`models.ifn_gamma.hospital_transitions`), so the simulated trial is the model's trial,
+  placebo hazards of :func:`hecon_models.ifn_gamma.calibrate` and the daily matrices of
+  :func:`hecon_models.ifn_gamma.hospital_transitions`), so the simulated trial is the model's trial,
   not a second model; the decision tree's serious adverse event and day-10 immune restoration
   are drawn with the model's probabilities.
 - :func:`fit` estimates every parameter the data inform (``hecon.trial`` estimators) and
@@ -12,7 +12,7 @@ model's parameters from its data, and cost its patients.
   the within-trial analysis (:func:`within_trial_analysis`).
 
 The data schema is in :mod:`hecon.trial.schema` and ``docs/trial.md``. This module is a
-companion of ``models/ifn_gamma.py``, not a model: the leading underscore keeps it out of
+companion of ``hecon_models/ifn_gamma.py``, not a model: the leading underscore keeps it out of
 ``hecon models``; ``hecon trial … --model ifn_gamma`` finds it by name.
 """
 
@@ -48,7 +48,7 @@ from hecon.trial.survival import (
     model_comparison,
 )
 from hecon.trial.within import WithinTrial, within_trial
-from models import ifn_gamma as model
+from hecon_models import ifn_gamma as model
 
 ARMS = model.STRATEGIES
 COMPARATOR = model.COMPARATOR

@@ -1,5 +1,5 @@
 """The IFN-γ trial: simulation from the model, round trip through the fit, within-trial costing
-(models/_ifn_gamma_trial.py)."""
+(hecon_models/_ifn_gamma_trial.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 
 from hecon.errors import InputError
 from hecon.trial import events, load_trial, write_trial
-from models import _ifn_gamma_trial as trial
-from models import ifn_gamma as model
+from hecon_models import _ifn_gamma_trial as trial
+from hecon_models import ifn_gamma as model
 
 N_LARGE = 20_000
 OPTIONS = model.Options()

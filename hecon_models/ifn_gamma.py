@@ -15,7 +15,7 @@ Model concept: ``docs/ifn_gamma.md``. Three phases, every one vectorised over pa
    at the French life table's rate × an SMR that falls with years since discharge; utility is
    the age/sex norm reduced by a post-ICU decrement; post-ICU care costs by year.
 
-Every number a reviewer might change is in the inputs folder ``models/inputs/ifn_gamma/`` (or
+Every number a reviewer might change is in the inputs folder ``hecon_models/inputs/ifn_gamma/`` (or
 the one given with ``--inputs DIR``): ``parameters.csv``, the life tables, the price index and
 ``validation_targets.csv`` (the external evidence :func:`validation` checks the model against).
 """
