@@ -65,7 +65,7 @@ def empty(tmp_path) -> Path:
 
 
 def test_the_installed_package_is_the_wheel_with_its_inputs(venv, empty):
-    code = ("import hecon, models; from hecon.model import Model, available_models; "
+    code = ("import hecon, hecon_models; from hecon.model import Model, available_models; "
             "print(hecon.__file__); print(Model('ifn_gamma').input_dir); print(available_models())")
     printed = run([venv / "bin" / "python", "-c", code], cwd=empty).stdout.splitlines()
     assert all(line.startswith(str(venv)) for line in printed[:2]), printed

@@ -97,7 +97,7 @@ HOSTILE = {
     "header_only.csv": (LONG_HEADER, "no data rows"),
     "one_draw.csv": (WIDE_HEADER + "1,2,3,4\n", "single draw"),
     "non_numeric.csv": (WIDE_HEADER + "1,2,3,four\n5,6,7,8\n", "'four' is not a number"),
-    "nan_cost.csv": (WIDE_HEADER + "NaN,2,3,4\n5,6,7,8\n", "'NaN' is not a number"),
+    "nan_cost.csv": (WIDE_HEADER + "NaN,2,3,4\n5,6,7,8\n", "the value is missing ('NaN')"),
     "inf_cost.csv": (WIDE_HEADER + "1,2,inf,4\n5,6,7,8\n", "'inf' is not a number"),
     "minus_inf_effect.csv": (WIDE_HEADER + "1,-Infinity,3,4\n5,6,7,8\n", "'-Infinity' is not a number"),
     "overflowing_nmb.csv": (WIDE_HEADER + "1e308,2,3,4\n5,6,7,8\n", "the value '1e308' is too large"),

@@ -205,7 +205,8 @@ def test_report_tables_show_labels_and_headings_in_words(quick_run):
     assert not cells & codes
     assert not [h for h in headings if "_" in h]
     assert {"Incremental cost (€)", "ICER (€ per QALY)", "IFN-γ 1b", "Standard care (placebo)"} <= set(headings)
-    assert "Difference, IFN-γ 1b vs Standard care (placebo)" in headings
+    # hecon run's cost-consequence differences carry the PSA's 95 % interval
+    assert "Difference, IFN-γ 1b vs Standard care (placebo) (95 % interval)" in headings
 
 
 def test_cost_consequence_differences_show_their_psa_interval(quick_run, tmp_path):
