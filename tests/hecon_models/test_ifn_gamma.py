@@ -156,7 +156,7 @@ def test_life_expectancy_with_smr_one_matches_the_life_table(table, options):
         "smr_year1": 1.0, "smr_year2": 1.0, "smr_late": 1.0, "age_sd": 0.0, "p_male": 1.0,
         "age_mean": age - start})
     opts = dataclasses.replace(options, age_nodes=1)
-    life_years = m.long_term_per_survivor(sets, opts)["life_years"][0]
+    life_years = m.long_term_per_survivor(sets, opts, m.life_table(opts))["life_years"][0]
     assert life_years == pytest.approx(m.life_table(opts).life_expectancy(age, 0), abs=1e-9)
 
 
@@ -217,7 +217,7 @@ def life_expectancy_gained_by_survivors(model: Model) -> float:
     table, options = model.parameters, dataclasses.replace(model.options(), age_nodes=1)
     sets = table.override(table.base_case(), {"smr_year1": 1.0, "smr_year2": 1.0, "smr_late": 1.0, "age_sd": 0.0,
                                               "p_male": 1.0, "age_mean": 62 - options.hospital_days / m.YEAR_DAYS})
-    return m.long_term_per_survivor(sets, options)["life_years"][0]
+    return m.long_term_per_survivor(sets, options, m.life_table(options))["life_years"][0]
 
 
 def test_the_life_table_is_read_from_the_inputs_folder_given(model, inputs_copy):
