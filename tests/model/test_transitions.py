@@ -145,3 +145,33 @@ def test_the_generator_method_takes_hazards_only():
         Transitions(STATES, probabilities={("sick", "dead"): 0.1}, method="generator")
     with pytest.raises(InputError, match="unknown transition method 'expm'"):
         Transitions(STATES, method="expm")
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 5), st.integers(2, 9), st.floats(0.01, 200.0), st.integers(0, 2**32 - 1))
+def test_the_exponential_equals_scipy_s_and_its_integral_van_loan_s(n, states, t, seed):
+    from scipy.linalg import expm
+
+    from hecon.model.transitions import exponential
+
+    rng = np.random.default_rng(seed)
+    Q = rng.exponential(0.3, (n, states, states))
+    Q[:, np.arange(states), np.arange(states)] = 0.0
+    Q[:, np.arange(states), np.arange(states)] = -Q.sum(-1) - rng.uniform(0, 0.1, (n, states))
+    E, J = exponential(Q, t)
+    augmented = np.zeros((n, 2 * states, 2 * states))  # [[Q, I], [0, 0]]: its exponential holds ∫ e^{Qs} ds
+    augmented[:, :states, :states], augmented[:, :states, states:] = Q, np.eye(states)
+    reference = expm(augmented * t)
+    np.testing.assert_allclose(E, reference[:, :states, :states], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(J, reference[:, :states, states:], rtol=1e-10, atol=1e-12 * t)
+
+
+def test_time_in_each_state_times_the_hazard_counts_the_moves():
+    from hecon.model.transitions import exponential
+
+    # one state left at rate 0.2 to two exits: expected time (1 − e^{−0.2·5})/0.2, moves by hazard
+    Q = np.array([[-0.2, 0.15, 0.05], [0, 0, 0], [0, 0, 0]])
+    E, J = exponential(Q, 5.0)
+    time = (1 - np.exp(-1.0)) / 0.2
+    assert J[0, 0] == pytest.approx(time, rel=1e-13)
+    assert J[0, 0] * 0.15 == pytest.approx(E[0, 1], rel=1e-13)  # all who moved to 1 are still there
