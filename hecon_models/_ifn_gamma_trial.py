@@ -4,8 +4,8 @@ model's parameters from its data, and cost its patients.
 - :func:`simulate` follows each patient through the model's own daily chain (the calibrated
   placebo hazards of :func:`hecon_models.ifn_gamma.calibrate` and the daily matrices of
   :func:`hecon_models.ifn_gamma.hospital_transitions`), so the simulated trial is the model's trial,
-  not a second model; the decision tree's serious adverse event and day-10 immune restoration
-  are drawn with the model's probabilities.
+  not a second model; serious adverse events (at the model's arm rates) and day-10 immune
+  restoration (with the probabilities the model reports) are drawn per patient.
 - :func:`fit` estimates every parameter the data inform (``hecon.trial`` estimators) and
   writes them into the model's parameter table; the rest stays from the literature.
 - :func:`per_patient` prices each patient's resource use with the table's unit costs, for
@@ -37,6 +37,7 @@ from hecon.trial.estimate import (
     positive,
     probability,
     proportion,
+    ratio,
     sample_mean,
 )
 from hecon.trial.fit import TrialFit, fit_report, fitted_table, raw_rows
@@ -48,6 +49,7 @@ from hecon.trial.survival import (
     model_comparison,
 )
 from hecon.trial.within import WithinTrial, within_trial
+from hecon_models import _ifn_gamma_hospital as chain
 from hecon_models import ifn_gamma as model
 
 ARMS = model.STRATEGIES
@@ -60,8 +62,10 @@ RESTORATION_DAY = 10
 TIME_RESOLUTION = 100
 #: Days the parametric survival curves are drawn to (beyond the trial's follow-up)
 EXTRAPOLATION_DAYS = 365
-ICU = np.array(model.ICU_STATES)
-DEAD = np.array([model.DI, model.DW, model.DH])
+#: positions in the chain a simulated patient moves through (``model.CHAIN_STATES``)
+ICU = np.array(chain.ICU)
+EPISODE = np.array(chain.INFECTED)
+DEAD = np.arange(len(chain.CHAIN), len(model.CHAIN_STATES))
 
 
 @dataclass(frozen=True)
@@ -91,14 +95,14 @@ def _paths(transitions, arm: np.ndarray, days: int, path_rng, time_rng) -> tuple
     transition matrix (one uniform draw per patient and day)."""
     n = arm.size
     states = np.empty((days + 1, n), dtype=np.intp)
-    states[0] = model.N
+    states[0] = chain.N
     when = np.empty((days, n))
     for day in range(days):
         cumulative = np.cumsum(transitions(day)[0], axis=-1)
         cumulative /= cumulative[..., -1:]
         u = path_rng.random(n)
         moved = (cumulative[arm, states[day]] <= u[:, None]).sum(axis=1)
-        states[day + 1] = np.minimum(moved, len(model.STATES) - 1)
+        states[day + 1] = np.minimum(moved, len(model.CHAIN_STATES) - 1)
         when[day] = _grid_time(day, time_rng.random(n))
     return states, when
 
@@ -116,12 +120,12 @@ def _episodes(before: np.ndarray, after: np.ndarray, when: np.ndarray) -> pd.Dat
     def moves(mask: np.ndarray) -> pd.DataFrame:
         day, patient = np.nonzero(mask)
         frame = pd.DataFrame({"patient": patient, "time": when[day, patient],
-                              "resolved": after[day, patient] == model.A})
+                              "resolved": after[day, patient] == chain.A})
         frame = frame.sort_values(["patient", "time"], kind="stable")
         return frame.assign(k=frame.groupby("patient").cumcount())
 
-    onsets = moves((after == model.I) & (before != model.I))
-    exits = moves((before == model.I) & (after != model.I))
+    onsets = moves(np.isin(after, EPISODE) & ~np.isin(before, EPISODE))
+    exits = moves(np.isin(before, EPISODE) & ~np.isin(after, EPISODE))
     exits["end"] = exits["time"].where(exits["resolved"])
     episodes = onsets.merge(exits[["patient", "k", "end"]], on=["patient", "k"], how="left")
     return episodes.rename(columns={"time": "onset"})[["patient", "onset", "end"]]
@@ -145,8 +149,11 @@ def _histories(transitions, arm: np.ndarray, days: int, dropout: float, streams)
     path_rng, time_rng, dropout_rng = streams
     states, when = _paths(transitions, arm, days, path_rng, time_rng)
     before, after = states[:-1], states[1:]
-    times = (_first(np.isin(before, ICU) & (after == model.W), when),
-             _first((before == model.W) & (after == model.H), when),
+    # the chain runs in continuous time: a day may hold an ICU discharge and the moves after it
+    alive_out_of_icu = np.setdiff1d(np.arange(len(model.CHAIN_STATES)), [*ICU, DEAD[0]])
+    home = [chain.H, DEAD[2]]
+    times = (_first(np.isin(before, ICU) & np.isin(after, alive_out_of_icu), when),
+             _first(~np.isin(before, home) & np.isin(after, home), when),
              _first(np.isin(after, DEAD) & ~np.isin(before, DEAD), when))
     limit = np.full(arm.size, float(days))
     if dropout:
@@ -207,7 +214,7 @@ def simulate(n: int, seed: int, *, dropout: float = 0.0, table: ParameterTable |
     if not calibration.converged[0]:
         raise ModelError(f"the model's placebo hazards cannot be calibrated: {calibration.reasons[0]}")
     treated = np.array([float(model.ARMS[s].treated) for s in ARMS])
-    transitions = model.hospital_transitions(params, calibration.hazards, treated)
+    transitions = model.hospital_transitions(params, calibration.hazards)
     allocation, baseline, path_rng, time_rng, tree_rng, dropout_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6))
 
@@ -237,7 +244,7 @@ def _tree_and_baseline(history: _Histories, arm: np.ndarray, p: dict[str, float]
     measured at day 10 in the patients still in the ICU) and the doses given (on the dose
     days, alive in the ICU, up to the maximum)."""
     n = arm.size
-    sae = tree_rng.random(n) < np.array([p[model.ARMS[s].p_sae] for s in ARMS])[arm]
+    sae = tree_rng.random(n) < np.array([model.serious_adverse_events(p, model.ARMS[s]) for s in ARMS])[arm]
     restored = tree_rng.random(n) < np.array([p[model.ARMS[s].p_restoration] for s in ARMS])[arm]
     followed = history.last_followup
     measured = np.isin(history.states[RESTORATION_DAY], ICU) & (followed >= RESTORATION_DAY)
@@ -280,6 +287,19 @@ def _resource_use(data: TrialData, treated: np.ndarray, p: dict[str, float], day
 
 # ---------------------------------------------------------------- estimation
 
+def _risk_ratio(events: pd.Series, reference: pd.Series) -> Estimate:
+    """Risk ratio of two arms' 0/1 outcomes, RR = (a/n₁)/(c/n₀), with Katz's standard error of
+    ln RR, √(1/a − 1/n₁ + 1/c − 1/n₀); 0.5 is added to every cell when an arm has no event
+    (Haldane–Anscombe). Lognormal for the PSA (Briggs, Claxton & Sculpher 2006, ch. 4)."""
+    a, n1, c, n0 = float(events.sum()), len(events), float(reference.sum()), len(reference)
+    if min(n1, n0) == 0:
+        raise ModelError("serious adverse events: an arm has no patient recorded")
+    if 0 in (a, c):
+        a, c, n1, n0 = a + 0.5, c + 0.5, n1 + 1, n0 + 1
+    return ratio(np.log(a / n1) - np.log(c / n0), np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0), int(n1 + n0),
+                 "risk ratio of events / patients, Katz log standard error")
+
+
 class _Fitter:
     """The estimates of one trial, gathered as they are computed: ``rows`` for the report,
     ``mapped`` for the parameter table (parameter name → estimate)."""
@@ -315,9 +335,13 @@ class _Fitter:
 
     def tree(self) -> None:
         p = self.data.patients
+        sae = {arm: p.loc[members, "serious_adverse_event"].dropna() for arm, members in self.arms()}
         for arm, members in self.arms():
-            sae = p.loc[members, "serious_adverse_event"].dropna()
-            self.add("serious adverse event", arm, proportion(int(sae.sum()), len(sae)), model.ARMS[arm].p_sae)
+            self.add("serious adverse event", arm, proportion(int(sae[arm].sum()), len(sae[arm])),
+                     "p_sae_placebo" if arm == COMPARATOR else "")
+            if model.ARMS[arm].rr_sae:
+                self.add("serious adverse event, risk ratio vs placebo", arm, _risk_ratio(sae[arm], sae[COMPARATOR]),
+                         model.ARMS[arm].rr_sae)
             d10 = p.loc[members, "mhladr_d10"].dropna()
             self.add(f"immune restoration at day {RESTORATION_DAY} (mHLA-DR > {RESTORATION_THRESHOLD:g})", arm,
                      proportion(int((d10 > RESTORATION_THRESHOLD).sum()), len(d10),
@@ -391,16 +415,17 @@ class _Fitter:
 
     def infection_course(self) -> None:
         intervals = self.intervals
-        infected = intervals["state"] == events.INFECTED
+        # the model's exposure: from the first infection's onset until ICU exit (Melsen 2013)
+        exposed = intervals["state"] != events.NOT_INFECTED
         for outcome, parameter in ((events.DEATH, "hr_icu_death_infected"),
                                    (events.DISCHARGE, "hr_icu_discharge_infected")):
-            hr = cox_hazard_ratio(intervals["stop"], intervals["exit"] == outcome, infected,
+            hr = cox_hazard_ratio(intervals["stop"], intervals["exit"] == outcome, exposed,
                                   entry=intervals["start"], strata=self.arm[intervals["patient"]],
                                   subjects=len(self.arm),
-                                  method=f"Cox model of ICU {outcome}, infection as a time-varying covariate, "
-                                         "strata arm")
-            self.add(f"hazard ratio of ICU {outcome} while infected", "all", hr, parameter)
-        during = intervals[infected]
+                                  method=f"Cox model of ICU {outcome}, infection (from the first onset to ICU "
+                                         "exit) as a time-varying covariate, strata arm")
+            self.add(f"hazard ratio of ICU {outcome} once infected", "all", hr, parameter)
+        during = intervals[intervals["state"] == events.INFECTED]
         resolution = event_rates((during["exit"] == events.RESOLUTION).astype(int), during["stop"] - during["start"],
                                  np.full(len(during), "all"))
         rate = resolution.rates.iloc[0]
@@ -484,15 +509,15 @@ def fit(data: TrialData, table_path: str | Path | None = None,
         options: model.Options | None = None) -> TrialFit:
     """Estimate the model's parameters from trial data.
 
-    Estimated (placebo arm for the calibration targets; both arms where a parameter is
-    common): cohort age and sex mix; serious adverse events and day-10 immune restoration by
-    arm (beta); the cumulative incidence of a first ICU infection by the horizon
-    (Aalen–Johansen), recurrences per infected patient (Poisson or negative binomial), the
-    hazard ratio of a new episode within the effect window (Cox), the infected-state hazard
-    ratios of ICU death and discharge (Cox, infection as a time-varying covariate) and the
-    mean episode duration; ICU mortality (Aalen–Johansen), death after the ICU (Kaplan–Meier),
-    ICU and post-ICU hospital days (restricted means). Everything else — the effect window,
-    long-term survival, utilities, unit costs — stays from the literature.
+    Estimated (placebo arm for the calibration targets; both arms where a parameter is common):
+    cohort age and sex mix; serious adverse events (placebo proportion, beta; risk ratio,
+    lognormal) and day-10 immune restoration by arm (beta); the cumulative incidence of a first
+    ICU infection by the horizon (Aalen–Johansen), recurrences per infected patient (Poisson or
+    negative binomial), the hazard ratio of a new episode within the effect window (Cox), the
+    infected-state hazard ratios of ICU death and discharge (Cox, infection as a time-varying
+    covariate) and the mean episode duration; ICU mortality (Aalen–Johansen), death after the
+    ICU (Kaplan–Meier), ICU and post-ICU hospital days (restricted means). Everything else — the
+    effect window, long-term survival, utilities, unit costs — stays from the literature.
 
     ``table_path`` is the table to rewrite (default: the model's own).
     """
@@ -569,7 +594,8 @@ def per_patient(data: TrialData, table: ParameterTable, options: model.Options |
     Unit costs are the table's base values: ICU days by infection status, ward days, home days
     at the first-year post-discharge rate / 365.25 (health-system perspective only), drug and
     administration per active dose, a mHLA-DR test with a lymphocyte count per monitoring test,
-    serious adverse events and infection episodes.
+    every serious adverse event observed (a trial cannot tell the drug's events apart: the arms'
+    difference is the drug-related excess the model costs) and infection episodes.
     """
     options = options or model.Options()
     if data.resource_use is None:
@@ -579,13 +605,14 @@ def per_patient(data: TrialData, table: ParameterTable, options: model.Options |
     use = data.resource_use.set_index("patient_id").reindex(data.patients["patient_id"])
     outcomes = events.patient_outcomes(data, options.hospital_days)
     home_rate = c["cost_post_discharge_year1"] / model.YEAR_DAYS * (options.perspective == "health_system")
+    icu_day = model.icu_day_cost(c, options)
     costs = {
         "drug": use["active_drug_doses"] * c["price_ifn_vial"],
         "administration": use["active_drug_doses"] * c["cost_administration_per_dose"],
         "monitoring": use["monitoring_tests"] * (c["cost_mhladr_test"] + c["cost_lymphocyte_count"]),
         "adverse_events": use["serious_adverse_events"] * c["cost_sae"],
-        "icu_not_infected": (use["icu_days"] - use["icu_days_infected"]) * c["cost_icu_day"],
-        "icu_infected": use["icu_days_infected"] * (c["cost_icu_day"] + c["cost_icu_day_infected_extra"]),
+        "icu_not_infected": (use["icu_days"] - use["icu_days_infected"]) * icu_day,
+        "icu_infected": use["icu_days_infected"] * icu_day,
         "infection_treatment": use["infection_episodes"] * c["cost_infection_episode"],
         "ward": use["ward_days"] * c["cost_ward_day"],
         "post_discharge_d90": use["home_days"] * home_rate,

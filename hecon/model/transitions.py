@@ -248,11 +248,14 @@ def exponential(Q: np.ndarray, t: float | np.ndarray = 1.0) -> tuple[np.ndarray,
     Q = np.asarray(Q, dtype=float)
     t = np.asarray(t, dtype=float)[..., None, None] if np.ndim(t) else float(t)
     A = Q * t
-    norm = float(np.abs(A).sum(axis=-2).max(initial=0.0))
-    if not np.isfinite(norm):
+    norm = np.abs(A).sum(axis=-2).max(axis=-1)
+    if not np.isfinite(norm).all():
         raise ModelError("the generator holds a non-finite rate: its exponential is undefined", sets=None)
-    squarings = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0.5 else 0
-    B = A / 2.0**squarings
+    # each matrix its own number of squarings, so that its exponential does not depend on the
+    # other matrices of the batch (results identical whatever the chunk size)
+    squarings = np.ceil(np.log2(np.maximum(norm, 0.5) / 0.5)).astype(int)
+    scale = np.ldexp(1.0, -squarings)[..., None, None]
+    B = A * scale
     eye = np.broadcast_to(np.eye(Q.shape[-1]), B.shape)
     power, E, F = eye, eye.copy(), eye.copy()
     factorial = 1.0
@@ -261,10 +264,11 @@ def exponential(Q: np.ndarray, t: float | np.ndarray = 1.0) -> tuple[np.ndarray,
         factorial *= j
         E += power / factorial
         F += power / (factorial * (j + 1))
-    J = F * (t / 2.0**squarings)
-    for _ in range(squarings):
-        J = J + E @ J
-        E = E @ E
+    J = F * (t * scale)
+    for k in range(int(squarings.max(initial=0))):
+        more = (squarings > k)[..., None, None]
+        J = np.where(more, J + E @ J, J)
+        E = np.where(more, E @ E, E)
     return E, J
 
 

@@ -31,7 +31,7 @@ def test_every_shipped_scenario_loads_and_runs(model):
     compared = result.table.dropna(subset=["status"]).set_index("scenario")
     assert compared.loc["sceptical_effect", "incremental_effect"] == pytest.approx(0, abs=1e-12)
     assert compared.loc["harmful_effect", "status"] == "dominated"
-    assert compared.loc["drug_price_high", "incremental_cost"] > compared.loc["drug_price_low", "incremental_cost"]
+    assert compared.loc["drug_price_vat_inclusive", "incremental_cost"] > compared.loc["base_case", "incremental_cost"]
 
 
 def test_scenario_restating_the_base_case_reproduces_it(model, tmp_path):
@@ -67,7 +67,7 @@ def test_scenario_restating_the_base_case_reproduces_it(model, tmp_path):
     ("name: x\noptions:\n  discount_rate_costs: 1_0\n", "must be a number, not '1_0'"),
     ("name: x\noptions: &o {discount_rate_costs: 0.0}\n", "anchors and aliases"),
     ({"name": "x", "parameters": {"hr_infection_ifn": {"valeur": 1}}}, "unknown key 'valeur'"),
-    ({"name": "x", "parameters": {"p_sae_ifn": 1.7}}, "p_sae_ifn"),
+    ({"name": "x", "parameters": {"p_sae_placebo": 1.7}}, "value 1.7 lies outside the support [0, 1]"),
     ({"name": "x", "options": {"perspective": "societal"}}, "perspective must be one of"),
     ("name: [unclosed", "not valid YAML"),
     ("- a list", "must be a mapping"),

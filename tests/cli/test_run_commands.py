@@ -20,8 +20,9 @@ def test_every_table_and_the_manifest(quick_run):
     assert set(manifest["timings_seconds"]) >= {"base case", "PSA", "one-way DSA", "scenarios", "threshold price"}
     threshold = pd.read_csv(quick_run / "threshold.csv")
     assert list(threshold.wtp) == [20_000, 50_000, 100_000]
-    assert threshold.threshold.dropna().is_monotonic_increasing  # a higher WTP supports a higher price
-    assert "not cost-effective anywhere" in threshold.reason.iloc[0]  # at €20k not even a free drug is
+    assert threshold.threshold.notna().all() and threshold.threshold.is_monotonic_increasing  # a higher WTP
+    # supports a higher price; at €20k per QALY the base case's vial price (€85) is about the threshold
+    assert 40 < threshold.threshold.iloc[0] < 140
 
 
 def test_report_is_self_contained_and_complete(quick_run):

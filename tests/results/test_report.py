@@ -217,8 +217,8 @@ def test_cost_consequence_differences_show_their_psa_interval(quick_run, tmp_pat
     base = section(build_report(folder).read_text(), "base-case")
     assert "Difference, IFN-γ 1b vs Standard care (placebo) (95 % interval)" in base
     total = cc.set_index("outcome").loc["total_cost"]
-    assert f"<td>{total.difference_ifn_gamma:,.0f} ({total.difference_ifn_gamma - 500.4:,.0f} to \u2212500)</td>" \
-        in base
+    low = f"{total.difference_ifn_gamma - 500.4:,.0f}".replace("-", "\u2212")  # the report's minus sign
+    assert f"<td>{total.difference_ifn_gamma:,.0f} ({low} to \u2212500)</td>" in base
 
 
 def test_sections_without_results_are_left_out_and_cheers_says_so(quick_run, tmp_path):
