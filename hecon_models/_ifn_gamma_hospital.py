@@ -333,76 +333,89 @@ class TreatmentEffect:
 def hospital_phase(hz: Hazards, effect: TreatmentEffect, horizon_days: int, weights: dict[str, np.ndarray],
                    daily: bool = False) -> HospitalPhase:
     """Run the chain day by day for the placebo hazards ``hz`` [sets] and IFN-γ's ``effect``,
-    with per-day ``weights`` (name → [T]: discount factors) for the time and the episodes. A
-    day's e^Q and ∫₀¹ e^{Qs} ds are computed once per set for each of the three kinds of day
-    (inside the effect window, the day it ends, after it)."""
+    with per-day ``weights`` (name → [T]: discount factors) for the time and the episodes.
+
+    The loop only moves the membership, m_{d+1} = m_d·P_d. The time spent is linear in it:
+    Σ_d w_d·m_d·J = (Σ_d w_d·m_d)·J for the days sharing J = ∫₀¹ e^{Qs} ds (every arm after
+    IFN-γ's effect window, the untreated arms always), so it is one weighted sum of the trace
+    then one product; the treated arms' days inside the window add their difference. Events
+    are time × hazard, and the window's factor on the infection hazards adds (f_d − 1)·events.
+    """
     column = hz.column()
     n_sets, n_strategies = len(effect.hazard_ratio), len(effect.treated)
     matrices = DayMatrices(column, effect)
-    trace = np.zeros((n_sets, n_strategies, horizon_days + 1, len(CHAIN)))
-    trace[..., 0, N] = 1.0
-    names = ["undiscounted", *weights]
-    weight = np.stack([np.ones(horizon_days), *weights.values()])[..., None, None]   # [weights, T, 1, 1]
-    time = np.zeros((len(names), n_sets, n_strategies, len(CHAIN)))
-    episodes = np.zeros((len(names), n_sets, n_strategies))
-    first = np.zeros((n_sets, n_strategies))
-    daily_time = np.empty((n_sets, n_strategies, horizon_days, len(CHAIN))) if daily else None
+    trace = np.zeros((horizon_days + 1, n_sets, n_strategies, len(CHAIN)))  # day first: each day contiguous
+    trace[0, ..., N] = 1.0
     for day in range(horizon_days):
-        spent = matrices.step(trace[..., day, :], day, out=trace[..., day + 1, :])   # [sets, strategies, chain]
-        factor = effect.day(day)
-        first_infections = spent[..., N] * column.first_infection * factor
-        time += weight[:, day, None] * spent
-        episodes += weight[:, day] * (first_infections + spent[..., A] * column.recurrence * factor)
-        first += first_infections
+        matrices.move(trace[day], day, out=trace[day + 1])
+    names = ["undiscounted", *weights]
+    weight = np.stack([np.ones(horizon_days), *weights.values()])                   # [weights, T]
+    J = matrices.after[1]                                                           # [sets, S, S]
+    time = np.tensordot(weight, trace[:-1], axes=1) @ J                             # [weights, sets, arms, S]
+    daily_time = trace[:-1] @ J if daily else None                                  # [T, sets, arms, S]
+    rates = np.zeros((n_sets, 1, len(CHAIN)))
+    rates[..., N], rates[..., A] = column.first_infection, column.recurrence
+    treated = matrices.treated
+    extra_episodes = np.zeros((len(names), n_sets, len(treated)))
+    extra_first = np.zeros((n_sets, len(treated)))
+    for day, spent, extra in matrices.window_time(trace):                           # [sets, treated, S]
+        time[:, :, treated] += weight[:, day, None, None, None] * extra
+        surplus = effect.day(day)[:, treated] - 1.0                                 # the window's factor − 1
+        extra_episodes += weight[:, day, None, None] * surplus * np.vecdot(spent, rates)
+        extra_first += surplus * spent[..., N] * column.first_infection
         if daily_time is not None:
-            daily_time[..., day, :] = spent
+            daily_time[day][:, treated] += extra
+    episodes = np.vecdot(time, rates)
+    episodes[:, :, treated] += extra_episodes
+    first = time[0, ..., N] * column.first_infection
+    first[:, treated] += extra_first
     time, episodes = dict(zip(names, time, strict=True)), dict(zip(names, episodes, strict=True))
     dying = death_hazards(column)                                              # [sets, 1, chain, places]
     deaths = (time["undiscounted"][..., None, :] @ dying)[..., 0, :]
-    daily_deaths = None if daily_time is None else daily_time @ dying
-    return HospitalPhase(trace, time, episodes, first, deaths, daily_deaths)
+    daily_deaths = None if daily_time is None else np.moveaxis(daily_time, 0, -2) @ dying
+    return HospitalPhase(np.moveaxis(trace, 0, -2), time, episodes, first, deaths, daily_deaths)
 
 
 class DayMatrices:
-    """Each day's e^Q and ∫₀¹ e^{Qs} ds [sets, strategies, S, S] over the first ``states``
-    states (the chain; or the chain and the dead by place), from three per set: inside the
-    effect window (days before ⌊window⌋), the day it ends in, after it."""
+    """Each day's e^Q and ∫₀¹ e^{Qs} ds over the first ``states`` states (the chain; or the
+    chain and the dead by place): after the effect window, one pair per set [sets, S, S];
+    in the treated arms, also a pair for the days inside the window (before ⌊window⌋) and one
+    for the day it ends in [sets, treated, S, S]."""
 
     def __init__(self, column: Hazards, effect: TreatmentEffect, states: int = len(CHAIN)) -> None:
-        self.ends = np.floor(effect.window_days).astype(int)[:, None, None, None]
-        treated = np.flatnonzero(effect.treated)
-        after = exponential(generator(column)[..., :states, :states], 1.0)               # [sets, 1, S, S]
-        shape = (len(effect.window_days), len(effect.treated), states, states)
-        self.kinds = []
-        for share in (1.0, effect.window_days - np.floor(effect.window_days)):
-            kind = [np.broadcast_to(matrix, shape).copy() for matrix in after]
-            inside = exponential(generator(column, effect.factors(share)[:, treated])[..., :states, :states], 1.0)
-            for matrix, computed in zip(kind, inside, strict=True):
-                matrix[:, treated] = computed  # the untreated arms' days are all "after"
-            self.kinds.append(tuple(kind))
-        self.kinds.append(tuple(np.broadcast_to(matrix, shape) for matrix in after))
+        self.ends = np.floor(effect.window_days).astype(int)[:, None, None]          # [sets, 1, 1]
+        self.treated = np.flatnonzero(effect.treated)
+        self.after = tuple(matrix[:, 0] for matrix in exponential(generator(column)[..., :states, :states], 1.0))
+        self.window = [exponential(generator(column, effect.factors(share)[:, self.treated])[..., :states, :states], 1.0)
+                       for share in (1.0, effect.window_days - np.floor(effect.window_days))]
+        self.shape = (len(effect.window_days), len(effect.treated), states, states)
         self.last = int(self.ends.max(initial=-1))
 
-    def kind(self, day: int) -> np.ndarray:
-        """Which of the three each set's ``day`` is [sets, 1, 1]: 0 inside, 1 the window's end, 2 after."""
-        return np.where(day < self.ends, 0, np.where(day == self.ends, 1, 2))[..., 0]
+    def move(self, membership: np.ndarray, day: int, out: np.ndarray) -> None:
+        """The next day's membership, membership·e^Q, into ``out``: every arm's by the matrices
+        after the window, then, while the window lasts, the treated arms' by their own."""
+        np.matmul(membership, self.after[0], out=out)  # [sets, arms, S] @ [sets, S, S]: all arms at once
+        if day <= self.last:
+            treated = membership[:, self.treated]
+            for (P, _), here in zip(self.window, (day < self.ends, day == self.ends), strict=True):
+                out[:, self.treated] = np.where(here, np.vecmat(treated, P), out[:, self.treated])
 
-    def step(self, membership: np.ndarray, day: int, out: np.ndarray) -> np.ndarray:
-        """The days spent in each state during ``day`` (membership·∫₀¹ e^{Qs} ds), and the next
-        day's membership (membership·e^Q) written to ``out``: the three kinds of day applied to
-        the membership vectors and chosen set by set (cheaper than choosing matrices)."""
-        if day > self.last:
-            P, J = self.kinds[2]
-            np.vecmat(membership, P, out=out)
-            return np.vecmat(membership, J)
-        kind = self.kind(day)
-        moved = [np.vecmat(membership, P) for P, _ in self.kinds]
-        spent = [np.vecmat(membership, J) for _, J in self.kinds]
-        np.copyto(out, np.where(kind == 0, moved[0], np.where(kind == 1, moved[1], moved[2])))
-        return np.where(kind == 0, spent[0], np.where(kind == 1, spent[1], spent[2]))
+    def window_time(self, trace: np.ndarray):
+        """(day, time, extra) for the days of the effect window: the treated arms' time spent
+        that day by their own ∫₀¹ e^{Qs} ds, and that minus the after-window one [sets, treated, S]."""
+        for day in range(self.last + 1):
+            treated = trace[day][:, self.treated]
+            after = treated @ self.after[1]
+            spent = after
+            for (_, J), here in zip(self.window, (day < self.ends, day == self.ends), strict=True):
+                spent = np.where(here, np.vecmat(treated, J), spent)
+            yield day, spent, spent - after
 
     def transitions(self, day: int) -> np.ndarray:
         """e^Q of ``day``: its transition matrices [sets, strategies, S, S]."""
-        inside, ending, after = (P for P, _ in self.kinds)
-        kind = self.kind(day)[..., None]
-        return np.where(kind == 0, inside, np.where(kind == 1, ending, after))
+        P = np.broadcast_to(self.after[0][:, None], self.shape).copy()
+        if day <= self.last:
+            (inside, _), (ending, _) = self.window
+            P[:, self.treated] = np.where((day < self.ends)[..., None], inside,
+                                          np.where((day == self.ends)[..., None], ending, P[:, self.treated]))
+        return P
