@@ -139,34 +139,42 @@ class Filler:
                 self.buffer[..., self.index[state], self.index[state]] = 1.0  # absorbing
         varying = {s for s, edges in exits.items() if any(callable(v) for _, v in edges)}
         self.varying = {s: exits[s] for s in varying}
-        for state in set(exits) - varying:
-            self._fill(state, exits[state], None)
+        self._fill_states({s: exits[s] for s in set(exits) - varying}, None)
         if self.generator and not self.varying:
             self._exponentiate()
 
     def at(self, cycle: int) -> np.ndarray:
         """P_k, filled in the buffer (valid until the next call)."""
-        for state, edges in self.varying.items():
-            self._fill(state, edges, cycle)
+        self._fill_states(self.varying, cycle)
         if self.generator and self.varying:
             self._exponentiate()
         return self.buffer
+
+    def _fill_states(self, states: dict[str, list[tuple[str, EdgeValue]]], cycle: int | None) -> None:
+        """The rows of ``states``: their values at ``cycle``, checked together (one smallest and
+        one largest value over all the hazards, one smallest over all the probabilities; the
+        offending edge is looked for only when a check fails), then filled row by row."""
+        values = {state: [self._value(state, target, value, cycle) for target, value in edges]
+                  for state, edges in states.items()}
+        if self.check:
+            for hazard in (True, False):
+                kind = [state for state in values if (state in self.by_hazard) == hazard]
+                if kind and not _within(np.concatenate([v.ravel() for s in kind for v in values[s]]), hazard):
+                    for state in kind:
+                        self._fail_edge(state, states[state], values[state], cycle)
+        for state, edges in states.items():
+            self._fill(state, edges, values[state], cycle)
 
     def _exponentiate(self) -> None:
         """P = e^{QΔ}, Q the generator held in ``rates`` (:func:`exponential`)."""
         self.buffer[...] = exponential(self.rates, self.delta)[0]
 
-    def _fill(self, state: str, edges: list[tuple[str, EdgeValue]], cycle: int | None) -> None:
-        """Row ``state``: its exits, then its complement (probabilities) or survival (hazards).
-
-        Checked in one pass over the declared values: the smallest of each edge (NaN fails it),
-        then the row's total (a hazard's must be finite; a probability's complement ≥ 0, which
-        bounds every exit by 1); the offending edge is looked for only when a check fails."""
+    def _fill(self, state: str, edges: list[tuple[str, EdgeValue]], values: list[np.ndarray],
+              cycle: int | None) -> None:
+        """Row ``state``: its exits, then its complement (probabilities; checked ≥ 0, which bounds
+        every exit by 1) or its survival (hazards)."""
         i = self.index[state]
-        values = [self._value(state, target, value, cycle) for target, value in edges]
         total = sum(values[1:], values[0])
-        if state in self.by_hazard and self.check and not np.isfinite(total.max()):
-            self._fail_edge(state, edges, values, cycle)
         if self.generator:  # row i of Q: the hazards, and minus their sum on the diagonal
             row = self.rates[..., i, :]
             for (target, _), hazard in zip(edges, values, strict=True):
@@ -189,7 +197,7 @@ class Filler:
             self._fail_complement(state, row[..., i], cycle)
 
     def _value(self, state: str, target: str, value: EdgeValue, cycle: int | None) -> np.ndarray:
-        """An edge's value at ``cycle``, its smallest checked against its kind's lower bound."""
+        """An edge's value at ``cycle``, an array broadcasting to the batch."""
         array = np.asarray(value(cycle) if callable(value) else value, dtype=float)
         try:
             np.broadcast_shapes(array.shape, self.where.batch)
@@ -197,8 +205,6 @@ class Filler:
             raise InputError(f"the edge {state} → {target} has shape {array.shape}, which does not "
                              f"broadcast to the batch {self.where.batch}",
                              fix="shape it like the batch, e.g. [sets, 1] or [sets, strategies]") from None
-        if self.check and not array.min(initial=np.inf) >= (0.0 if state in self.by_hazard else -ENTRY_ATOL):
-            self._fail_edge(state, [(target, value)], [array], cycle)
         return array
 
     def _fail_edge(self, state: str, edges: list[tuple[str, EdgeValue]], values: list[np.ndarray],
@@ -270,6 +276,13 @@ def exponential(Q: np.ndarray, t: float | np.ndarray = 1.0) -> tuple[np.ndarray,
         J = np.where(more, J + E @ J, J)
         E = np.where(more, E @ E, E)
     return E, J
+
+
+def _within(values: np.ndarray, hazard: bool) -> bool:
+    """Every value a hazard (finite, ≥ 0) or a probability (≥ 0 within rounding; NaN fails)."""
+    if hazard:
+        return bool(values.min(initial=0.0) >= 0.0 and values.max(initial=0.0) < np.inf)
+    return bool(values.min(initial=0.0) >= -ENTRY_ATOL)
 
 
 def _when(cycle: int | None) -> str:
