@@ -56,6 +56,7 @@ from hecon.results.labels import (
 )
 from hecon.results.page import figure_place, figure_scripts
 from hecon.results.plots import diagram
+from hecon.results.write import table_file
 
 CHEERS_2022 = [
     (1, "Title", "header"), (2, "Abstract", "results"), (3, "Background and objectives", "decision-problem"),
@@ -158,7 +159,9 @@ def _shown(value, spec: str = "") -> str:
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame | None:
-    path = folder / name
+    """The table ``name`` (``stem.csv``) of the folder, as the writer named it
+    (:func:`hecon.results.write.table_file`), or None."""
+    path = folder / table_file(name.removesuffix(".csv"))
     return pd.read_csv(path) if path.exists() else None
 
 
@@ -236,7 +239,7 @@ class Results:
         return None if icers is None or icers.empty else icers[icers.effect == icers.effect.iloc[0]]
 
     def draws(self) -> pd.DataFrame | None:
-        """Each PSA draw's cost and effect per strategy (``ce_plane.csv``)."""
+        """Each PSA draw's cost and effect per strategy (``ce_plane.csv.gz``)."""
         plane = self.table("ce_plane.csv")
         return None if plane is None or plane.empty else plane
 

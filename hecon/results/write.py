@@ -17,9 +17,17 @@ from hecon.results.figures import figures_of
 from hecon.results.folder import manifest, results_folder, write_csv, write_manifest
 from hecon.results.plots.io import write_html, write_static
 
-#: tables large enough to be written compressed: gzip at its default level, floats to 13 significant
-#: digits (relative error at most 5e-13), a quarter smaller than full floats at gzip level 1
-COMPRESSED = {"psa", "bootstrap"}
+#: tables of one row per draw, written gzip-compressed (its default level)
+COMPRESSED = {"psa", "bootstrap", "ce_plane"}
+#: … and of those, the ones no figure is drawn from, with floats to 13 significant digits
+#: (relative error at most 5e-13; a figure's table keeps every digit, so that the figure drawn
+#: from the folder is the figure drawn from memory)
+ROUNDED = {"psa", "bootstrap"}
+
+
+def table_file(stem: str) -> str:
+    """The file name of table ``stem`` in a results folder (``.csv.gz`` for :data:`COMPRESSED`)."""
+    return f"{stem}.csv.gz" if stem in COMPRESSED else f"{stem}.csv"
 
 
 def write(out: str | Path, model: str, *results: Result, command: str,
@@ -42,10 +50,9 @@ def write(out: str | Path, model: str, *results: Result, command: str,
         for stem, table in tables.items():
             if table is None:
                 continue
-            name = f"{stem}.csv.gz" if stem in COMPRESSED else f"{stem}.csv"
-            write_csv(table, folder / name,
-                      **({"compression": {"method": "gzip", "compresslevel": 6}, "float_format": "%.13g"}
-                         if stem in COMPRESSED else {}))
+            write_csv(table, folder / table_file(stem),
+                      **({"compression": {"method": "gzip", "compresslevel": 6}} if stem in COMPRESSED else {}),
+                      **({"float_format": "%.13g"} if stem in ROUNDED else {}))
         figures = figures_of(tables, meta)
         for stem, figure in figures.items():
             write_html(figure, folder / f"{stem}.html")

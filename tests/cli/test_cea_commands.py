@@ -34,7 +34,7 @@ def dampack_results(tmp_path_factory):
 
 def test_cea_writes_every_table_figure_and_the_manifest(dampack_results):
     out, result = dampack_results
-    expected = {"icers.csv", "nmb.csv", "ceac.csv", "evpi.csv", "evppi.csv", "expected_loss.csv", "ce_plane.csv",
+    expected = {"icers.csv", "nmb.csv", "ceac.csv", "evpi.csv", "evppi.csv", "expected_loss.csv", "ce_plane.csv.gz",
                 "ce_plane.html", "ceac.html", "evpi.html", "evppi.html", "expected_loss.html",
                 "plotly.min.js", "manifest.json"}
     assert {p.name for p in out.iterdir()} == expected

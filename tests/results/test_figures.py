@@ -12,7 +12,7 @@ import pytest
 
 from hecon.analysis.result import Result
 from hecon.results.figures import FIGURES, figures, figures_of
-from hecon.results.write import write
+from hecon.results.write import table_file, write
 
 STRATEGIES = {"arm_old": "Usual care", "arm_new": "New drug"}
 PARAMETERS = {"zz_hr": "Hazard ratio of infection", "zz_price": "Price per vial", "zz_age": "Mean age at admission"}
@@ -99,7 +99,7 @@ def test_a_figure_drawn_from_a_results_folder_is_the_figure_drawn_from_memory(tm
     out = write(tmp_path / "out", "m", *RESULTS, command="test")
     recorded = json.loads((out / "manifest.json").read_text())["results"]
     for result in RESULTS:
-        read_back = {stem: pd.read_csv(out / f"{stem}.csv") for stem in result.tables()}
+        read_back = {stem: pd.read_csv(out / table_file(stem)) for stem in result.tables()}
         from_memory = figures_of(result.tables(), result.meta)
         from_folder = figures_of(read_back, recorded[result.analysis])
         assert set(from_memory) == set(from_folder) and from_memory, result.analysis

@@ -130,9 +130,9 @@ def test_lead_gives_the_psa_intervals_and_the_icer_interval_only_when_the_effect
         assert "No 95 % interval of the ICER is given: the interval of the incremental effect includes 0" in lead
     # the same draws shifted so that every draw gains 0.1 QALY more: the effect interval excludes 0
     folder = shutil.copytree(quick_run, tmp_path / "shifted")
-    plane = pd.read_csv(folder / "ce_plane.csv")
+    plane = pd.read_csv(folder / "ce_plane.csv.gz")
     plane.loc[plane.strategy == "ifn_gamma", "effect"] += 0.1
-    plane.to_csv(folder / "ce_plane.csv", index=False)
+    plane.to_csv(folder / "ce_plane.csv.gz", index=False)
     lead = section(build_report(folder).read_text(), "results")
     wide = plane.pivot(index="draw", columns="strategy")
     ratio = (wide.cost.ifn_gamma - wide.cost.placebo) / (wide.effect.ifn_gamma - wide.effect.placebo)

@@ -10,7 +10,7 @@ import plotly.io as pio
 from hecon.analysis.decision import decision_analysis, wtp_grid
 from hecon.results.figures import FIGURES, figures_of
 from hecon.results.folder import is_results_folder
-from hecon.results.write import write
+from hecon.results.write import table_file, write
 
 
 def decision_result():
@@ -28,7 +28,7 @@ def test_written_tables_and_manifest_redraw_the_same_figures(tmp_path):
     assert is_results_folder(out)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["results"]["decision"]["report_wtp"] == [50_000.0]
-    read_back = {stem: pd.read_csv(out / f"{stem}.csv") for stem in FIGURES if (out / f"{stem}.csv").exists()}
+    read_back = {stem: pd.read_csv(out / table_file(stem)) for stem in FIGURES if (out / table_file(stem)).exists()}
     from_memory = figures_of(result.tables(), result.meta)
     from_folder = figures_of(read_back, manifest["results"]["decision"])
     assert set(from_memory) == set(from_folder) == {"ce_plane", "ceac", "evpi", "expected_loss"}
