@@ -22,21 +22,6 @@ ARM_DIFFERENCES_OFF = {
 
 
 @pytest.fixture(scope="module")
-def model():
-    return Model("ifn_gamma")
-
-
-@pytest.fixture(scope="module")
-def table(model):
-    return model.parameters
-
-
-@pytest.fixture(scope="module")
-def options(model):
-    return model.options()
-
-
-@pytest.fixture(scope="module")
 def base(table, options):
     return m.evaluate(table.base_case(), options)
 

@@ -22,21 +22,6 @@ IFN = m.STRATEGIES.index("ifn_gamma")
 PLACEBO = m.STRATEGIES.index("placebo")
 
 
-@pytest.fixture(scope="module")
-def model():
-    return Model("ifn_gamma")
-
-
-@pytest.fixture(scope="module")
-def table(model):
-    return model.parameters
-
-
-@pytest.fixture(scope="module")
-def options(model):
-    return model.options()
-
-
 def evaluate(table, options, n=1, overrides=None, **changes):
     sets = table.override(table.base_case(n), overrides or {})
     return m.evaluate(sets, dataclasses.replace(options, **changes))

@@ -21,21 +21,6 @@ AS_REFERENCE = {"mortality_targets_age_mean": "age_mean", "mortality_targets_age
 
 
 @pytest.fixture(scope="module")
-def model():
-    return Model("ifn_gamma")
-
-
-@pytest.fixture(scope="module")
-def table(model):
-    return model.parameters
-
-
-@pytest.fixture(scope="module")
-def options(model):
-    return model.options()
-
-
-@pytest.fixture(scope="module")
 def life_table(options):
     return m.life_table(options)
 
