@@ -95,5 +95,5 @@ def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, 
     write(out, loaded.source, result.result(**model_meta(loaded, table)),
           command="base", inputs=loaded.input_files(options),
           options={**vars(options), "set": parse_sets(set_)})
-    say(quiet, console_table(result))
+    say(quiet, console_table(result, loaded.strategy_labels))
     say(quiet, f"\nResults written to {out}")

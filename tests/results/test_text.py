@@ -34,7 +34,7 @@ def row(text: str, start: str) -> list[str]:
 
 def test_rows_are_the_outcomes_labels_and_the_headings_name_the_tables():
     text = console_table(base_case(1_234_567.8, 1.23456))
-    assert text.startswith("Cost-consequence table (costs in EUR)\n")
+    assert text.startswith("Cost-consequence table (costs in €)\n")
     assert "\n\nICERs vs comparator\n" in text
     assert row(text, "Drug acquisition") and row(text, "QALYs (discounted)") and row(text, "total cost")
     assert "kind" not in text and "outcome" not in text.splitlines()[1]
@@ -65,3 +65,10 @@ def test_an_icer_reads_as_cost_per_unit_of_its_effect():
 def test_a_dominated_or_dominant_comparison_has_no_ratio():
     text = console_table(base_case(1_000.0, 0.5, effects=(QALY,)))  # dearer and fewer QALYs
     assert row(text, "  drug_a QALY gained") == ["3,488", "-0.5000", "—", "dominated"]
+
+
+def test_strategies_are_shown_by_their_labels():
+    text = console_table(base_case(1_000.0, 1.5), {"standard_care": "Standard care", "drug_a": "Drug A"})
+    header = text.splitlines()[1]
+    assert "Standard care" in header and "Δ Drug A" in header and "drug_a" not in text
+    assert row(text, "  Drug A   QALY gained")[:2] == ["3,488", "0.5000"]
