@@ -25,11 +25,12 @@ hazard ratio from randomisation to the end of the effect window (a day the windo
 takes the share of the day inside it).
 
 The placebo hazards are calibrated for every parameter set (:func:`calibrate`): the ICU's six
-from closed forms of the chain (first-infection incidence by day 90; recurrences per infected
-patient, ICU mortality and ICU stay over the ICU stay; the extra ICU days of an episode and the
-ICU deaths attributable to infection, each against the same patients never infected — the
-multistate estimands of Ohannessian 2018 and Nguile-Makao 2010), then the ward's two from the
-hospital stay and day-90 mortality, which is linear in the ward's share of deaths.
+from closed forms of the chain (first-infection incidence, ICU mortality and ICU days to day 90,
+the trial's measures; over the ICU stay, recurrences per infected patient, the extra ICU days of
+an episode and the ICU deaths attributable to infection, the last two against the same patients
+never infected — the multistate estimands of Ohannessian 2018 and Nguile-Makao 2010), then the
+ward's two from the hospital days after the ICU and day-90 mortality, which is linear in the
+ward's share of deaths.
 """
 
 from __future__ import annotations
