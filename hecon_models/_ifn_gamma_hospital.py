@@ -87,16 +87,18 @@ class Hazards:
         return Hazards(*(np.where(ok, getattr(self, f.name), fill) for f in fields(self)))
 
 
-def generator(hz: Hazards, infection_factor=1.0) -> np.ndarray:
+def generator(hz: Hazards, infection_factor=1.0, death_factor=1.0) -> np.ndarray:
     """The generator Q [..., 8 + k, 8 + k] of the chain and the dead states (dead in ICU, on
     the ward, at home, last): Q_ij the hazard of i → j, Q_ii minus their sum. The infection
-    hazards are × ``infection_factor`` (IFN-γ's hazard ratio, by strategy)."""
+    hazards are × ``infection_factor`` and the ICU death hazards × ``death_factor`` (IFN-γ's
+    hazard ratios, by strategy)."""
     k = EPISODE_PHASES
     dead = {place: len(CHAIN) + j for j, place in enumerate(PLACES)}
     progress = k / hz.episode_days
-    infected_death, infected_discharge = hz.icu_death * hz.hr_death_infected, hz.icu_discharge * hz.hr_discharge_infected
+    icu_death = hz.icu_death * death_factor
+    infected_death, infected_discharge = icu_death * hz.hr_death_infected, hz.icu_discharge * hz.hr_discharge_infected
     exits = {
-        N: [(INFECTED[0], hz.first_infection * infection_factor), (dead["icu"], hz.icu_death), (W, hz.icu_discharge)],
+        N: [(INFECTED[0], hz.first_infection * infection_factor), (dead["icu"], icu_death), (W, hz.icu_discharge)],
         A: [(INFECTED[0], hz.recurrence * infection_factor), (dead["icu"], infected_death), (W, infected_discharge)],
         W: [(dead["ward"], hz.ward_death), (H, hz.ward_discharge)],
         H: [(dead["home"], hz.home_death)],
@@ -311,24 +313,32 @@ class HospitalPhase:
 
 @dataclass(frozen=True)
 class TreatmentEffect:
-    """IFN-γ's hazard ratio on the infection hazards, ``hazard_ratio`` [sets], from
-    randomisation to the end of the effect window, ``window_days`` [sets], in the arms
-    ``treated`` [strategies] (1 treated, 0 not)."""
+    """IFN-γ's hazard ratios on the infection hazards, ``hazard_ratio``, and on the ICU death
+    hazards, ``death_ratio`` (a direct effect, 1 in the base case) [sets], from randomisation to
+    the end of the effect window, ``window_days`` [sets], in the arms ``treated`` [strategies]
+    (1 treated, 0 not)."""
 
     hazard_ratio: np.ndarray
     window_days: np.ndarray
     treated: np.ndarray
+    death_ratio: np.ndarray | float = 1.0
 
-    def factors(self, share: np.ndarray | float) -> np.ndarray:
-        """The factor on the infection hazards [sets, strategies] of a day ``share`` of which
-        lies inside the window: 1 + share·(HR − 1) in the treated arms, 1 in the others."""
+    def factors(self, share: np.ndarray | float, ratio: np.ndarray | None = None) -> np.ndarray:
+        """The factor on the infection hazards (or on those of ``ratio``) [sets, strategies] of a
+        day ``share`` of which lies inside the window: 1 + share·(HR − 1) in the treated arms,
+        1 in the others."""
+        ratio = self.hazard_ratio if ratio is None else np.broadcast_to(ratio, np.shape(self.hazard_ratio))
         share = np.asarray(share, dtype=float)
-        return 1.0 + (share * (self.hazard_ratio - 1.0))[:, None] * self.treated[None, :]
+        return 1.0 + (share * (ratio - 1.0))[:, None] * self.treated[None, :]
+
+    def share(self, day: int) -> np.ndarray:
+        """The share of ``day`` inside the window [sets], clip(window − day, 0, 1): the window's
+        length acts smoothly."""
+        return np.clip(self.window_days - day, 0.0, 1.0)
 
     def day(self, day: int) -> np.ndarray:
-        """The factor of ``day`` [sets, strategies]: the share of the day inside the window is
-        clip(window − day, 0, 1), so the window's length acts smoothly."""
-        return self.factors(np.clip(self.window_days - day, 0.0, 1.0))
+        """The factor on the infection hazards of ``day`` [sets, strategies]."""
+        return self.factors(self.share(day))
 
 
 def hospital_phase(hz: Hazards, effect: TreatmentEffect, horizon_days: int, weights: dict[str, np.ndarray],
@@ -357,23 +367,31 @@ def hospital_phase(hz: Hazards, effect: TreatmentEffect, horizon_days: int, weig
     rates = np.zeros((n_sets, 1, len(CHAIN)))
     rates[..., N], rates[..., A] = column.first_infection, column.recurrence
     treated = matrices.treated
+    dying = death_hazards(column)                                                   # [sets, 1, chain, places]
     extra_episodes = np.zeros((len(names), n_sets, len(treated)))
-    extra_first = np.zeros((n_sets, len(treated)))
+    extra_first, extra_deaths = np.zeros((n_sets, len(treated))), np.zeros((n_sets, len(treated)))
+    daily_extra_deaths = np.zeros((n_sets, len(treated), horizon_days)) if daily else None
     for day, spent, extra in matrices.window_time(trace):                           # [sets, treated, S]
         time[:, :, treated] += weight[:, day, None, None, None] * extra
-        surplus = effect.day(day)[:, treated] - 1.0                                 # the window's factor − 1
+        surplus = effect.day(day)[:, treated] - 1.0                                 # the window's factors − 1
         extra_episodes += weight[:, day, None, None] * surplus * np.vecdot(spent, rates)
         extra_first += surplus * spent[..., N] * column.first_infection
+        deaths_surplus = (effect.factors(effect.share(day), effect.death_ratio)[:, treated] - 1.0) \
+            * np.vecdot(spent, dying[..., 0])
+        extra_deaths += deaths_surplus
         if daily_time is not None:
             daily_time[day][:, treated] += extra
+            daily_extra_deaths[..., day] = deaths_surplus
     episodes = np.vecdot(time, rates)
     episodes[:, :, treated] += extra_episodes
     first = time[0, ..., N] * column.first_infection
     first[:, treated] += extra_first
     time, episodes = dict(zip(names, time, strict=True)), dict(zip(names, episodes, strict=True))
-    dying = death_hazards(column)                                              # [sets, 1, chain, places]
     deaths = (time["undiscounted"][..., None, :] @ dying)[..., 0, :]
+    deaths[:, treated, 0] += extra_deaths                                           # IFN-γ's direct effect
     daily_deaths = None if daily_time is None else np.moveaxis(daily_time, 0, -2) @ dying
+    if daily_deaths is not None:
+        daily_deaths[:, treated, :, 0] += daily_extra_deaths
     return HospitalPhase(np.moveaxis(trace, 0, -2), time, episodes, first, deaths, daily_deaths)
 
 
@@ -387,7 +405,9 @@ class DayMatrices:
         self.ends = np.floor(effect.window_days).astype(int)[:, None, None]          # [sets, 1, 1]
         self.treated = np.flatnonzero(effect.treated)
         self.after = tuple(matrix[:, 0] for matrix in exponential(generator(column)[..., :states, :states], 1.0))
-        self.window = [exponential(generator(column, effect.factors(share)[:, self.treated])[..., :states, :states], 1.0)
+        self.window = [exponential(generator(column, effect.factors(share)[:, self.treated],
+                                             effect.factors(share, effect.death_ratio)[:, self.treated])
+                                   [..., :states, :states], 1.0)
                        for share in (1.0, effect.window_days - np.floor(effect.window_days))]
         self.shape = (len(effect.window_days), len(effect.treated), states, states)
         self.last = int(self.ends.max(initial=-1))

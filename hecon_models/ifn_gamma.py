@@ -330,9 +330,10 @@ def calibrate(params: ParameterSets, options: Options) -> hospital.Calibration:
 
 
 def treatment_effect(params: ParameterSets) -> hospital.TreatmentEffect:
-    """IFN-γ's hazard ratio on the infection hazards within its effect window, by strategy."""
+    """IFN-γ's hazard ratios on the infection hazards and (a direct effect, a scenario) on the
+    ICU death hazards within its effect window, by strategy."""
     return hospital.TreatmentEffect(params["hr_infection_ifn"], params["effect_window_days"],
-                                    _strategy_flags("treated"))
+                                    _strategy_flags("treated"), params["hr_death_ifn_direct"])
 
 
 def hospital_transitions(params: ParameterSets, hz: hospital.Hazards):

@@ -145,3 +145,17 @@ def parameters(n: int):
 
     return ParameterSets({"episode_duration_mean": np.full(n, 8.0), "hr_icu_death_infected": np.full(n, 1.13),
                           "hr_icu_discharge_infected": np.full(n, 0.74)}, n=n)
+
+
+def test_a_direct_effect_on_icu_death_is_counted_as_the_full_chain_moves_it():
+    effect = hospital.TreatmentEffect(np.array([0.7]), np.array([12.5]), np.array([0.0, 1.0]), np.array([0.6]))
+    run = hospital.hospital_phase(HAZARDS, effect, T, {}, daily=True)
+    full = hospital.DayMatrices(HAZARDS.column(), effect, len(hospital.CHAIN) + len(hospital.PLACES))
+    m = np.zeros((1, 2, len(hospital.CHAIN) + len(hospital.PLACES)))
+    m[..., hospital.N] = 1.0
+    for day in range(T):
+        m = np.vecmat(m, full.transitions(day))
+    dead = m[0, :, len(hospital.CHAIN):]  # the chain's own mass in the dead states at day 90
+    np.testing.assert_allclose(run.deaths[0], dead, rtol=1e-10)
+    np.testing.assert_allclose(run.daily_deaths[0].sum(1), dead, rtol=1e-10)
+    assert run.deaths[0, 1, 0] < run.deaths[0, 0, 0]  # fewer ICU deaths in the treated arm
