@@ -47,6 +47,7 @@ from hecon_models._ifn_gamma_long_term import (
     POST_ICU_MORTALITY,
     UTILITY_NORMS,
     YEAR_DAYS,
+    ExcessHazard,
     calibrate_excess_hazard,
     first_year_care_cost,
     long_term_per_survivor,
@@ -285,11 +286,20 @@ def _read_life_table(path: Path, modified: int | None) -> LifeTable:
 
 # ---------------------------------------------------------------- hospital phase (hecon_models._ifn_gamma_hospital)
 
-def home_death_hazard(params: ParameterSets, options: Options, table: LifeTable) -> np.ndarray:
+def survivors_excess(params: ParameterSets, options: Options) -> ExcessHazard | None:
+    """The excess hazard of ICU survivors, calibrated once per batch for the hospital phase's
+    home deaths and the long-term phase (:func:`~hecon_models._ifn_gamma_long_term.calibrate_excess_hazard`);
+    None with ``post_icu_mortality = "smr"``."""
+    if options.post_icu_mortality == "smr":
+        return None
+    return calibrate_excess_hazard(params, options, life_table(options))
+
+
+def home_death_hazard(params: ParameterSets, options: Options, table: LifeTable,
+                      excess: ExcessHazard | None) -> np.ndarray:
     """Daily hazard of death at home before day 90: the life table's force of mortality at the
-    mean age (sexes weighted) plus the excess hazard of ICU survivors at discharge, λ(0) (the
-    long-term phase's, :func:`~hecon_models._ifn_gamma_long_term.calibrate_excess_hazard`), or
-    × the first-year SMR (``post_icu_mortality = "smr"``). A set whose excess hazard cannot be
+    mean age (sexes weighted) plus the survivors' ``excess`` hazard at discharge, λ(0), or ×
+    the first-year SMR (``post_icu_mortality = "smr"``). A set whose excess hazard cannot be
     calibrated is reported by the long-term phase; here it takes the population rate."""
     age = params["age_mean"]
     yearly = sum(
@@ -298,8 +308,8 @@ def home_death_hazard(params: ParameterSets, options: Options, table: LifeTable)
     )
     if options.post_icu_mortality == "smr":
         return yearly * params["smr_year1"] / YEAR_DAYS
-    excess = calibrate_excess_hazard(params, options, table).rate(0.0)
-    return (yearly + np.where(np.isfinite(excess), excess, 0.0)) / YEAR_DAYS
+    at_discharge = excess.rate(0.0)
+    return (yearly + np.where(np.isfinite(at_discharge), at_discharge, 0.0)) / YEAR_DAYS
 
 
 #: the placebo targets of the calibration, in order: the ICU's, then the ward's two
@@ -319,12 +329,15 @@ def placebo_targets(params: ParameterSets) -> np.ndarray:
     ], axis=-1)
 
 
-def calibrate(params: ParameterSets, options: Options) -> hospital.Calibration:
+def calibrate(params: ParameterSets, options: Options, excess: ExcessHazard | None = None) -> hospital.Calibration:
     """The placebo hazards of every set (:func:`hecon_models._ifn_gamma_hospital.calibrate`):
     with ``infection_effects="attributable"`` the infected-state hazard ratios are solved from
     the extra ICU days and the attributable ICU mortality of an episode; with
-    ``"hazard_ratios"`` they are Melsen 2013's, from the table."""
-    return hospital.calibrate(params, placebo_targets(params), home_death_hazard(params, options, life_table(options)),
+    ``"hazard_ratios"`` they are Melsen 2013's, from the table. ``excess``: the survivors'
+    excess hazard when already calibrated (:func:`survivors_excess`)."""
+    excess = survivors_excess(params, options) if excess is None else excess
+    home_death = home_death_hazard(params, options, life_table(options), excess)
+    return hospital.calibrate(params, placebo_targets(params), home_death,
                               attributable=options.infection_effects == "attributable",
                               horizon_days=options.hospital_days)
 
@@ -386,11 +399,14 @@ def evaluate(params: ParameterSets, options: Options) -> Outcomes:
     The placebo hazards are calibrated set by set (:func:`calibrate`); sets whose calibration
     fails get NaN outcomes and a row in ``Outcomes.problems``.
     """
-    return evaluate_with_hazards(params, options, calibrate(params, options))
+    excess = survivors_excess(params, options)
+    return evaluate_with_hazards(params, options, calibrate(params, options, excess), excess)
 
 
-def evaluate_with_hazards(params: ParameterSets, options: Options, calibration: hospital.Calibration) -> Outcomes:
-    """The model for given placebo hazards (calibrated, or chosen by a verification test)."""
+def evaluate_with_hazards(params: ParameterSets, options: Options, calibration: hospital.Calibration,
+                          excess: ExcessHazard | None = None) -> Outcomes:
+    """The model for given placebo hazards (calibrated, or chosen by a verification test);
+    ``excess``: the survivors' excess hazard when already calibrated (else calibrated here)."""
     T = options.hospital_days
     ok = calibration.converged
     treated, screened = _strategy_flags("treated"), _strategy_flags("screened")
@@ -405,7 +421,7 @@ def evaluate_with_hazards(params: ParameterSets, options: Options, calibration: 
     alive_end = trace[:, :, T, ALIVE].sum(-1)
     doses, doses_disc = _doses(params, trace, treated, cost_discount.factor(np.arange(T + 1) / YEAR_DAYS),
                                options.dose_days)
-    long_term = long_term_per_survivor(params, options, life_table(options))
+    long_term = long_term_per_survivor(params, options, life_table(options), excess)
     unreachable = ok & (long_term["reasons"] != "")  # mortality targets after day 90 no excess hazard fits
     ok = ok & ~unreachable
     calibration = dataclasses.replace(

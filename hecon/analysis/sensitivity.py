@@ -343,11 +343,12 @@ def threshold(model: Model, table: ParameterTable, parameter: str, wtp: Sequence
     Columns of both: ``wtp, parameter, threshold, inmb_at_threshold, reason``.
     """
     report = willingness_to_pay(wtp)
+    searched = threshold_bounds(table, parameter, *(bounds or (None, None)))
     curve = np.union1d(np.linspace(0.0, WTP_MAX, THRESHOLD_CURVE_POINTS), report)
-    found = threshold_values(model, table, parameter, curve, options, strategy, bounds, grid, tolerance, memory_gb)
-    measure = Measure(model, "inmb", strategy=strategy)
-    meta = {**model_meta(model, table, [parameter]), "parameter": parameter, "strategy": measure.compared,
-            "report_wtp": report.tolist(), "bounds": list(threshold_bounds(table, parameter, *(bounds or (None, None))))}
+    found = threshold_values(model, table, parameter, curve, options, strategy, searched, grid, tolerance, memory_gb)
+    meta = {**model_meta(model, table, [parameter]), "parameter": parameter,
+            "strategy": Measure(model, "inmb", strategy=strategy).compared,
+            "report_wtp": report.tolist(), "bounds": list(searched)}
     return Result("threshold", {"threshold": found[found.wtp.isin(report)].reset_index(drop=True),
                                 "threshold_curve": found}, meta, "threshold")
 

@@ -60,12 +60,13 @@ def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = DEFAULT_WTP, 
                 memory: MemoryOpt = DEFAULT_BUDGET_GB, inputs: InputsOpt = None, parameters: ParametersOpt = None,
                 set_: SetOpt = None, static: StaticOpt = True, quiet: QuietOpt = False) -> None:
     """One-way sensitivity analysis of every parameter, with a tornado diagram."""
-    from hecon.analysis.result import Result
+    from dataclasses import replace
+
     from hecon.analysis.sensitivity import Measure, one_way
 
     loaded, options, table = _loaded(model, inputs, parameters, set_)
     result = one_way(loaded, table, options, Measure(loaded, outcome, wtp, strategy), range_, memory_gb=memory)
-    shown = Result(result.analysis, result.frames, {**result.meta, "top": top}, result.key)
+    shown = replace(result, meta={**result.meta, "top": top})
     out = default_out(model, "dsa", out)
     _write(out, loaded, "dsa", options, shown, {"set": parse_sets(set_)}, static=static, quiet=quiet)
     say(quiet, f"{result.meta['measure']}: base case {result.meta['base_outcome']:,.2f}")
