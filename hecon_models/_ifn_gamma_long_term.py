@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.polynomial.hermite_e import hermegauss
 
 from hecon.model.calibration import solve
@@ -48,6 +49,8 @@ LATE_YEAR = TARGET_YEARS[-1]
 #: the shape equation R(k) runs from 10/3 (k → 0) to 2 (k → ∞); Newton's tolerance on it
 SHAPE_BOUNDS = (2.0, 10.0 / 3.0)
 SHAPE_TOLERANCE = 1e-13
+#: the cumulative hazard above which survival, e^(−H), is below the smallest normal double (≈ 708.4)
+NEGLIGIBLE_HAZARD = -np.log(np.finfo(float).tiny)
 
 
 # ---------------------------------------------------------------- the cohort
@@ -216,37 +219,64 @@ def mortality_ratio(params: ParameterSets, options, year: int) -> np.ndarray:
     return params["hr_mortality_after_5y"]
 
 
-def _life_table_steps(table: LifeTable, ages: np.ndarray, sex: int, n_cycles: int) -> np.ndarray:
-    """The life table's cumulative hazard of each yearly cycle [sets, nodes, cycles] of
-    sub-cohorts aged ``ages`` at day 90: cycle k spans ages a + k to a + k + 1, so with the
-    table's piecewise-constant force it is (1 − f)·μ_{⌊a⌋+k} + f·μ_{⌊a⌋+k+1}, f = a − ⌊a⌋."""
+def _life_table_by_age(table: LifeTable, sex: int, n_cycles: int) -> tuple[np.ndarray, np.ndarray]:
+    """The life table's C_{x+k} − C_x and μ_{x+k} − μ_x for whole ages x = 0 … closing age and
+    k = 0 … K [ages, K + 1] (μ the table's piecewise-constant force, C_x = Σ_{y<x} μ_y; ages
+    past the table keep its closing force): what :func:`_life_table_cumulative` reads."""
+    hazard = np.concatenate([table.hazard[sex], np.full(n_cycles, table.hazard[sex][-1])])
+    knots = np.concatenate([[0.0], np.cumsum(hazard)])
+    ages = table.closing_age + 1
+    return tuple(window[:ages] - window[:ages, :1]
+                 for window in (sliding_window_view(v, n_cycles + 1) for v in (knots, hazard)))
+
+
+def _life_table_cumulative(by_age: tuple[np.ndarray, np.ndarray], ages: np.ndarray) -> np.ndarray:
+    """The life table's cumulative hazard from day 90, L_k = Λ(a + k) − Λ(a), k = 0 … K
+    [sets, nodes, K + 1], of sub-cohorts aged a = ⌊a⌋ + f at day 90:
+    L_k = C_{⌊a⌋+k} − C_{⌊a⌋} + f·(μ_{⌊a⌋+k} − μ_{⌊a⌋}), both read from ``by_age``
+    (:func:`_life_table_by_age`)."""
     whole = np.floor(ages).astype(int)
-    fraction = (ages - whole)[..., None]
-    hazard = table.hazard[sex]
-    padded = np.concatenate([hazard, np.full(n_cycles + 2, hazard[-1])])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, n_cycles + 1)[whole]
-    return windows[..., :-1] + fraction * np.diff(windows, axis=-1)
+    cumulative = by_age[1][whole]
+    cumulative *= (ages - whole)[..., None]
+    cumulative += by_age[0][whole]
+    return cumulative
 
 
-def _survival(params: ParameterSets, excess: ExcessHazard | None, steps: np.ndarray) -> np.ndarray:
-    """S_k, k = 0 … K [sets, nodes, K + 1], from the life table's cycle hazards ``steps`` (changed
-    in place into the cohort's).
-
-    Excess hazard: cycle k < 5 adds E(k + 1) − E(k) to the table's hazard, later cycles
-    multiply it by ``hr_mortality_after_5y``. SMR form (``excess`` None): × the cycle's SMR.
-    """
-    n_cycles = steps.shape[-1]
+def _mortality_after_table(params: ParameterSets, excess: ExcessHazard | None, n_cycles: int):
+    """What the survivors' hazard adds to the life table's, per set (the arguments of
+    :func:`_survival` after the table's hazard): the excess E(1) … E(e) [sets, e], e = min(K, 5),
+    and the hazard ratio from year 5 [sets] (excess-hazard form); or None and the SMR of each
+    cycle [sets, K] (SMR form, ``excess`` None)."""
     if excess is None:
-        steps *= _smr(params, n_cycles)[:, None, :]
+        return None, _smr(params, n_cycles)
+    return excess.cumulative(np.arange(1.0, min(n_cycles, LATE_YEAR) + 1)), params["hr_mortality_after_5y"]
+
+
+def _survival(cumulative: np.ndarray, excess: np.ndarray | None, ratio: np.ndarray) -> np.ndarray:
+    """S_k = e^(−H_k), k = 0 … K [sets, nodes, K + 1], from the life table's cumulative hazard
+    L_k (``cumulative``, changed in place into S) and :func:`_mortality_after_table`.
+
+    Excess hazard: H_k = L_k + E(k) until year e = 5, then H_e + HR·(L_k − L_e) (the hazard ratio
+    ``hr_mortality_after_5y`` on the table's rates). SMR form (``excess`` None):
+    H_k = Σ_{i<k} SMR_i·(L_{i+1} − L_i). A survival below the smallest normal double (H above
+    :data:`NEGLIGIBLE_HAZARD`) is 0: it weighs nothing, and subnormal numbers make every operation
+    on them tens of times slower.
+    """
+    if excess is None:
+        steps = np.diff(cumulative, axis=-1)
+        steps *= ratio[:, None, :]
+        np.cumsum(steps, axis=-1, out=cumulative[..., 1:])
     else:
-        early = min(n_cycles, LATE_YEAR)
-        steps[..., early:] *= params["hr_mortality_after_5y"][:, None, None]
-        steps[..., :early] += np.diff(excess.cumulative(np.arange(early + 1.0)), axis=-1)[:, None, :]
-    survival = np.empty(steps.shape[:-1] + (n_cycles + 1,))
-    survival[..., 0] = 1.0
-    np.cumsum(steps, axis=-1, out=survival[..., 1:])
-    np.exp(-survival[..., 1:], out=survival[..., 1:])
-    return survival
+        early = excess.shape[-1]
+        late = cumulative[..., early + 1:]
+        late *= ratio[:, None, None]
+        late += (cumulative[..., early] * (1 - ratio[:, None]) + excess[:, -1:])[..., None]
+        cumulative[..., 1: early + 1] += excess[:, None, :]
+    negligible = cumulative > NEGLIGIBLE_HAZARD  # False for NaN, which stays NaN
+    np.negative(cumulative, out=cumulative)
+    np.exp(cumulative, out=cumulative, where=~negligible)
+    np.copyto(cumulative, 0.0, where=negligible)
+    return cumulative
 
 
 # ---------------------------------------------------------------- utility and costs
@@ -318,8 +348,10 @@ def _on_survival(weights: np.ndarray, correction: str) -> np.ndarray:
     return 0.5 * (np.concatenate([pad, weights], axis=-1) + np.concatenate([weights, pad], axis=-1))
 
 
-def _quality_sums(survival, member_weights, coefficients, times, correction) -> list[np.ndarray]:
-    """Σ_k M_k·w_k·min(1, norm_k) [sets, nodes] for each cycle weight w, norm_k = c₀ + c₁·t_k + c₂·t_k².
+def _quality_sums(survival, life, effects, moment_weights, coefficients, times, correction) -> list[np.ndarray]:
+    """Σ_k M_k·w_k·min(1, norm_k) [sets, nodes] for each cycle weight w of ``effects``,
+    norm_k = c₀ + c₁·t_k + c₂·t_k² (``life``: the sums Σ_k M_k·w_k already made;
+    ``moment_weights``: the survival points' weights of w·t and w·t², :func:`_on_survival`).
 
     The polynomial gives c₀·Σ M w + c₁·Σ M w t + c₂·Σ M w t², each one pass over the survival
     points; then the part above full health is taken off, for the few sub-cohorts whose norm
@@ -327,16 +359,21 @@ def _quality_sums(survival, member_weights, coefficients, times, correction) -> 
     """
     c0, c1, c2 = coefficients
     sums = []
-    for w in member_weights:
-        moments = [np.einsum("snj,j->sn", survival, _on_survival(w * times**power, correction)) for power in range(3)]
+    for total, powers in zip(life, moment_weights, strict=True):
+        moments = [total, *(np.einsum("snj,j->sn", survival, w) for w in powers)]
         sums.append(c0 * moments[0] + c1 * moments[1] + c2 * moments[2])
     ends = times[[0, -1]]
     above = np.nonzero((c0[..., None] + c1[..., None] * ends + c2[..., None] * ends**2 > 1).any(-1))
     if above[0].size:
         norm = c0[above][:, None] + c1[above][:, None] * times + c2[above][:, None] * times**2
-        for total, w in zip(sums, member_weights, strict=True):
+        for total, w in zip(sums, effects, strict=True):
             total[above] -= np.einsum("mj,mj->m", survival[above], _on_survival(w * np.maximum(norm - 1, 0), correction))
     return sums
+
+
+#: sets whose survival curves are built and summed together, so that a block's [sets, nodes,
+#: cycles] arrays stay in the processor's cache (each set's sums read its own rows only)
+BLOCK_SETS = 512
 
 
 def long_term_per_survivor(params: ParameterSets, options, table: LifeTable,
@@ -349,8 +386,9 @@ def long_term_per_survivor(params: ParameterSets, options, table: LifeTable,
     the year's (:func:`care_cost_by_year`). ``excess``: the excess hazard, calibrated here when
     not given (``post_icu_mortality = "excess_hazard"``). Returns also ``survival`` (the
     cohort's S_k, sexes and age nodes weighted) and ``reasons`` (why a set's mortality targets
-    cannot be reproduced, ``""`` where they are; its outcomes are NaN). Every sum is an einsum
-    over one axis, never BLAS, so a set's results do not depend on the batch.
+    cannot be reproduced, ``""`` where they are; its outcomes are NaN). The survival curves are
+    built :data:`BLOCK_SETS` sets at a time and every sum is an einsum over one axis, never
+    BLAS, so a set's results do not depend on the batch.
     """
     if options.post_icu_mortality == "smr":
         excess, reasons = None, np.full(params.n, "", dtype=object)
@@ -365,20 +403,27 @@ def long_term_per_survivor(params: ParameterSets, options, table: LifeTable,
         return {**dict.fromkeys(keys, np.zeros(params.n)), "survival": np.ones((params.n, 1)), "reasons": reasons}
     mid = np.arange(n_cycles) + 0.5
     effects = [np.ones(n_cycles), options.discount(options.discount_rate_effects).factor(start + mid)]
+    life_weights = [_on_survival(w, options.correction) for w in effects]
+    moment_weights = [[_on_survival(w * mid**power, options.correction) for power in (1, 2)] for w in effects]
     cost = care_cost_by_year(params, options, n_cycles)
-    costs = [cost, cost * options.discount(options.discount_rate_costs).factor(start + mid)]
+    costs = [_on_survival(c, options.correction)
+             for c in (cost, cost * options.discount(options.discount_rate_costs).factor(start + mid))]
+    excess_by_year, ratio = _mortality_after_table(params, excess, n_cycles)
     decrement = params["utility_decrement_post_icu"][:, None]
-    totals = {**dict.fromkeys(keys, 0.0), "survival": 0.0}
-    for sex, male, ages, weight in _cohort(params, options):
-        survival = _survival(params, excess, _life_table_steps(table, ages, sex, n_cycles))
-        norm = norm_polynomial(params, options, ages, male)
-        scale = 1 - decrement / utility_norm(params, options, ages, male)
-        per_node = dict(zip(keys, [
-            *(np.einsum("snj,j->sn", survival, _on_survival(w, options.correction)) for w in effects),
-            *(scale * q for q in _quality_sums(survival, effects, norm, mid, options.correction)),
-            *(np.einsum("snj,sj->sn", survival, _on_survival(c, options.correction)) for c in costs),
-        ], strict=True))
-        for key, value in per_node.items():
-            totals[key] = totals[key] + (value * weight).sum(-1)
-        totals["survival"] = totals["survival"] + np.einsum("snk,sn->sk", survival, weight)
+    cohort = [(_life_table_by_age(table, sex, n_cycles), ages, weight, norm_polynomial(params, options, ages, male),
+               1 - decrement / utility_norm(params, options, ages, male))
+              for sex, male, ages, weight in _cohort(params, options)]
+    totals = {**{key: np.zeros(params.n) for key in keys}, "survival": np.zeros((params.n, n_cycles + 1))}
+    for first in range(0, params.n, BLOCK_SETS):
+        rows = slice(first, first + BLOCK_SETS)
+        for by_age, ages, weight, norm, scale in cohort:
+            survival = _survival(_life_table_cumulative(by_age, ages[rows]),
+                                 None if excess_by_year is None else excess_by_year[rows], ratio[rows])
+            life = [np.einsum("snj,j->sn", survival, w) for w in life_weights]
+            quality = _quality_sums(survival, life, effects, moment_weights, [c[rows] for c in norm], mid,
+                                    options.correction)
+            for key, value in zip(keys, [*life, *(scale[rows] * q for q in quality),
+                                         *(np.einsum("snj,sj->sn", survival, c[rows]) for c in costs)], strict=True):
+                totals[key][rows] += (value * weight[rows]).sum(-1)
+            totals["survival"][rows] += np.einsum("snk,sn->sk", survival, weight[rows])
     return {**totals, "reasons": reasons}

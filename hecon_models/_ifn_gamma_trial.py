@@ -143,10 +143,21 @@ class _Histories:
     episodes: pd.DataFrame        # patient, onset, end
 
 
-def _histories(transitions, arm: np.ndarray, days: int, dropout: float, streams) -> _Histories:
+def _ward_episodes(states: np.ndarray, when: np.ndarray, episode_days: float, rng) -> pd.DataFrame:
+    """First infections acquired on the ward, by patients never infected in the ICU: one at
+    each move from ``ward_never_infected`` into ``ward_infected``, lasting an Erlang(k, k/d)
+    time like an ICU episode. The chain counts later ward infections (at the same hazard) but
+    does not follow their course, so they are not simulated (``docs/trial.md``)."""
+    day, patient = np.nonzero((states[:-1] == chain.W_NEVER) & (states[1:] == chain.W_INFECTED))
+    onset = when[day, patient]
+    duration = rng.gamma(chain.EPISODE_PHASES, episode_days / chain.EPISODE_PHASES, size=onset.size)
+    return pd.DataFrame({"patient": patient, "onset": onset, "end": onset + duration})
+
+
+def _histories(transitions, arm: np.ndarray, days: int, dropout: float, streams, episode_days: float) -> _Histories:
     """Follow every patient through the daily chain, then censor at drop-out: nothing after a
     patient's last follow-up is recorded."""
-    path_rng, time_rng, dropout_rng = streams
+    path_rng, time_rng, dropout_rng, ward_rng = streams
     states, when = _paths(transitions, arm, days, path_rng, time_rng)
     before, after = states[:-1], states[1:]
     # the chain runs in continuous time: a day may hold an ICU discharge and the moves after it
@@ -160,9 +171,11 @@ def _histories(transitions, arm: np.ndarray, days: int, dropout: float, streams)
         lost = dropout_rng.exponential(days / -np.log1p(-dropout), arm.size)
         limit = np.minimum(_grid_time(np.floor(lost), lost % 1), days)
     icu, hospital, death = (np.where(t <= limit, t, np.nan) for t in times)
-    episodes = _episodes(before, after, when)
+    episodes = pd.concat([_episodes(before, after, when), _ward_episodes(states, when, episode_days, ward_rng)],
+                         ignore_index=True).sort_values(["patient", "onset"], kind="stable")
     episodes = episodes[episodes["onset"] <= limit[episodes["patient"]]].copy()
-    episodes.loc[episodes["end"] > limit[episodes["patient"]], "end"] = np.nan
+    followed = np.fmin(death, limit)[episodes["patient"]]  # an end after death or follow-up is not seen
+    episodes.loc[episodes["end"] > followed, "end"] = np.nan
     return _Histories(states, icu, hospital, death, np.where(np.isfinite(death), death, limit), episodes)
 
 
@@ -215,11 +228,12 @@ def simulate(n: int, seed: int, *, dropout: float = 0.0, table: ParameterTable |
         raise ModelError(f"the model's placebo hazards cannot be calibrated: {calibration.reasons[0]}")
     treated = np.array([float(model.ARMS[s].treated) for s in ARMS])
     transitions = model.hospital_transitions(params, calibration.hazards)
-    allocation, baseline, path_rng, time_rng, tree_rng, dropout_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6))
+    allocation, baseline, path_rng, time_rng, tree_rng, dropout_rng, ward_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7))
 
     arm = allocation.permutation(np.arange(n) % 2)
-    history = _histories(transitions, arm, options.hospital_days, dropout, (path_rng, time_rng, dropout_rng))
+    history = _histories(transitions, arm, options.hospital_days, dropout,
+                         (path_rng, time_rng, dropout_rng, ward_rng), float(params["episode_duration_mean"][0]))
     p = {name: float(params[name][0]) for name in params}
     ids = np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), len(str(n))))
     patients = pd.DataFrame({
@@ -453,13 +467,14 @@ class _Fitter:
             survival = kaplan_meier(time[m], dead[m])
             p_d90, se_d90 = 1 - float(survival.at(T)), float(survival.se_at(T))
             self.add(f"mortality by day {T}", arm, probability(p_d90, se_d90, n, "1 − Kaplan–Meier"))
-            q = (p_d90 - p_icu) / (1 - p_icu)
-            effective = p_d90 * (1 - p_d90) / se_d90**2
-            self.add(f"death by day {T} among patients not dying in the ICU", arm,
-                     probability(q, np.sqrt(max(q * (1 - q), 0.0) / (effective * (1 - p_icu))), n,
-                                 "(day-90 − ICU mortality) / (1 − ICU mortality); SE binomial on the "
-                                 "Kaplan–Meier effective sample size"),
-                     "target_p_death_after_icu_d90" if control else "")
+            left_alive = (icu.cause[m] == events.DISCHARGE) & (icu.time[m] <= T)
+            died = left_alive & (hospital.cause[m] == events.DEATH) & (hospital.time[m] <= T)
+            known = left_alive & ((hospital.cause[m] != events.CENSORED) | (hospital.time[m] >= T))
+            self.add(f"deaths on the ward by day {T} per patient leaving the ICU alive", arm,
+                     proportion(int((died & known).sum()), int(known.sum()),
+                                "deaths in hospital after a live ICU discharge / patients discharged alive "
+                                "with a known hospital outcome"),
+                     "target_p_ward_death_after_icu" if control else "")
             icu_los, icu_se = kaplan_meier(icu.time[m], icu.any_event()[m]).restricted_mean(T)
             self.add(f"ICU days from randomisation to day {T}", arm,
                      positive(icu_los, icu_se, n, "restricted mean of the Kaplan–Meier time to ICU exit"),
@@ -639,3 +654,20 @@ def within_trial_analysis(data: TrialData, n_replicates: int, seed: int, table: 
     table = table or load_table(None, options)
     return within_trial(per_patient(data, table, options), ARMS, COSTS, CONSEQUENCES, labels=model.LABELS,
                         n_replicates=n_replicates, seed=seed, block_size=block_size, memory_gb=memory_gb)
+
+
+# ---------------------------------------------------------------- the trial's endpoints
+
+#: the model's TRIAL_ENDPOINTS, as columns of :func:`hecon.trial.events.patient_outcomes`
+ENDPOINT_COLUMNS = {"infection": "infected", "mortality": "death"}
+
+
+def endpoint_counts(data: TrialData, options: model.Options | None = None) -> pd.DataFrame:
+    """Events among the patients whose status at the horizon is known (complete cases), by arm
+    and endpoint: ``arm, endpoint, events, patients`` (``hecon trial update``)."""
+    options = options or model.Options()
+    outcomes = events.patient_outcomes(data, options.hospital_days)
+    known = outcomes[outcomes["known"]]
+    return pd.DataFrame([{"arm": arm, "endpoint": endpoint, "events": float(known.loc[known["arm"] == arm, column].sum()),
+                          "patients": int((known["arm"] == arm).sum())}
+                         for arm in ARMS for endpoint, column in ENDPOINT_COLUMNS.items()])

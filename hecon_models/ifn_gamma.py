@@ -66,6 +66,9 @@ EFFECTS = (
     Effect("day90_deaths", "day-90 death averted", "day-90 death", higher_is_better=False),
 )
 STRATEGY_LABELS = {"placebo": "Standard care (placebo)", "ifn_gamma": "IFN-γ 1b"}
+#: the trial's binary endpoints by day 90 (NCT06774235: secondary infection, the primary endpoint, and
+#: day-90 death): per strategy, the probability of ≥ 1 episode and of death (``hecon evsi``)
+TRIAL_ENDPOINTS = {"infection": "patients_infected", "mortality": "day90_deaths"}
 #: the model's own inputs folder (the loader's rule: inputs/<name>/ beside the file); a run
 #: given another (--inputs DIR) reads every file from that one: load_parameters and input_files
 #: are passed it, evaluate and validation read it in ``Options.input_dir``
@@ -313,19 +316,19 @@ def home_death_hazard(params: ParameterSets, options: Options, table: LifeTable,
 
 
 #: the placebo targets of the calibration, in order: the ICU's, then the ward's two
-TARGETS = (*hospital.ICU_TARGETS, "post_icu_hospital_days", "day90_death")
+TARGETS = (*hospital.ICU_TARGETS, "post_icu_hospital_days", "ward_death_after_icu")
 
 
 def placebo_targets(params: ParameterSets) -> np.ndarray:
-    """The placebo-arm targets [sets, 8] in the order of :data:`TARGETS`. Day-90 mortality =
-    p_icu + (1 − p_icu)·p(death after the ICU by day 90) (the table's conditional
-    parameterisation keeps every PSA draw coherent: day-90 mortality ≥ ICU mortality)."""
-    p_icu = params["target_p_icu_death"]
+    """The placebo-arm targets [sets, 8] in the order of :data:`TARGETS`: the ward's are the
+    hospital days after the ICU per randomised patient and the deaths on the ward per patient
+    leaving the ICU alive, both to day 90 (day-90 mortality, which adds the deaths at home, is a
+    validation check)."""
     return np.stack([
-        params["target_p_first_infection_d90"], params["target_recurrences_per_infected"], p_icu,
-        params["target_icu_los"], params["target_extra_icu_days_per_episode"],
+        params["target_p_first_infection_d90"], params["target_recurrences_per_infected"],
+        params["target_p_icu_death"], params["target_icu_los"], params["target_extra_icu_days_per_episode"],
         params["target_attributable_icu_mortality"], params["target_post_icu_hospital_days"],
-        p_icu + (1 - p_icu) * params["target_p_death_after_icu_d90"],
+        params["target_p_ward_death_after_icu"],
     ], axis=-1)
 
 
@@ -362,10 +365,13 @@ LABELS = {
     "drug": "IFN-γ doses", "administration": "Administration", "monitoring": "mHLA-DR and lymphocyte monitoring",
     "adverse_events": "Serious adverse events (costed)", "icu_not_infected": "ICU days, not infected",
     "icu_infected": "ICU days, infected", "infection_treatment": "Infection episode treatment",
-    "ward": "Ward days", "post_discharge_d90": "Post-discharge care to day 90",
+    "ward": "Ward days", "readmission": "ICU readmissions (ICU days above the ward's cost)",
+    "post_discharge_d90": "Post-discharge care to day 90",
     "long_term_care": "Long-term care after day 90", "total_cost": "Total cost",
     "infection_episodes": "Infection episodes per patient (day 90)",
-    "patients_infected": "Patients with ≥ 1 episode (day 90)", "icu_deaths": "ICU deaths",
+    "patients_infected": "Patients with ≥ 1 episode (day 90)",
+    "ward_infection_episodes": "Ward-acquired infection episodes per patient (day 90)",
+    "icu_readmissions": "ICU readmissions per patient (day 90)", "icu_deaths": "ICU deaths",
     "day90_deaths": "Day-90 deaths", "icu_days": "ICU days", "hospital_days": "Hospital days",
     "immune_restored_d10": "Immune restoration at day 10 (reported only)",
     "serious_adverse_events": "Serious adverse events per patient (all causes)",
@@ -373,7 +379,7 @@ LABELS = {
     "qalys": "QALYs", "qalys_disc": "QALYs (discounted)",
 }
 #: the chain's states by what they cost and how they are valued
-ICU, WARD, HOME = hospital.ICU, [hospital.W], [hospital.H]
+ICU, WARD, HOME = hospital.ICU, hospital.WARD, [hospital.H]
 ICU_NOT_INFECTED, ICU_INFECTED = [hospital.N, hospital.A], hospital.INFECTED
 ALIVE = list(range(len(hospital.CHAIN)))
 
@@ -417,6 +423,7 @@ def evaluate_with_hazards(params: ParameterSets, options: Options, calibration: 
         "costs": cost_discount.factor(mid_day),
         "effects": options.discount(options.discount_rate_effects).factor(mid_day)}, daily=params.n == 1)
     occ, occ_c, occ_e = (run.time[w] for w in ("undiscounted", "costs", "effects"))
+    events = run.events
     trace = run.trace
     alive_end = trace[:, :, T, ALIVE].sum(-1)
     doses, doses_disc = _doses(params, trace, treated, cost_discount.factor(np.arange(T + 1) / YEAR_DAYS),
@@ -441,19 +448,25 @@ def evaluate_with_hazards(params: ParameterSets, options: Options, calibration: 
         "adverse_events": sae_costed * p["cost_sae"],
         "icu_not_infected": icu_day * days(occ_c, ICU_NOT_INFECTED),
         "icu_infected": icu_day * days(occ_c, ICU_INFECTED),
-        "infection_treatment": p["cost_infection_episode"] * run.episodes["costs"],
+        "infection_treatment": p["cost_infection_episode"] * events["episodes"]["costs"],
         "ward": p["cost_ward_day"] * days(occ_c, WARD),
+        "readmission": (icu_day - p["cost_ward_day"]) * p["readmission_icu_days"] * events["readmissions"]["costs"],
         "post_discharge_d90": first_year_care_cost(params, options)[:, None] / YEAR_DAYS * days(occ_c, HOME),
         "long_term_care": alive_end * long_term["care_cost_disc"][:, None],
     }
 
-    def qalys(occupancy):
-        return (p["utility_icu_day"] * days(occupancy, ICU) + p["utility_ward_day"] * days(occupancy, WARD)
+    def qalys(occupancy, readmissions):
+        """Hospital-phase QALYs: days × utility by place, readmission days at the ICU's utility."""
+        readmitted_days = p["readmission_icu_days"] * readmissions
+        return (p["utility_icu_day"] * (days(occupancy, ICU) + readmitted_days)
+                + p["utility_ward_day"] * (days(occupancy, WARD) - readmitted_days)
                 + p["utility_home_to_d90"] * days(occupancy, HOME)) / YEAR_DAYS - sae_costed * p["qaly_loss_sae"]
 
     consequences = {
-        "infection_episodes": run.episodes["undiscounted"],
-        "patients_infected": run.first_episodes,
+        "infection_episodes": events["episodes"]["undiscounted"],
+        "patients_infected": events["first_episodes"]["undiscounted"],
+        "ward_infection_episodes": events["ward_episodes"]["undiscounted"],
+        "icu_readmissions": events["readmissions"]["undiscounted"],
         "icu_deaths": run.deaths[..., 0],
         "day90_deaths": run.deaths.sum(-1),
         "icu_days": days(occ, ICU),
@@ -463,8 +476,8 @@ def evaluate_with_hazards(params: ParameterSets, options: Options, calibration: 
         "ifn_doses": doses,
         "life_years": days(occ, ALIVE) / YEAR_DAYS + alive_end * long_term["life_years"][:, None],
         "life_years_disc": days(occ_e, ALIVE) / YEAR_DAYS + alive_end * long_term["life_years_disc"][:, None],
-        "qalys": qalys(occ) + alive_end * long_term["qalys"][:, None],
-        "qalys_disc": qalys(occ_e) + alive_end * long_term["qalys_disc"][:, None],
+        "qalys": qalys(occ, events["readmissions"]["undiscounted"]) + alive_end * long_term["qalys"][:, None],
+        "qalys_disc": qalys(occ_e, events["readmissions"]["effects"]) + alive_end * long_term["qalys_disc"][:, None],
     }
     invalid = ~ok[:, None]
     costs = {k: np.where(invalid, np.nan, v) for k, v in costs.items()}
@@ -481,7 +494,8 @@ def _trace_frame(run: hospital.HospitalPhase, alive_end: np.ndarray, long_term: 
     chain = run.trace[0]                                                       # [strategies, T + 1, chain]
     dead = np.concatenate([np.zeros((chain.shape[0], 1, 3)), np.cumsum(run.daily_deaths[0], axis=1)], axis=1)
     reported = np.concatenate([chain[..., [hospital.N]], chain[..., hospital.INFECTED].sum(-1, keepdims=True),
-                               chain[..., [hospital.A, hospital.W, hospital.H]], dead], axis=-1)
+                               chain[..., [hospital.A]], chain[..., hospital.WARD].sum(-1, keepdims=True),
+                               chain[..., [hospital.H]], dead], axis=-1)
     for j, strategy in enumerate(STRATEGIES):
         daily = pd.DataFrame(reported[j], columns=list(STATES))
         daily.insert(0, "cycle", np.arange(len(daily)))
@@ -499,16 +513,20 @@ def _trace_frame(run: hospital.HospitalPhase, alive_end: np.ndarray, long_term: 
 
 # ---------------------------------------------------------------- verification and validation
 
-def _calibrated_values(calibration: hospital.Calibration, placebo: dict, options: Options) -> list[float]:
+def _calibrated_values(calibration: hospital.Calibration, placebo: dict, trace: pd.DataFrame,
+                       options: Options) -> list[float]:
     """The model's values of the calibration targets (:data:`TARGETS`): the ICU's in closed form
     at the calibrated hazards (incidence, deaths and days to day 90; recurrences, extra days and
-    attributable deaths over the ICU stay); the hospital days after the ICU and day-90 mortality
-    from the model's own run (``placebo``: the placebo arm's outcomes)."""
+    attributable deaths over the ICU stay); the hospital days after the ICU and the deaths on the
+    ward per patient leaving the ICU alive from the model's own run (``placebo``: the placebo
+    arm's outcomes; ``trace``: the daily trace, whose day 90 gives the deaths by place)."""
     hz = calibration.hazards
     icu = hospital.icu_outcomes(hz.first_infection, hz.recurrence, hz.icu_death, hz.icu_discharge,
                                 hz.hr_death_infected, hz.hr_discharge_infected, hz.episode_days,
                                 options.hospital_days)[0]
-    return [*icu, placebo["hospital_days"] - placebo["icu_days"], placebo["day90_deaths"]]
+    day90 = trace[(trace.strategy == COMPARATOR) & trace.phase.str.startswith("hospital")].iloc[-1]
+    left_icu_alive = 1 - day90["dead_icu"] - day90[list(STATES[:3])].sum()
+    return [*icu, placebo["hospital_days"] - placebo["icu_days"], day90["dead_ward"] / left_icu_alive]
 
 
 def validation(table: ParameterTable, options: Options) -> pd.DataFrame:
@@ -528,8 +546,8 @@ def validation(table: ParameterTable, options: Options) -> pd.DataFrame:
     placebo = STRATEGIES.index(COMPARATOR)
     got = {name: base[name][0, placebo] for name in base.names}
     rows = []
-    for name, value, target in zip(TARGETS, _calibrated_values(calibration, got, options), placebo_targets(params)[0],
-                                   strict=True):
+    calibrated = _calibrated_values(calibration, got, base.details["trace"], options)
+    for name, value, target in zip(TARGETS, calibrated, placebo_targets(params)[0], strict=True):
         tolerance = 0.1 if name.endswith(("los", "days", "days_per_episode")) else 0.001
         rows.append((f"placebo {name.replace('_', ' ')}", "calibration", value, target,
                      target - tolerance, target + tolerance, "parameter table"))
@@ -539,10 +557,11 @@ def validation(table: ParameterTable, options: Options) -> pd.DataFrame:
                  0.0, 0.0, 1e-9, "TECH-VER"))
     rows.append(("trace entries within [0, 1] (min, as deviation below 0)", "internal",
                  max(0.0, -daily.min()), 0.0, 0.0, 1e-12, "TECH-VER"))
-    episodes = got["infection_episodes"]
+    episodes = got["infection_episodes"] - got["ward_infection_episodes"]   # acquired in the ICU
     implied = {
         "extra_icu_days_per_episode": (got["icu_days"] - clean["icu_days"][0, placebo]) / episodes,
-        "attributable_icu_mortality": (got["icu_deaths"] - clean["icu_deaths"][0, placebo]) / got["patients_infected"],
+        "attributable_icu_mortality": (got["icu_deaths"] - clean["icu_deaths"][0, placebo]) / calibrated[0],
+        "day90_mortality": got["day90_deaths"],
     }
     survival = base.details["trace"]
     alive = survival[(survival.strategy == COMPARATOR) & survival.phase.str.startswith("long")]["alive"].to_numpy()

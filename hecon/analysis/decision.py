@@ -78,7 +78,8 @@ def partial_information(costs, effects, parameters: pd.DataFrame, thresholds: np
     With no subset to estimate, fewer than :data:`~hecon.analysis.voi.MIN_EVPPI_DRAWS` draws, or a
     regression whose working memory (:func:`~hecon.analysis.voi.evppi_bytes`) exceeds ``memory_gb``,
     the EVPPI is skipped (None) and ``note`` says why; warnings of the regression (an estimate
-    set to the EVPI) go to ``note`` too.
+    set to the EVPI) go to ``note`` too. The regressions run side by side, one per core, as many
+    at once as the budget holds.
     """
     note = note if note is not None else (lambda text: None)
     if not (singles or groups):
@@ -97,10 +98,12 @@ def partial_information(costs, effects, parameters: pd.DataFrame, thresholds: np
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", voi.EVPPIClippedWarning)
         frames = []
+        workers = budget // needed  # regressions side by side, each within the budget
         if singles:
-            frames.append(voi.evppi(costs, effects, parameters, thresholds, seed=seed))
+            frames.append(voi.evppi(costs, effects, parameters, thresholds, seed=seed, workers=workers))
         if groups:
-            frames.append(voi.evppi(costs, effects, parameters, thresholds, groups=groups, seed=seed))
+            frames.append(voi.evppi(costs, effects, parameters, thresholds, groups=groups, seed=seed,
+                                    workers=workers))
     for warning in caught:
         note(str(warning.message))
     return pd.concat(frames, ignore_index=True)

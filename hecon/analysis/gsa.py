@@ -2,8 +2,9 @@
 
 SALib samples the unit hypercube, one column per uncertain parameter of the table; the
 columns go through each parameter's quantile function (:meth:`ParameterTable.from_unit`), so
-every parameter follows its own PSA distribution; the whole design is evaluated in one
-batch; SALib analyses the outputs. The members of a Dirichlet group are one SALib *group*
+every parameter follows its own PSA distribution; the design is evaluated as one batch, in
+chunks, in this process or on a Dask cluster (:mod:`hecon.analysis.batch`, each chunk mapped
+and reduced to the measure where it is evaluated); SALib analyses the outputs. The members of a Dirichlet group are one SALib *group*
 (one factor: their unit columns drive the group jointly through normalised gamma quantiles),
 so the group's index is that of the whole multinomial row.
 
@@ -24,6 +25,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from hecon.analysis import memory
+from hecon.analysis.batch import DaskEngine, Design, InProcess, chunk_bounds, evaluate_batch
 from hecon.analysis.result import Result
 from hecon.analysis.sensitivity import SETS_PER_CHUNK, Measure, base_outcomes
 from hecon.errors import InputError
@@ -37,6 +39,8 @@ METHODS = ("sobol", "morris")
 Indices = tuple[pd.DataFrame, int, int]
 #: bootstrap resamples of SALib's Sobol' confidence intervals (its default)
 RESAMPLES = 100
+#: the output at each point of a unit design [points, factors]
+Outputs = Callable[[np.ndarray], np.ndarray]
 
 
 def problem(table: ParameterTable) -> dict:
@@ -76,14 +80,17 @@ def design_bytes(spec: dict, method: str, n: int) -> int:
 
 def global_sensitivity(model: Model, table: ParameterTable, measure: Measure, method: str = "sobol",
                        n: int = 256, seed: int = 1, options=None,
-                       memory_gb: float = memory.DEFAULT_BUDGET_GB) -> Result:
+                       memory_gb: float = memory.DEFAULT_BUDGET_GB,
+                       engine: InProcess | DaskEngine | None = None,
+                       progress: Callable[[int], None] | None = None) -> Result:
     """Sobol' indices or Morris elementary effects of ``measure`` (:func:`sobol`, :func:`morris`),
     as the Result's table ``gsa``; its meta holds the design's size (``design_points``) and the
     points the model could not evaluate (``invalid_points``).
 
     Before any evaluation: the method, the memory the design keeps (:func:`design_bytes`,
     refused above the budget), and the measure against the base case; the design is then
-    evaluated in chunks of what the rest of the budget holds.
+    evaluated in chunks of what the rest of the budget holds, in this process or on the Dask
+    cluster of ``engine`` (identical indices); ``progress(k)`` follows the points evaluated.
     """
     if method not in METHODS:
         raise InputError(f"--method: unknown method '{method}'", fix="use sobol or morris")
@@ -106,26 +113,39 @@ def global_sensitivity(model: Model, table: ParameterTable, measure: Measure, me
     per_set = memory.batch_bytes(1, len(table.names) + spec["num_vars"], len(base.strategies), len(base.names))
     chunk = min(SETS_PER_CHUNK, memory.chunk_size(per_set, budget - kept))
     analyse = sobol if method == "sobol" else morris
-    indices, points, invalid = analyse(table, lambda sets: measure.of(model.evaluate(sets, options)), n, seed,
-                                       chunk_size=chunk)
+
+    def outputs(units: np.ndarray) -> np.ndarray:
+        return evaluate_batch(model, options, Design(table, units), chunk_size=chunk, engine=engine,
+                              summary=measure.summary, progress=progress)
+
+    indices, points, invalid = analyse(table, outputs, n, seed)
     meta = {**measure.meta(table), "method": method, "n": n, "seed": seed, "design_points": points,
             "invalid_points": invalid}
     return Result("gsa", {"gsa": indices}, meta, "gsa")
 
 
-def sobol(table: ParameterTable, evaluate: Callable[[ParameterSets], np.ndarray], n: int,
-          seed: int = 1, second_order: bool = False, chunk_size: int | None = None) -> Indices:
+def outputs_of(table: ParameterTable, evaluate: Callable[[ParameterSets], np.ndarray],
+               chunk_size: int | None = None) -> Outputs:
+    """The outputs of a unit design through ``evaluate`` (the output per parameter set), in
+    this process, in chunks of ``chunk_size`` points (default: one batch)."""
+    def outputs(units: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.asarray(evaluate(table.from_unit(units[start:stop])), dtype=float)
+                               for start, stop in chunk_bounds(len(units), chunk_size or len(units))])
+    return outputs
+
+
+def sobol(table: ParameterTable, outputs: Outputs, n: int, seed: int = 1, second_order: bool = False) -> Indices:
     """First-order and total Sobol' indices with their 95 % confidence intervals.
 
-    Saltelli's design of ``n·(k + 2)`` points (``n`` a power of two), through ``evaluate``
-    (returning the output per set) in chunks of ``chunk_size`` points (default: one batch).
+    Saltelli's design of ``n·(k + 2)`` points (``n`` a power of two), through ``outputs``
+    (:func:`outputs_of` a function of the parameter sets, or the model on a cluster).
     Returns the indices (columns ``parameter, S1, S1_conf, ST, ST_conf``), the number of
     points and the number the model could not evaluate.
     Reference: Saltelli et al., Comput Phys Commun 2010;181:259–270.
     """
     spec = problem(table)
     units = sobol_sample.sample(spec, n, calc_second_order=second_order, seed=seed)
-    y, invalid = _evaluate(table, evaluate, units, chunk_size)
+    y, invalid = _evaluate(outputs, units)
     indices = sobol_analyze.analyze(spec, y, calc_second_order=second_order, seed=seed)
     frame = pd.DataFrame({"parameter": _factors(spec), "S1": indices["S1"], "S1_conf": indices["S1_conf"],
                           "ST": indices["ST"], "ST_conf": indices["ST_conf"]}
@@ -133,8 +153,7 @@ def sobol(table: ParameterTable, evaluate: Callable[[ParameterSets], np.ndarray]
     return frame, len(y), invalid
 
 
-def morris(table: ParameterTable, evaluate: Callable[[ParameterSets], np.ndarray], n: int,
-           seed: int = 1, levels: int = 4, chunk_size: int | None = None) -> Indices:
+def morris(table: ParameterTable, outputs: Outputs, n: int, seed: int = 1, levels: int = 4) -> Indices:
     """Morris elementary effects: ``mu_star`` (mean |effect|), its CI, and ``sigma`` (with the
     number of points and of points the model could not evaluate, as :func:`sobol`).
 
@@ -146,7 +165,7 @@ def morris(table: ParameterTable, evaluate: Callable[[ParameterSets], np.ndarray
     spec = problem(table)
     design = morris_sample.sample(spec, n, num_levels=levels, seed=seed)
     units = (np.rint(design * (levels - 1)) + 0.5) / levels
-    y, invalid = _evaluate(table, evaluate, units, chunk_size)
+    y, invalid = _evaluate(outputs, units)
     indices = morris_analyze.analyze(spec, design, y, num_levels=levels, seed=seed)
     frame = pd.DataFrame({"parameter": list(indices["names"]), "mu_star": indices["mu_star"],
                           "mu_star_conf": indices["mu_star_conf"], "sigma": indices["sigma"]}
@@ -154,18 +173,16 @@ def morris(table: ParameterTable, evaluate: Callable[[ParameterSets], np.ndarray
     return frame, len(y), invalid
 
 
-def _evaluate(table: ParameterTable, evaluate, units: np.ndarray, chunk_size: int | None) -> tuple[np.ndarray, int]:
-    """Outputs of the design (in chunks of ``chunk_size`` points), and how many points the
-    model could not evaluate.
+def _evaluate(outputs: Outputs, units: np.ndarray) -> tuple[np.ndarray, int]:
+    """Outputs of the design, its unit samples moved inside (ε, 1 − ε) (:data:`EDGE`), and how
+    many points the model could not evaluate.
 
     SALib's estimators need an output at every point of the design: points the model cannot
     evaluate (an infeasible calibration) take the mean of the others, and their number is
     reported with the indices (``invalid_points``); above 1 % of the design this
     is an error, since the indices would then be unreliable.
     """
-    size = chunk_size or len(units)
-    y = np.concatenate([np.asarray(evaluate(table.from_unit(np.clip(units[start:start + size], EDGE, 1 - EDGE))),
-                                   dtype=float) for start in range(0, len(units), size)])
+    y = np.asarray(outputs(np.clip(units, EDGE, 1 - EDGE, out=units)), dtype=float)
     bad = ~np.isfinite(y)
     if bad.mean() > 0.01:
         raise InputError(f"the model gave no finite output for {int(bad.sum())} of {y.size} points "

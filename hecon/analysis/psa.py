@@ -1,20 +1,22 @@
 """Probabilistic sensitivity analysis of a model: seeded draws, chunked evaluation, summaries.
 
-The n parameter sets are drawn at once from the parameter table (one seeded stream per
-parameter, see :meth:`hecon.model.parameters.ParameterTable.sample`) and evaluated in chunks; a
-set's outcomes depend only on its own parameters, so the results are identical whatever the
-chunk size.
+Each chunk of the n parameter sets is drawn where it is evaluated (one seeded stream per
+parameter and block of draws, see :meth:`hecon.model.parameters.ParameterTable.sample`), in
+this process or on a Dask cluster (:mod:`hecon.analysis.batch`); a set's outcomes depend only on
+its own parameters, so the results are identical whatever the chunk size and the engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from hecon.analysis import memory
+from hecon.analysis.batch import DaskEngine, Draws, InProcess, evaluate_batch
 from hecon.analysis.decision import decision_analysis, wtp_grid
 from hecon.analysis.voi import evppi_bytes
 from hecon.analysis.wtp import WTP_MAX, WTP_STEP
@@ -32,13 +34,26 @@ class PSA:
 
     ``outcomes.problems`` lists the draws the model could not evaluate; with the ``drop``
     policy they are excluded from every summary (:meth:`valid_outcomes`) and reported.
+    The draws' parameter sets (:attr:`parameters`) are sampled again when first asked for,
+    so that a PSA run on a cluster never holds them all on the client until then.
     """
 
     model: Model
-    parameters: ParameterSets
+    draws: Draws
     outcomes: Outcomes
-    seed: int
-    uncertain: tuple[str, ...]
+
+    @property
+    def seed(self) -> int:
+        return self.draws.seed
+
+    @property
+    def uncertain(self) -> tuple[str, ...]:
+        return tuple(self.draws.table.uncertain)
+
+    @cached_property
+    def parameters(self) -> ParameterSets:
+        """Every draw's parameter set: the very sets evaluated (:meth:`ParameterTable.sample`)."""
+        return self.draws.sets(0, self.draws.n)
 
     @property
     def invalid(self) -> pd.DataFrame:
@@ -123,8 +138,11 @@ def run_psa(
     invalid: str = "drop",
     sampler: str = "generator",
     progress: Callable[[int], None] | None = None,
+    engine: InProcess | DaskEngine | None = None,
 ) -> PSA:
-    """Draw ``n`` parameter sets with ``seed`` and evaluate them in chunks.
+    """Draw ``n`` parameter sets with ``seed`` and evaluate them in chunks of ``chunk_size``
+    (None: one chunk), each drawn where it is evaluated: in this process, or on the Dask
+    cluster of ``engine`` (:func:`hecon.analysis.batch.engine`), with identical results.
 
     ``sampler``: ``generator`` (numpy's Generator method of each distribution) or
     ``inversion`` (each quantile function of uniform draws): two different, equally valid
@@ -139,8 +157,8 @@ def run_psa(
         raise ValueError(f"invalid must be one of {INVALID_POLICIES}")
     options = model.options() if options is None else options
     table = model.load_parameters(options) if table is None else table
-    draws = table.sample(n, seed, sampler)
-    outcomes = model.evaluate(draws, options, chunk_size=chunk_size, progress=progress)
+    draws = Draws(table, n, seed, sampler)
+    outcomes = evaluate_batch(model, options, draws, chunk_size=chunk_size, engine=engine, progress=progress)
     bad = outcomes.problems
     if len(bad) and invalid == "error":
         raise ModelError(f"{len(bad)} of {n} PSA draws cannot be evaluated (first: draw "
@@ -148,7 +166,7 @@ def run_psa(
                          "--invalid drop to exclude and report them", sets=bad["set"].to_numpy())
     if len(bad) == n:
         raise ModelError(f"none of the {n} PSA draws can be evaluated: {bad['reason'].iloc[0]}")
-    return PSA(model, draws, outcomes, seed, tuple(table.uncertain))
+    return PSA(model, draws, outcomes)
 
 
 # ---------------------------------------------------------------- its decision analysis

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from hecon.analysis import memory
+from hecon.analysis.batch import DaskEngine, InProcess
 from hecon.analysis.cea import ceac, describe_increment
 from hecon.analysis.psa import run_psa
 from hecon.analysis.result import Result, model_meta
@@ -157,14 +158,15 @@ def load_scenarios(sources: str | Path | Sequence[str | Path], model: Model,
 
 def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[float] = REPORT_WTP,
                   psa_n: int | None = None, seed: int = 1,
-                  memory_gb: float = memory.DEFAULT_BUDGET_GB) -> Result:
+                  memory_gb: float = memory.DEFAULT_BUDGET_GB, engine: InProcess | DaskEngine | None = None) -> Result:
     """The base case and every scenario (table ``scenarios``): costs and main effect per
     strategy, the increment of each strategy over the comparator with its ICER and status,
     incremental NMB at each WTP, and with ``psa_n`` the probability each strategy is
     cost-effective at each WTP.
 
-    Each scenario is one parameter set; with ``psa_n``, each scenario's PSA keeps its draws
-    and outcomes, so one that exceeds the memory budget is refused before the first one runs."""
+    Each scenario is one parameter set, evaluated here; with ``psa_n``, each scenario's PSA
+    keeps its draws and outcomes, so one that exceeds the memory budget is refused before the
+    first one runs, and runs in this process or on the Dask cluster of ``engine``."""
     wtp = willingness_to_pay(wtp)
     budget = memory.as_bytes(memory_gb)
     if psa_n is not None and psa_n < 2:
@@ -186,7 +188,7 @@ def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[
             memory.require(psa_n * per_draw, budget, f"a PSA of {psa_n:,} draws per scenario",
                            fix="pass fewer --psa draws or a larger --memory")
             chunk = min(SETS_PER_CHUNK, memory.chunk_size(per_draw, budget))
-            probability = _probability_cost_effective(model, table, options, wtp, psa_n, seed, chunk)
+            probability = _probability_cost_effective(model, table, options, wtp, psa_n, seed, chunk, engine)
         for j, strategy in enumerate(model.strategies):
             row = {"scenario": scenario.name, "description": scenario.description, "strategy": strategy,
                    "cost": cost[j], effect.outcome: gain[j]}
@@ -205,8 +207,8 @@ def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[
     return Result("scenarios", {"scenarios": pd.DataFrame(rows)}, meta, "scenarios")
 
 
-def _probability_cost_effective(model, table, options, wtp, n, seed, chunk_size) -> np.ndarray:
-    psa = run_psa(model, n, seed, options=options, table=table, chunk_size=chunk_size)
+def _probability_cost_effective(model, table, options, wtp, n, seed, chunk_size, engine) -> np.ndarray:
+    psa = run_psa(model, n, seed, options=options, table=table, chunk_size=chunk_size, engine=engine)
     costs, effects = psa.costs_effects(model.effects[0])
     curve = ceac(costs, effects, model.strategies, np.asarray(wtp, dtype=float))
     return curve.pivot(index="wtp", columns="strategy", values="probability")[list(model.strategies)].to_numpy()

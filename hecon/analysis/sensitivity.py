@@ -8,13 +8,15 @@ vectorised bisection with one batch per iteration holding every willingness to p
 Each analysis first checks its options, then evaluates the base case alone: it names the
 model's outcomes (so a wrong ``--outcome`` fails before the batch) and sizes one parameter set
 and its outcomes. The batch is then evaluated in chunks within the memory budget
-(``hecon.analysis.memory``); an analysis whose result alone exceeds the budget is refused before any
-allocation, with the estimate and the fix.
+(``hecon.analysis.memory``), in this process or on a Dask cluster (``engine``,
+:mod:`hecon.analysis.batch`) with identical results; an analysis whose result alone exceeds the
+budget is refused before any allocation, with the estimate and the fix.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hecon.analysis import memory
+from hecon.analysis.batch import DaskEngine, InProcess, Overrides, Sets, evaluate_batch
 from hecon.analysis.cea import describe_increments, wtp_values
 from hecon.analysis.result import Result, model_meta
 from hecon.analysis.wtp import DEFAULT_WTP, REPORT_WTP, WTP_MAX
@@ -118,6 +121,12 @@ class Measure:
         ref = outcomes.strategies.index(self.model.comparator)
         return outcomes[self.outcome][:, j] - outcomes[self.outcome][:, ref]
 
+    @property
+    def summary(self):
+        """The measure as a chunk's summary (:mod:`hecon.analysis.batch`): a function of the
+        model and the chunk's outcomes that a Dask worker can receive (:func:`measure_of`)."""
+        return functools.partial(measure_of, self.outcome, self.wtp, self.strategy)
+
     def status(self, outcomes: Outcomes) -> np.ndarray:
         """Dominance label of each set's increment (for ICER analyses)."""
         return describe_increments(*self.increments(outcomes))[1]
@@ -138,6 +147,11 @@ class Measure:
         units and labels (:func:`~hecon.analysis.result.model_meta`)."""
         return {**model_meta(self.model, table, parameters), "measure": self.label, "outcome": self.outcome,
                 "wtp": self.wtp, "strategy": self.compared}
+
+
+def measure_of(outcome: str, wtp: float, strategy: str | None, model: Model, outcomes: Outcomes) -> np.ndarray:
+    """The :class:`Measure` (outcome, wtp, strategy) of ``model`` per set of ``outcomes``."""
+    return Measure(model, outcome, wtp, strategy).of(outcomes)
 
 
 def willingness_to_pay(wtp: float | Sequence[float]) -> np.ndarray:
@@ -204,7 +218,7 @@ def one_way_sets(table: ParameterTable, bounds: Mapping[str, tuple[float, float]
 
 def one_way(model: Model, table: ParameterTable, options=None, measure: Measure | None = None,
             ranges: str = "table", parameters: Sequence[str] | None = None,
-            memory_gb: float = memory.DEFAULT_BUDGET_GB) -> Result:
+            memory_gb: float = memory.DEFAULT_BUDGET_GB, engine: InProcess | DaskEngine | None = None) -> Result:
     """Every parameter at its low and then its high value, the others at base (:func:`one_way_sets`).
 
     The Result's table ``dsa`` has one row per parameter with a range (low < high):
@@ -224,8 +238,8 @@ def one_way(model: Model, table: ParameterTable, options=None, measure: Measure 
     memory.require(2 * len(bounds) * _set_bytes(table, base), budget,
                    f"the one-way analysis of {len(bounds)} parameters", fix="pass a larger --memory")
     names = list(bounds)
-    outcomes = Outcomes.concat([base, model.evaluate(one_way_sets(table, bounds), options,
-                                                     chunk_size=_chunk(table, base, budget))])
+    outcomes = Outcomes.concat([base, evaluate_batch(model, options, Sets(one_way_sets(table, bounds)),
+                                                     chunk_size=_chunk(table, base, budget), engine=engine)])
     _raise_problems(outcomes, [("base case", None)] + [(n, side) for n in names for side in ("low", "high")])
     values = measure.of(outcomes)
     frame = pd.DataFrame({
@@ -247,7 +261,7 @@ def one_way(model: Model, table: ParameterTable, options=None, measure: Measure 
 
 def two_way(model: Model, table: ParameterTable, x: str, y: str, options=None,
             measure: Measure | None = None, steps: int = 21, ranges: str = "table",
-            memory_gb: float = memory.DEFAULT_BUDGET_GB) -> Result:
+            memory_gb: float = memory.DEFAULT_BUDGET_GB, engine: InProcess | DaskEngine | None = None) -> Result:
     """A steps × steps grid over two parameters' ranges: the measure and the strategy with the
     highest NMB at each point (table ``twoway``: ``x_value, y_value, outcome, optimal, x, y``).
 
@@ -272,19 +286,23 @@ def two_way(model: Model, table: ParameterTable, x: str, y: str, options=None,
     _check_dirichlet_pair(table, x, y, xs.max() + ys.max())
     base = base_outcomes(model, table, options, measure)
     gx, gy = (g.ravel() for g in np.meshgrid(xs, ys, indexing="ij"))
-    outcome, optimal = np.empty(gx.size), np.empty(gx.size, dtype=np.intp)
-    size = _chunk(table, base, budget - grid_bytes)
-    for start in range(0, gx.size, size):
-        part = slice(start, start + size)
-        sets = table.override(table.base_case(gx[part].size), {x: gx[part], y: gy[part]})
-        outcomes = model.evaluate(sets, options)
-        _raise_problems(outcomes, None)
-        outcome[part] = measure.of(outcomes)
-        optimal[part] = (measure.wtp * model.effects[0].of(outcomes) - outcomes.total_cost).argmax(1)
-    grid = pd.DataFrame({"x_value": gx, "y_value": gy, "outcome": outcome,
+    points = evaluate_batch(model, options, Overrides(table, {x: gx, y: gy}), engine=engine,
+                            chunk_size=_chunk(table, base, budget - grid_bytes),
+                            summary=functools.partial(grid_point, measure.outcome, measure.wtp, measure.strategy))
+    optimal = points[:, 1].astype(np.intp)
+    grid = pd.DataFrame({"x_value": gx, "y_value": gy, "outcome": points[:, 0],
                          "optimal": np.asarray(base.strategies, dtype=object)[optimal]}).assign(x=x, y=y)
     meta = {**measure.meta(table, [x, y]), "x": x, "y": y, "steps": steps, "range": ranges}
     return Result("two_way", {"twoway": grid}, meta, "twoway")
+
+
+def grid_point(outcome: str, wtp: float, strategy: str | None, model: Model, outcomes: Outcomes) -> np.ndarray:
+    """A chunk of the two-way grid, [sets, 2]: the :class:`Measure` (outcome, wtp, strategy)
+    and the number of the strategy of highest net benefit λ·E − C at ``wtp``. A set the model
+    cannot evaluate stops the analysis."""
+    _raise_problems(outcomes, None)
+    optimal = (wtp * model.effects[0].of(outcomes) - outcomes.total_cost).argmax(1)
+    return np.column_stack([Measure(model, outcome, wtp, strategy).of(outcomes), optimal])
 
 
 def _ranged(table: ParameterTable, name: str, ranges: str, option: str) -> tuple[float, float]:
@@ -336,7 +354,8 @@ def threshold_bounds(table: ParameterTable, parameter: str, low: float | None = 
 def threshold(model: Model, table: ParameterTable, parameter: str, wtp: Sequence[float] = REPORT_WTP,
               options=None, strategy: str | None = None,
               bounds: tuple[float | None, float | None] | None = None, grid: int = 41,
-              tolerance: float = 1e-9, memory_gb: float = memory.DEFAULT_BUDGET_GB) -> Result:
+              tolerance: float = 1e-9, memory_gb: float = memory.DEFAULT_BUDGET_GB,
+              engine: InProcess | DaskEngine | None = None) -> Result:
     """The value of ``parameter`` at which the incremental NMB of ``strategy`` vs the
     comparator is zero, at each report willingness to pay ``wtp`` (table ``threshold``: e.g. the
     value-based price of a drug) and over the curve 0 … WTP_MAX (table ``threshold_curve``).
@@ -345,7 +364,8 @@ def threshold(model: Model, table: ParameterTable, parameter: str, wtp: Sequence
     report = willingness_to_pay(wtp)
     searched = threshold_bounds(table, parameter, *(bounds or (None, None)))
     curve = np.union1d(np.linspace(0.0, WTP_MAX, THRESHOLD_CURVE_POINTS), report)
-    found = threshold_values(model, table, parameter, curve, options, strategy, searched, grid, tolerance, memory_gb)
+    found = threshold_values(model, table, parameter, curve, options, strategy, searched, grid, tolerance, memory_gb,
+                             engine)
     meta = {**model_meta(model, table, [parameter]), "parameter": parameter,
             "strategy": Measure(model, "inmb", strategy=strategy).compared,
             "report_wtp": report.tolist(), "bounds": list(searched)}
@@ -355,8 +375,8 @@ def threshold(model: Model, table: ParameterTable, parameter: str, wtp: Sequence
 
 def threshold_values(model: Model, table: ParameterTable, parameter: str, wtp: Sequence[float], options=None,
                      strategy: str | None = None, bounds: tuple[float | None, float | None] | None = None,
-                     grid: int = 41, tolerance: float = 1e-9,
-                     memory_gb: float = memory.DEFAULT_BUDGET_GB) -> pd.DataFrame:
+                     grid: int = 41, tolerance: float = 1e-9, memory_gb: float = memory.DEFAULT_BUDGET_GB,
+                     engine: InProcess | DaskEngine | None = None) -> pd.DataFrame:
     """The value of ``parameter`` at which the incremental NMB of ``strategy`` vs the
     comparator is zero, for each willingness to pay of ``wtp``.
 
@@ -379,9 +399,9 @@ def threshold_values(model: Model, table: ParameterTable, parameter: str, wtp: S
     points = np.linspace(low, high, grid)
 
     def increments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sets = table.override(table.base_case(values.size), {parameter: values})
         with np.errstate(all="ignore"):  # an overflow is refused below, with its value
-            outcomes = model.evaluate(sets, options, chunk_size=size)
+            outcomes = evaluate_batch(model, options, Overrides(table, {parameter: values}), chunk_size=size,
+                                      engine=engine)
             _raise_problems(outcomes, None)
             d_cost, d_effect = measure.increments(outcomes)
         finite = np.isfinite(d_cost) & np.isfinite(d_effect)

@@ -31,6 +31,7 @@ from hecon.analysis.metamodel import (
     fit_gaussian_process,
     fit_spline,
 )
+from hecon.analysis.threads import single_threaded_map
 from hecon.errors import InputError
 
 EVPPI_METHODS = ("auto", "spline", "gp")
@@ -190,7 +191,7 @@ def _evppi_of_fit(fitted: np.ndarray, n_strategies: int, wtp: np.ndarray) -> np.
 
 def evppi(costs, effects, parameters: pd.DataFrame | np.ndarray, wtp, *,
           groups: Mapping[str, Sequence[str]] | None = None, method: str = "auto",
-          n_se_samples: int = 50, seed: int = 0) -> pd.DataFrame:
+          n_se_samples: int = 50, seed: int = 0, workers: int | None = None) -> pd.DataFrame:
     """Per-patient EVPPI of single parameters or groups, by nonparametric regression.
 
     Parameters
@@ -212,6 +213,9 @@ def evppi(costs, effects, parameters: pd.DataFrame | np.ndarray, wtp, *,
     seed:
         Seed of the GP subsample and the posterior draws; the result for a subset does not
         depend on which other subsets are asked for.
+    workers:
+        Subsets fitted at once, each in one BLAS thread (:mod:`hecon.analysis.threads`;
+        default: one per core); the result does not depend on it.
 
     Returns
     -------
@@ -242,13 +246,16 @@ def evppi(costs, effects, parameters: pd.DataFrame | np.ndarray, wtp, *,
     responses = np.hstack([cost[:, 1:] - cost[:, :1], effect[:, 1:] - effect[:, :1]])
     perfect = summarise_net_benefit(cost, effect, lam, probability=False).evpi
 
-    tables = []
-    for name, columns in subsets.items():
+    def estimate_of(columns: list) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([seed, zlib.crc32(",".join(map(str, columns)).encode())])
         model = _fit_metamodel(frame[columns].to_numpy(), responses, method, n_se_samples, rng)
-        estimate = _evppi_of_fit(model.fitted, n_strategies, lam)
         samples = [_evppi_of_fit(draw, n_strategies, lam) for draw in model.posterior]
         se = np.std(samples, axis=0, ddof=1) if n_se_samples > 1 else np.full(lam.size, np.nan)
+        return _evppi_of_fit(model.fitted, n_strategies, lam), se
+
+    estimates = single_threaded_map(estimate_of, subsets.values(), workers)
+    tables = []
+    for name, (estimate, se) in zip(subsets, estimates, strict=True):
         excess = estimate - perfect
         if (excess > np.fmax(2 * se, _CLIP_REPORTED * perfect)).any():
             warnings.warn(f"EVPPI of '{name}' exceeded the EVPI by up to {excess.max():.4g} "

@@ -1,5 +1,5 @@
 """The user's own inputs on the analysis commands: ``--inputs DIR``, ``--parameters FILE``,
-``--set NAME=VALUE``, ``--scenario-file`` and the one scenario filter ``--scenarios``."""
+``--set NAME=VALUE``, ``--prior NAME``, ``--scenario-file`` and the one scenario filter ``--scenarios``."""
 
 from __future__ import annotations
 
@@ -32,11 +32,49 @@ SamplerOpt = Annotated[str, typer.Option(
     "--sampler", callback=checked_sampler, help="PSA draws by numpy's Generator method of each distribution ('generator') or by "
                       "inversion of its quantile function ('inversion', the draws of earlier hecon "
                       "versions): different, equally valid samples.")]
+PriorOpt = Annotated[str | None, typer.Option(
+    "--prior", help="Run under the model's prior of this name (its inputs' priors/priors.csv; the "
+                    "flagship's: design, evidence, sceptical, enthusiastic, harm; docs/priors.md). "
+                    "Default: the parameter table's own distributions.")]
 ScenarioFileOpt = Annotated[list[Path] | None, typer.Option(
     "--scenario-file", help="A scenario YAML file, or a folder of them (repeatable), read beside "
                             "the model's own scenarios.")]
 ScenariosOpt = Annotated[list[str] | None, typer.Option(
     "--scenarios", help="Run only the scenario of this name (repeatable). Default: all.")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Evaluate the chunks on a Dask cluster of N worker processes on this machine "
+                             "(one thread each); the results are identical to a run without it "
+                             "(docs/distributed.md).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Evaluate the chunks on the existing Dask cluster whose scheduler is at ADDRESS "
+                        "(e.g. tcp://10.0.0.5:8786), or whose scheduler wrote the JSON file ADDRESS "
+                        "(dask scheduler --scheduler-file): SLURM, PBS, Kubernetes; docs/distributed.md.")]
+
+
+def cluster(workers: int | None, scheduler: str | None):
+    """The engine of ``--workers`` / ``--scheduler`` (a context manager: the local cluster is
+    closed on exit); without either the run stays in this process and dask is not imported
+    (:func:`hecon.analysis.batch.engine`)."""
+    from hecon.analysis.batch import engine
+
+    return engine(workers, scheduler)
+
+
+def load_model(source, inputs: Path | None = None, parameters: Path | None = None, prior: str | None = None):
+    """The model of ``source`` with the user's inputs folder and parameter table, under its
+    prior ``prior`` (:func:`hecon.model.priors.under_prior`: every table it loads has the
+    prior's distributions)."""
+    from hecon.model import Model
+    from hecon.model.priors import under_prior
+
+    return under_prior(Model(source, inputs, parameters), prior)
+
+
+def prior_of(model) -> str | None:
+    """The name of the prior a model runs under (recorded in the manifest), or None."""
+    from hecon.model.priors import ModelUnderPrior
+
+    return model.prior.name if isinstance(model, ModelUnderPrior) else None
 
 
 def scenario_sources(model, files: list[Path] | None) -> list[Path]:

@@ -16,7 +16,16 @@ from hecon.cli._app import (
     say,
     user_errors,
 )
-from hecon.cli.inputs import InputsOpt, ParametersOpt, SetOpt, parameter_table, parse_sets
+from hecon.cli.inputs import (
+    InputsOpt,
+    ParametersOpt,
+    PriorOpt,
+    SetOpt,
+    load_model,
+    parameter_table,
+    parse_sets,
+    prior_of,
+)
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help=f"{OUT_HELP} Default: results/<model>-<command>.",
                                             callback=checked_out)]
@@ -58,16 +67,16 @@ def new_model_command(
 def validate_command(
     target: Annotated[str, typer.Argument(help="A model name, a model file (my_model.py), or the path of a parameter CSV.")],
     inputs: InputsOpt = None,
+    prior: PriorOpt = None,
 ) -> None:
-    """Validate a parameter table and print it."""
+    """Validate a parameter table (the model's, under its prior ``--prior``) and print it."""
     import pandas as pd
 
-    from hecon.model import Model
     from hecon.model.parameters import ParameterTable
 
     path = Path(target)
     is_table = path.suffix == ".csv" or (path.suffix != ".py" and path.exists())
-    table = ParameterTable.load(path) if is_table else Model(target, inputs).parameters
+    table = ParameterTable.load(path) if is_table else load_model(target, inputs, prior=prior).parameters
     frame = table.to_frame()
     columns = [c for c in ("name", "value", "unit", "distribution", "low", "high", "status") if c in frame]
     with pd.option_context("display.max_rows", None, "display.width", 160, "display.max_colwidth", 40):
@@ -78,22 +87,21 @@ def validate_command(
 @app.command("base")
 @user_errors
 def base_command(model: ModelArg, out: OutOpt = None, inputs: InputsOpt = None, parameters: ParametersOpt = None,
-                 set_: SetOpt = None,
+                 set_: SetOpt = None, prior: PriorOpt = None,
                  quiet: QuietOpt = False) -> None:
     """Base case: cost-consequence table, ICERs per effect, traces and manifest."""
     from hecon.analysis.basecase import base_case
     from hecon.analysis.result import model_meta
-    from hecon.model import Model
     from hecon.results.text import console_table
     from hecon.results.write import write
 
-    loaded = Model(model, inputs, parameters)
+    loaded = load_model(model, inputs, parameters, prior)
     options = loaded.options()
     table = parameter_table(loaded, options, set_)
     result = base_case(loaded, options, table)
     out = default_out(loaded.name, "base", out)
     write(out, loaded.source, result.result(**model_meta(loaded, table)),
           command="base", inputs=loaded.input_files(options),
-          options={**vars(options), "set": parse_sets(set_)})
+          options={**vars(options), "set": parse_sets(set_), "prior": prior_of(loaded)})
     say(quiet, console_table(result, loaded.strategy_labels))
     say(quiet, f"\nResults written to {out}")

@@ -13,10 +13,15 @@ from hecon.cli._app import OUT_HELP, QuietOpt, SeedOpt, app, checked_out, say, u
 from hecon.cli.inputs import (
     InputsOpt,
     ParametersOpt,
+    PriorOpt,
     SamplerOpt,
     ScenarioFileOpt,
     ScenariosOpt,
+    SchedulerOpt,
     SetOpt,
+    WorkersOpt,
+    cluster,
+    load_model,
 )
 from hecon.cli.sensitivity_commands import MemoryOpt
 
@@ -36,6 +41,9 @@ def run_command(
     inputs: InputsOpt = None,
     parameters: ParametersOpt = None,
     set_: SetOpt = None,
+    prior: PriorOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """The default analysis: base case, PSA, CE plane, CEAC/CEAF, EVPI/EVPPI, tornado, scenarios,
@@ -43,14 +51,14 @@ def run_command(
     import time
 
     from hecon.cli.pipeline import run_all
-    from hecon.model import Model
 
-    loaded = Model(model, inputs, parameters)
+    loaded = load_model(model, inputs, parameters, prior)
     out = out or Path("results") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
     start = time.perf_counter()
-    folder, notes = run_all(loaded, out, n=psa, seed=seed, quick=quick, scenarios=scenarios,
-                            scenario_files=scenario_file,
-                            memory_gb=memory, sets=set_, sampler=sampler, quiet=quiet)
+    with cluster(workers, scheduler) as engine:
+        folder, notes = run_all(loaded, out, n=psa, seed=seed, quick=quick, scenarios=scenarios,
+                                scenario_files=scenario_file,
+                                memory_gb=memory, sets=set_, sampler=sampler, quiet=quiet, engine=engine)
     for note in notes:
         say(quiet, f"note: {note}")
     say(quiet, f"Done in {time.perf_counter() - start:.1f} s. Open {folder / 'report.html'}")

@@ -109,7 +109,7 @@ def fit_command(
           also_inputs=[data_dir], options=vars(options),
           extra={"data_sha256": result.digest,
                  "estimated": result.estimates["parameter"].loc[lambda p: p != ""].tolist()},
-          finish=lambda folder: (folder / "report.md").write_text(result.report, encoding="utf-8"))
+          finish=lambda folder, _figures: (folder / "report.md").write_text(result.report, encoding="utf-8"))
     estimated = (result.estimates["parameter"] != "").sum()
     say(quiet, f"{len(data.patients)} patients, {len(data.infections)} infection episodes; "
                f"{estimated} parameters estimated from the trial.")

@@ -48,6 +48,11 @@ Optional (each read through a property of :class:`Model`, never by ``getattr``):
     The parameter whose threshold (value-based) price ``hecon run`` computes.
 ``DECISION_PROBLEM: str``
     The decision problem in plain words, for the report (default: ``TITLE``).
+``TRIAL_ENDPOINTS: Mapping[str, str]``
+    Endpoint → the consequence of :func:`evaluate` that is, per strategy, the probability that a
+    patient has it by the trial's horizon (``{"infection": "patients_infected"}``): the binary
+    endpoints a trial with one arm per strategy observes, for ``hecon evsi`` and
+    ``hecon trial update`` (``docs/evsi.md``).
 ``load_parameters(options, input_dir, table_file) -> ParameterTable``
     Default: read ``table_file`` (``input_dir/parameters.csv``, or ``--parameters FILE``). A
     model that converts prices or reads more files.
@@ -252,6 +257,18 @@ def _check_optional(module: ModuleType, file: str) -> None:
             _check_text(getattr(module, attribute), attribute, file)
     if hasattr(module, "PRICE_PARAMETER"):
         check_identifier(module.PRICE_PARAMETER, "PRICE_PARAMETER:", file=file, fix="name a parameter of the table")
+    _check_trial_endpoints(getattr(module, "TRIAL_ENDPOINTS", {}), file)
+
+
+def _check_trial_endpoints(endpoints: object, file: str) -> None:
+    """A mapping of endpoint names to consequence names, both identifiers."""
+    if not isinstance(endpoints, Mapping):
+        raise InputError("TRIAL_ENDPOINTS is not a mapping of endpoint to outcome", file=file,
+                         fix='declare e.g. TRIAL_ENDPOINTS = {"mortality": "day90_deaths"}')
+    for endpoint, outcome in endpoints.items():
+        check_identifier(endpoint, "TRIAL_ENDPOINTS:", file=file, fix="an endpoint is a name, not a description")
+        check_identifier(outcome, f"TRIAL_ENDPOINTS[{endpoint!r}]:", file=file,
+                         fix="name a consequence the model's evaluate returns")
 
 
 def _pairs(edges: object, file: str) -> list[tuple[object, object]]:
@@ -437,6 +454,11 @@ class Model:
     def decision_problem(self) -> str:
         """The decision problem in plain words (``DECISION_PROBLEM``; default the title)."""
         return getattr(self.module, "DECISION_PROBLEM", self.title)
+
+    @property
+    def trial_endpoints(self) -> dict[str, str]:
+        """Endpoint → the consequence a trial observes (``TRIAL_ENDPOINTS``), or empty."""
+        return dict(getattr(self.module, "TRIAL_ENDPOINTS", {}))
 
     @property
     def input_dir(self) -> Path:

@@ -43,7 +43,6 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from hecon.errors import InputError
 
@@ -136,6 +135,8 @@ def _z(level: float) -> float:
 
 @cache
 def _critical_value(level: float) -> float:
+    from scipy import stats
+
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
@@ -228,6 +229,20 @@ def _exp(x: float) -> float:
     return math.exp(x) if x < 709.78 else math.inf
 
 
+class ScipyFamily:
+    """The ``scipy.stats`` distribution family of this name, as a class attribute imported on
+    first use: ``scipy.stats`` takes about 1 s to import, which a PSA drawing with numpy's
+    generators (or ``hecon --help``) need not pay."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner):
+        from scipy import stats
+
+        return getattr(stats, self.name)
+
+
 class _ScipyDistribution(Distribution):
     """A distribution whose quantiles ``scipy.stats`` computes: ``family`` with the positional
     arguments :meth:`scipy_arguments` (shapes, then location and scale).
@@ -277,7 +292,7 @@ class Beta(_ScipyDistribution):
     alpha: float
     beta: float
     kind: ClassVar[str] = "beta"
-    family: ClassVar = stats.beta
+    family = ScipyFamily("beta")
 
     def _check_arguments(self) -> None:
         _require_positive(alpha=self.alpha, beta=self.beta)
@@ -313,7 +328,7 @@ class Gamma(_ScipyDistribution):
     shape: float
     scale: float
     kind: ClassVar[str] = "gamma"
-    family: ClassVar = stats.gamma
+    family = ScipyFamily("gamma")
 
     def _check_arguments(self) -> None:
         _require_positive(shape=self.shape, scale=self.scale)
@@ -345,7 +360,7 @@ class LogNormal(_ScipyDistribution):
     meanlog: float
     sdlog: float
     kind: ClassVar[str] = "lognormal"
-    family: ClassVar = stats.lognorm
+    family = ScipyFamily("lognorm")
 
     def _check_arguments(self) -> None:
         _require_finite(meanlog=self.meanlog)
@@ -377,7 +392,7 @@ class Normal(_ScipyDistribution):
     mu: float
     sigma: float
     kind: ClassVar[str] = "normal"
-    family: ClassVar = stats.norm
+    family = ScipyFamily("norm")
 
     def _check_arguments(self) -> None:
         _require_finite(mu=self.mu)
@@ -409,7 +424,7 @@ class TruncatedNormal(_ScipyDistribution):
     lower: float
     upper: float
     kind: ClassVar[str] = "truncnormal"
-    family: ClassVar = stats.truncnorm
+    family = ScipyFamily("truncnorm")
 
     def _check_arguments(self) -> None:
         _require_finite(mu=self.mu)
@@ -443,7 +458,7 @@ class Uniform(_ScipyDistribution):
     lower: float
     upper: float
     kind: ClassVar[str] = "uniform"
-    family: ClassVar = stats.uniform
+    family = ScipyFamily("uniform")
 
     def _check_arguments(self) -> None:
         _require_interval(self.lower, self.upper)
@@ -474,7 +489,7 @@ class Triangular(_ScipyDistribution):
     mode: float
     upper: float
     kind: ClassVar[str] = "triangular"
-    family: ClassVar = stats.triang
+    family = ScipyFamily("triang")
 
     def _check_arguments(self) -> None:
         _require_mode(self.lower, self.mode, self.upper)
@@ -511,7 +526,7 @@ class Pert(_ScipyDistribution):
     mode: float
     upper: float
     kind: ClassVar[str] = "pert"
-    family: ClassVar = stats.beta
+    family = ScipyFamily("beta")
 
     def _check_arguments(self) -> None:
         _require_mode(self.lower, self.mode, self.upper)
@@ -617,7 +632,7 @@ class Dirichlet(Distribution):
         q = np.asarray(q, dtype=float)
         if q.ndim != 2 or q.shape[1] != self.k:
             raise ValueError(f"Dirichlet.ppf expects unit samples shaped [n, {self.k}], got {q.shape}")
-        gammas = stats.gamma.ppf(q, np.asarray(self.alpha))
+        gammas = Gamma.family.ppf(q, np.asarray(self.alpha))
         with np.errstate(invalid="ignore"):  # a row of zeros (u = 0 throughout) is undefined: NaN
             return gammas / gammas.sum(axis=1, keepdims=True)
 

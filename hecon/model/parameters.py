@@ -99,6 +99,9 @@ FORMS = {
     "dirichlet": [(("alpha",), None, {})],
 }
 DIRICHLET_TOLERANCE = 1e-6
+#: draws per sampling block: each block of a parameter draws from its own stream, so that a
+#: chunk of a PSA is sampled alone, where it is evaluated (:meth:`ParameterTable.sample`)
+SAMPLING_BLOCK = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,12 +386,17 @@ class ParameterTable:
     def sample(self, n: int, seed: int | np.random.SeedSequence, method: str = "generator") -> ParameterSets:
         """n seeded draws from every distribution; Dirichlet groups drawn jointly.
 
-        Unit i (a parameter or a Dirichlet group, counted in table order) draws from the i-th
-        child of ``seed`` (the ``SeedSequence`` with spawn key ``seed.spawn_key + (i,)``, as
-        ``seed.spawn`` would give, but without advancing a ``SeedSequence`` passed in, so the
-        same object always gives the same draws). A parameter's draws therefore depend only on
-        the seed and its position among the uncertain units: adding a row at the end leaves
-        the others unchanged, and the first m of n draws equal ``sample(m, seed)``.
+        The draws come in blocks of :data:`SAMPLING_BLOCK`: block b of unit i (a parameter
+        or a Dirichlet group, counted in table order) draws from its own stream, the
+        ``SeedSequence`` with spawn key ``seed.spawn_key + (i,)`` for block 0 (the i-th child
+        of ``seed``, as ``seed.spawn`` would give, but without advancing a ``SeedSequence``
+        passed in, so the same object always gives the same draws) and ``seed.spawn_key + (i,
+        b)`` for block b ≥ 1. A parameter's draws therefore depend only on the seed, its
+        position among the uncertain units and the draw's number: adding a row at the end
+        leaves the others unchanged, the first m of n draws equal ``sample(m, seed)``, and
+        any run of draws can be sampled alone (:meth:`sample_draws`, a chunk of a PSA on a
+        Dask worker) with the same values. A sample of at most one block (n ≤ 10,000) is
+        the sample of hecon before blocks existed.
 
         ``method`` is the sampler (:data:`~hecon.model.distributions.SAMPLERS`): ``"generator"``,
         numpy's ``Generator`` method of each family, or ``"inversion"``, each quantile function
@@ -397,18 +405,26 @@ class ParameterTable:
         """
         if n < 1:
             raise InputError(f"the number of draws must be at least 1, not {n}")
+        return self.sample_draws(0, n, seed, method)
+
+    def sample_draws(self, start: int, stop: int, seed: int | np.random.SeedSequence,
+                     method: str = "generator") -> ParameterSets:
+        """Draws ``start`` … ``stop − 1`` of the seed's sample, renumbered 0 … stop − start − 1:
+        ``sample(n, seed, method)`` sliced, for any n ≥ stop, without drawing the blocks
+        before ``start`` (see :meth:`sample`)."""
+        if not 0 <= start < stop:
+            raise InputError(f"draws {start} … {stop - 1}: a run of draws starts at 0 or later and is not empty")
         require_sampler(method)
         sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         values = {p.name: p.value for p in self.parameters.values()}
         for i, (group, names) in enumerate(self._units()):
-            rng = np.random.default_rng(np.random.SeedSequence(
-                sequence.entropy, spawn_key=(*sequence.spawn_key, i), pool_size=sequence.pool_size))
+            family = self.parameters[names[0]].distribution if group is None else self.dirichlet[group]
+            draws = _block_draws(family, method, sequence, i, start, stop)
             if group is None:
-                values[names[0]] = self.parameters[names[0]].distribution.sample(rng, n, method)
+                values[names[0]] = draws
             else:
-                draws = self.dirichlet[group].sample(rng, n, method)
-                values.update({name: draws[:, i] for i, name in enumerate(names)})
-        return ParameterSets(values, n=n)
+                values.update({name: draws[:, j] for j, name in enumerate(names)})
+        return ParameterSets(values, n=stop - start)
 
     def from_unit(self, u: ArrayLike) -> ParameterSets:
         """Map unit-hypercube samples ``u`` [n, len(uncertain)] (columns in ``uncertain``
@@ -559,6 +575,29 @@ class ParameterTable:
                     raw[column] = repr(parse_number(raw[column]) * factor)
             raw["price_year"] = str(year)
         return ParameterTable(rows, self._lines, self.path)
+
+
+# ---------------------------------------------------------------- sampling blocks
+
+def _block_stream(sequence: np.random.SeedSequence, unit: int, block: int) -> np.random.Generator:
+    """The generator of block ``block`` of sampling unit ``unit``: spawn key ``key + (unit,)``
+    for block 0 (the unit-th child of ``sequence``), ``key + (unit, block)`` after it."""
+    key = (*sequence.spawn_key, unit) if block == 0 else (*sequence.spawn_key, unit, block)
+    return np.random.default_rng(np.random.SeedSequence(sequence.entropy, spawn_key=key,
+                                                        pool_size=sequence.pool_size))
+
+
+def _block_draws(family, method: str, sequence: np.random.SeedSequence, unit: int, start: int,
+                 stop: int) -> np.ndarray:
+    """Draws ``start`` … ``stop − 1`` of one unit: the blocks they overlap, each drawn from its
+    start only as far as needed (the first m draws of a stream do not depend on how many
+    follow), then sliced."""
+    parts = []
+    for block in range(start // SAMPLING_BLOCK, (stop - 1) // SAMPLING_BLOCK + 1):
+        first = block * SAMPLING_BLOCK
+        drawn = family.sample(_block_stream(sequence, unit, block), min(stop, first + SAMPLING_BLOCK) - first, method)
+        parts.append(drawn[max(start - first, 0):])
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 # ---------------------------------------------------------------- parsing a row

@@ -234,9 +234,13 @@ class Filler:
 
 # ---------------------------------------------------------------- the matrix exponential
 
-#: Taylor terms of e^B and of ∫₀¹ e^{Bu} du once ‖B‖₁ ≤ 1/2: the first omitted term is below
-#: 2⁻¹⁵/15! ≈ 2e-17, under the double precision of the result
-TAYLOR_TERMS = 15
+#: Scaling bound: each matrix is halved s times until ‖B‖₁ = ‖Qt‖₁/2ˢ ≤ 1/2
+SCALED_NORM = 0.5
+#: Degree of the series of ∫₀¹ e^{Bu} du = Σ Bʲ/(j+1)!, j ≤ 13; e^B = I + B·(that series) then
+#: has degree 14, its first omitted term below 2⁻¹⁵/15! ≈ 2e-17, under the double precision of the result
+SERIES_DEGREE = 13
+#: Matrices exponentiated together: a block's working arrays stay in the processor's cache
+BLOCK = 1024
 
 
 def exponential(Q: np.ndarray, t: float | np.ndarray = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -246,36 +250,79 @@ def exponential(Q: np.ndarray, t: float | np.ndarray = 1.0) -> tuple[np.ndarray,
     For a generator Q (rates between states), e^{Qt} is the transition matrix over t and
     m₀·∫₀ᵗ e^{Qs} ds the expected time spent in each state, so that the expected number of
     i → j moves is that time in i × the hazard Q_ij. Scaling and squaring (Moler & Van Loan,
-    SIAM Rev 2003): with B = Qt/2ˢ and ‖B‖₁ ≤ ½, the Taylor series E = Σ Bʲ/j! and
-    F = Σ Bʲ/(j+1)! (so ∫₀^{t/2ˢ} = (t/2ˢ)·F), then s doublings J ← J + E·J, E ← E·E. Every
-    step is a batched matrix product, so a batch of small matrices costs a few products of
-    the whole batch — unlike ``scipy.linalg.expm``, which exponentiates them one at a time.
+    SIAM Rev 2003): with B = Qt/2ˢ and ‖B‖₁ ≤ ½, F = Σ_{j≤13} Bʲ/(j+1)!
+    (:func:`_integral_series`; ∫₀^{t/2ˢ} e^{Qs} ds = (t/2ˢ)·F) and E = e^B = I + B·F, then s doublings
+    J ← J + E·J, E ← E·E. Every step is a batched matrix product, so a batch of small matrices
+    costs a few products of the whole batch — unlike ``scipy.linalg.expm``, which exponentiates
+    them one at a time. Each matrix has its own s (from its own norm) and every product is one
+    matrix's, so a matrix's exponential does not depend on the other matrices of the batch
+    (results identical whatever the chunk size).
     """
     Q = np.asarray(Q, dtype=float)
-    t = np.asarray(t, dtype=float)[..., None, None] if np.ndim(t) else float(t)
-    A = Q * t
+    A = Q * (np.asarray(t, dtype=float)[..., None, None] if np.ndim(t) else float(t))
     norm = np.abs(A).sum(axis=-2).max(axis=-1)
     if not np.isfinite(norm).all():
         raise ModelError("the generator holds a non-finite rate: its exponential is undefined", sets=None)
-    # each matrix its own number of squarings, so that its exponential does not depend on the
-    # other matrices of the batch (results identical whatever the chunk size)
-    squarings = np.ceil(np.log2(np.maximum(norm, 0.5) / 0.5)).astype(int)
-    scale = np.ldexp(1.0, -squarings)[..., None, None]
+    squarings = np.ceil(np.log2(np.maximum(norm, SCALED_NORM) / SCALED_NORM)).astype(int).ravel()
+    span = np.broadcast_to(np.asarray(t, dtype=float), norm.shape).ravel()
+    matrices = np.ascontiguousarray(A).reshape(-1, *A.shape[-2:])
+    E, J = np.empty_like(matrices), np.empty_like(matrices)
+    for start in range(0, len(matrices), BLOCK):
+        block = slice(start, start + BLOCK)
+        E[block], J[block] = _scaled_and_squared(matrices[block], squarings[block], span[block])
+    return E.reshape(A.shape), J.reshape(A.shape)
+
+
+def _scaled_and_squared(A: np.ndarray, squarings: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """e^A and ∫₀¹ e^{Au} du·``span`` of the matrices A [n, S, S], each halved ``squarings`` times
+    (:func:`exponential`); the doublings of a matrix that needs no more act on the others only."""
+    scale = np.ldexp(1.0, -squarings)[:, None, None]
     B = A * scale
-    eye = np.broadcast_to(np.eye(Q.shape[-1]), B.shape)
-    power, E, F = eye, eye.copy(), eye.copy()
-    factorial = 1.0
-    for j in range(1, TAYLOR_TERMS):
-        power = power @ B
-        factorial *= j
-        E += power / factorial
-        F += power / (factorial * (j + 1))
-    J = F * (t * scale)
+    F = _integral_series(B)
+    E = B @ F
+    _diagonal(E)[...] += 1.0
+    J = F
+    J *= span[:, None, None] * scale
     for k in range(int(squarings.max(initial=0))):
-        more = (squarings > k)[..., None, None]
-        J = np.where(more, J + E @ J, J)
-        E = np.where(more, E @ E, E)
+        more = np.flatnonzero(squarings > k)
+        if more.size == len(E):
+            J += E @ J
+            E = E @ E
+        else:
+            doubled, time = E[more], J[more]
+            J[more] = time + doubled @ time
+            E[more] = doubled @ doubled
     return E, J
+
+
+def _integral_series(B: np.ndarray) -> np.ndarray:
+    """F = Σ_{j≤13} Bʲ/(j+1)! [n, S, S] by Paterson & Stockmeyer's rule (SIAM J Comput 1973):
+    F = P₀ + B⁴·(P₁ + B⁴·(P₂ + B⁴·P₃)) with P_i = Σ_{r<4} c_{4i+r}·Bʳ, c_j = 1/(j+1)!, so 6
+    matrix products (B², B³, B⁴ and three by B⁴) instead of Horner's 13."""
+    coefficients = 1.0 / np.cumprod(np.arange(1.0, SERIES_DEGREE + 2))
+    powers = [B, B @ B]
+    powers.append(powers[1] @ B)
+    fourth = powers[1] @ powers[1]
+
+    def part(i: int) -> np.ndarray:
+        terms = coefficients[4 * i: 4 * i + 4]
+        P = powers[0] * terms[1]
+        for power, coefficient in zip(powers[1:], terms[2:], strict=False):  # P₃: c₁₂ + c₁₃B
+            P += power * coefficient
+        _diagonal(P)[...] += terms[0]
+        return P
+
+    F = part(SERIES_DEGREE // 4)
+    for i in reversed(range(SERIES_DEGREE // 4)):
+        F = fourth @ F
+        F += part(i)
+    return F
+
+
+def _diagonal(matrices: np.ndarray) -> np.ndarray:
+    """The diagonals [n, S] of matrices [n, S, S] (C order), as a view to write into."""
+    n, size, _ = matrices.shape
+    return matrices.reshape(n, size * size)[:, :: size + 1]
 
 
 def _within(values: np.ndarray, hazard: bool) -> bool:

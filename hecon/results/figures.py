@@ -22,6 +22,8 @@ import plotly.graph_objects as go
 
 from hecon.analysis.wtp import REPORT_WTP
 from hecon.results import plots
+from hecon.results.plots.effect import effect_threshold_plot
+from hecon.results.plots.evsi import enbs_plot, evsi_plot
 from hecon.results.plots.style import CURRENCY
 from hecon.results.plots.survival import survival_plot
 
@@ -89,6 +91,12 @@ def _threshold(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure:
     return plots.threshold_curve(table, units["currency"], effect_unit=units["effect_unit"], **_parameters(meta))
 
 
+def _effect_threshold(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure:
+    units = _units(meta)
+    return effect_threshold_plot(table, currency=units["currency"], effect_unit=units["effect_unit"],
+                                 **_parameters(meta))
+
+
 #: table stem → (figure stem, how to draw it)
 FIGURES: dict[str, tuple[str, Draw]] = {
     "ce_plane": ("ce_plane", _ce_plane),
@@ -99,7 +107,12 @@ FIGURES: dict[str, tuple[str, Draw]] = {
     "dsa": ("tornado", _tornado),
     "twoway": ("twoway", _two_way),
     "threshold_curve": ("threshold", _threshold),
+    "effect_threshold_curve": ("effect_threshold", _effect_threshold),
     "gsa": ("gsa", lambda t, m: plots.gsa_bars(t, measure=m.get("measure"), **_parameters(m))),
+    "evsi": ("evsi", lambda t, m: evsi_plot(t, running_n_per_arm=m.get("running_n_per_arm"),
+                                            currency=_units(m)["currency"])),
+    "enbs": ("enbs", lambda t, m: enbs_plot(t, running_n_per_arm=m.get("running_n_per_arm"),
+                                            currency=_units(m)["currency"])),
     "survival_curves": ("survival", lambda t, m: survival_plot(
         t, title="Survival: Kaplan–Meier and parametric models")),
 }

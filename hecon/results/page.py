@@ -16,13 +16,15 @@ import base64
 import gzip
 import html
 import json
+import threading
 from collections.abc import Mapping
 from functools import cache
 
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from hecon.results.plots.io import for_display
+from hecon.results.plots.io import display_json
 
 
 def figure_place(stem: str) -> str:
@@ -36,16 +38,33 @@ def compressed(data: bytes) -> str:
     return base64.b85encode(gzip.compress(data, 9, mtime=0)).decode("ascii").replace("<", ".")
 
 
-@cache
+_COMPRESSING = threading.Lock()
+
+
 def _plotly_js() -> str:
-    """plotly.js, compressed once per process."""
+    """plotly.js, compressed once per process (0.5 s of a core): a second caller waits for
+    the first."""
+    with _COMPRESSING:
+        return _compressed_plotly_js()
+
+
+@cache
+def _compressed_plotly_js() -> str:
     return compressed(get_plotlyjs().encode("utf-8"))
+
+
+def prepare() -> None:
+    """Compress plotly.js now, in a thread of its own (zlib releases the GIL), so that a page
+    built later finds it done: ``hecon run`` calls this before its analyses, which leave a
+    core idle."""
+    threading.Thread(target=_plotly_js, name="compress plotly.js", daemon=True).start()
 
 
 def figure_json(figure: go.Figure) -> dict:
     """A figure as plotly.js reads it: single-precision arrays, every other float to 6
     significant digits."""
-    return json.loads(for_display(figure).to_json(), parse_float=lambda text: float(f"{float(text):.6g}"))
+    return json.loads(pio.to_json(display_json(figure), validate=False),
+                      parse_float=lambda text: float(f"{float(text):.6g}"))
 
 
 #: decompress plotly.js and the figures (Base85 → gzip → text), run plotly.js, draw each figure

@@ -56,6 +56,7 @@ from hecon.results.labels import (
 )
 from hecon.results.page import figure_place, figure_scripts
 from hecon.results.plots import diagram
+from hecon.results.report_effect import effect_lead, effect_threshold_section, priors_section
 from hecon.results.write import table_file
 
 CHEERS_2022 = [
@@ -175,14 +176,16 @@ def state_diagram(model: Model, *, labels: Mapping[str, str] | None = None) -> g
     return diagram.state_diagram(model.states, model.edges, model.positions or None, labels=labels)
 
 
-def figures_of(folder: Path, model: Model) -> dict[str, go.Figure]:
+def figures_of(folder: Path, model: Model, drawn: Mapping[str, go.Figure] | None = None) -> dict[str, go.Figure]:
     """Every figure of a results folder: the state diagram, then the figure registry's figures
     drawn from the folder's tables and the meta its manifest records — the same figures the
-    commands draw from memory."""
+    commands draw from memory, which ``drawn`` gives when the writer has them already."""
     figures: dict[str, go.Figure] = {}
-    drawn = state_diagram(model)
+    diagram_figure = state_diagram(model)
+    if diagram_figure is not None:
+        figures["state_diagram"] = diagram_figure
     if drawn is not None:
-        figures["state_diagram"] = drawn
+        return figures | dict(drawn)
     tables = {stem: table for stem in FIGURES if (table := _read(folder, f"{stem}.csv")) is not None}
     return figures | registry_figures(tables, recorded_meta(read_manifest(folder)))
 
@@ -269,12 +272,14 @@ def _whole(values) -> list[Number]:
     return [with_interval(value, None, None, money=True) for value in values]
 
 
-def build_report(folder: str | Path) -> Path:
-    """Write ``report.html`` into a results folder from its files; return its path."""
+def build_report(folder: str | Path, drawn: Mapping[str, go.Figure] | None = None) -> Path:
+    """Write ``report.html`` into a results folder from its files; return its path. ``drawn``:
+    the registry's figures of the folder's tables, when its writer drew them already
+    (:func:`hecon.results.write.write` passes them to its ``finish``)."""
     folder = Path(folder)
     manifest = read_manifest(folder)
     model = Model(manifest["model"])
-    results = Results(folder, model, manifest, figures_of(folder, model))
+    results = Results(folder, model, manifest, figures_of(folder, model, drawn))
     sections = _sections(results)
     nav = " ".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title, _ in sections)
     body, part = "", None
@@ -307,8 +312,9 @@ def _sections(results: Results) -> list[tuple[str, str, str]]:
 
 
 def _results(results: Results) -> str:
-    """The decision at each report threshold, the ICER with its interval, the failing checks."""
-    return _decisions(results) + _icer_paragraphs(results) + _failing_checks(results)
+    """What the trial must show (the threshold of the effect) and the decision under each prior,
+    the decision at each report threshold, the ICER with its interval, the failing checks."""
+    return effect_lead(results) + _decisions(results) + _icer_paragraphs(results) + _failing_checks(results)
 
 
 def _decisions(results: Results) -> str:
@@ -666,6 +672,9 @@ SECTIONS = [
     ("base-case", "Base case", _base_case),
     ("psa", "Probabilistic analysis", _psa),
     ("voi", "Value of information", lambda results: results.figure("evpi", "evppi")),
+    ("effect-threshold", "What the trial must show: the threshold of the effect",
+     lambda results: effect_threshold_section(results, _table)),
+    ("priors", "Decision under each prior of the effect", lambda results: priors_section(results, _table)),
     ("dsa", "One-way sensitivity (tornado)", lambda results: results.figure("tornado")),
     ("scenarios", "Scenarios", _scenarios),
     ("threshold", "Threshold price", _threshold),
@@ -674,5 +683,6 @@ SECTIONS = [
 ]
 #: section → the part of the report it belongs to (the results lead and the checklist stand alone)
 PARTS = {**dict.fromkeys(("decision-problem", "model", "conventions"), "Methods"),
-         **dict.fromkeys(("base-case", "psa", "voi", "dsa", "scenarios", "threshold", "checks"), "Results in detail"),
+         **dict.fromkeys(("base-case", "psa", "voi", "effect-threshold", "priors", "dsa", "scenarios", "threshold",
+                          "checks"), "Results in detail"),
          "parameters": "Appendix"}

@@ -8,21 +8,25 @@ browser is), and the manifest recording every Result's meta.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from hecon.analysis.result import Result, merged_meta
+from hecon.results.draws import GZIP_LEVEL, write_gzip_csv
 from hecon.results.figures import figures_of
 from hecon.results.folder import manifest, results_folder, write_csv, write_manifest
 from hecon.results.plots.io import write_html, write_static
 
-#: tables of one row per draw, written gzip-compressed (its default level)
+#: tables of one row per draw, written gzip-compressed (:data:`~hecon.results.draws.GZIP_LEVEL`)
 COMPRESSED = {"psa", "bootstrap", "ce_plane"}
 #: … and of those, the ones no figure is drawn from, with floats to 13 significant digits
 #: (relative error at most 5e-13; a figure's table keeps every digit, so that the figure drawn
 #: from the folder is the figure drawn from memory)
 ROUNDED = {"psa", "bootstrap"}
+ROUNDED_FORMAT = "%.13g"
 
 
 def table_file(stem: str) -> str:
@@ -30,39 +34,64 @@ def table_file(stem: str) -> str:
     return f"{stem}.csv.gz" if stem in COMPRESSED else f"{stem}.csv"
 
 
+def timed(timings: dict[str, float], step: str, task: Callable[[], Any]) -> Any:
+    """Run ``task()``, add its wall-clock seconds to ``timings[step]`` and return its result."""
+    start = time.perf_counter()
+    try:
+        return task()
+    finally:
+        timings[step] = round(timings.get(step, 0.0) + time.perf_counter() - start, 3)
+
+
+def _write_tables(tables: Mapping[str, Any], folder: Path) -> None:
+    """Every table as CSV: one row per draw gzip-compressed (:data:`COMPRESSED`; those of
+    :data:`ROUNDED` through :func:`hecon.results.draws.write_gzip_csv`)."""
+    for stem, table in tables.items():
+        if table is None:
+            continue
+        path = folder / table_file(stem)
+        if stem in ROUNDED:
+            write_gzip_csv(table, path, ROUNDED_FORMAT)
+        elif stem in COMPRESSED:
+            write_csv(table, path, compression={"method": "gzip", "compresslevel": GZIP_LEVEL, "mtime": 0})
+        else:
+            write_csv(table, path)
+
+
 def write(out: str | Path, model: str, *results: Result, command: str,
           inputs: Mapping[str, str | Path] | None = None, also_inputs: Iterable[str | Path] = (),
           seed: int | None = None, options: Mapping[str, Any] | None = None,
           static: bool = False, extra: Mapping[str, Any] | None = None,
           note: Callable[[str], None] | None = None,
-          finish: Callable[[Path], None] | None = None) -> Path:
+          finish: Callable[[Path, Mapping[str, Any]], None] | None = None) -> Path:
     """Write ``results`` into the results folder ``out`` and return its path.
 
     ``inputs`` (role → file) are hashed into the manifest; with ``also_inputs`` (folders) they
     may not lie in ``out``. ``static`` also writes PNG and SVG figures (a line goes to ``note``
-    when no browser is there to draw them). ``finish(folder)`` runs last, inside the folder
-    (``hecon run`` builds its report and workbook there).
+    when no browser is there to draw them). ``finish(folder, figures)`` runs last, inside the
+    folder, with the figures drawn (``hecon run`` builds its report and workbook there).
     """
     inputs = dict(inputs or {})
+    extra = dict(extra or {})
+    timings = extra["timings_seconds"] = dict(extra.get("timings_seconds", {}))
     with results_folder(out, inputs=[*inputs.values(), *also_inputs], note=note) as folder:
         tables = {stem: table for result in results for stem, table in result.tables().items()}
         meta = merged_meta(result.meta for result in results)
-        for stem, table in tables.items():
-            if table is None:
-                continue
-            write_csv(table, folder / table_file(stem),
-                      **({"compression": {"method": "gzip", "compresslevel": 6}} if stem in COMPRESSED else {}),
-                      **({"float_format": "%.13g"} if stem in ROUNDED else {}))
-        figures = figures_of(tables, meta)
-        for stem, figure in figures.items():
-            write_html(figure, folder / f"{stem}.html")
-        if static:
-            reason = write_static(figures, folder)[1]
-            if reason and note:
-                note(reason)
-        write_manifest(folder, manifest(
-            model=model, command=command, inputs=inputs, seed=seed, options=options,
-            extra={**dict(extra or {}), "results": {r.analysis: dict(r.meta) for r in results}}))
+        figures = timed(timings, "figures", lambda: figures_of(tables, meta))
+        with ThreadPoolExecutor(1, thread_name_prefix="static figures") as drawing:
+            # PNG and SVG are drawn by the browser, on another core, while the tables are written
+            images = drawing.submit(write_static, figures, folder) if static else None
+            timed(timings, "tables", lambda: _write_tables(tables, folder))
+            timed(timings, "figures as HTML", lambda: [write_html(figure, folder / f"{stem}.html")
+                                                       for stem, figure in figures.items()])
+            if images is not None:
+                reason = timed(timings, "figures as PNG and SVG (after the tables)", lambda: images.result()[1])
+                if reason and note:
+                    note(reason)
+        contents = manifest(model=model, command=command, inputs=inputs, seed=seed, options=options,
+                            extra={**extra, "results": {r.analysis: dict(r.meta) for r in results}})
+        write_manifest(folder, contents)
         if finish is not None:
-            finish(folder)
+            timed(timings, "report and workbook", lambda: finish(folder, figures))
+            write_manifest(folder, contents)  # with the time the finish took
     return Path(out)

@@ -28,7 +28,7 @@ def test_sobol_indices_of_the_ishigami_function(tmp_path):
     def ishigami(sets, a=7.0, b=0.1):
         return np.sin(sets["x1"]) + a * np.sin(sets["x2"]) ** 2 + b * sets["x3"] ** 4 * np.sin(sets["x1"])
 
-    indices, points, invalid = gsa.sobol(table, ishigami, 2048, seed=3)
+    indices, points, invalid = gsa.sobol(table, gsa.outputs_of(table, ishigami), 2048, seed=3)
     indices = indices.set_index("parameter")
     assert (points, invalid) == (2048 * 5, 0)  # Saltelli: n·(k + 2)
     # analytic values for a = 7, b = 0.1 (Sobol' & Levitan 1999)
@@ -37,7 +37,7 @@ def test_sobol_indices_of_the_ishigami_function(tmp_path):
 
 
 def test_morris_gives_no_effect_to_a_parameter_that_does_not_enter(table):
-    ranking = gsa.morris(table, lambda s: LinearModel().evaluate(s).total_cost[:, 1], 40, seed=1)[0]
+    ranking = gsa.morris(table, gsa.outputs_of(table, lambda s: LinearModel().evaluate(s).total_cost[:, 1], 7), 40, seed=1)[0]
     assert ranking.parameter.iloc[-1] == "unused"
     assert ranking.set_index("parameter").loc["unused", "mu_star"] == 0
 

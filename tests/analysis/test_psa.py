@@ -86,7 +86,8 @@ def test_a_psa_beyond_the_memory_budget_is_refused_before_sampling(model, monkey
     monkeypatch.setattr(type(table), "sample", lambda *args, **kwargs: pytest.fail("sampled"))
     with pytest.raises(InputError) as caught:
         require_psa_memory(model, table, model.options(), 10**9, memory.as_bytes(4))
-    per_draw = psa_bytes(1, len(table.names), 2, 24)
+    base = model.evaluate(table.base_case(), model.options())
+    per_draw = psa_bytes(1, len(table.names), len(base.strategies), len(base.names))
     assert caught.value.message == (
         f"a PSA of --n 1,000,000,000 draws ({per_draw / 1024:,.1f} KiB a draw) needs about "
         f"{10**9 * per_draw / memory.GIB:,.1f} GiB of memory, more than the budget of 4.0 GiB")

@@ -177,6 +177,17 @@ def test_evppi_is_reproducible_and_independent_of_the_other_subsets():
     assert not first["se"].equals(other_seed["se"])
 
 
+def test_evppi_is_the_same_whatever_the_number_of_regressions_at_once():
+    """Each subset's regression runs in one BLAS thread with its own random stream, so fitting
+    them one at a time or side by side gives the same numbers, bit for bit."""
+    costs, effects, parameters = synthetic_psa(n=800)
+    groups = {"ab": ["a", "b"], "bc": ["b", "c"], "abcd": ["a", "b", "c", "d"]}
+    one_at_a_time = voi.evppi(costs, effects, parameters, [5_000.0, 10_000.0], groups=groups, seed=3, workers=1)
+    side_by_side = voi.evppi(costs, effects, parameters, [5_000.0, 10_000.0], groups=groups, seed=3, workers=3)
+    pd.testing.assert_frame_equal(one_at_a_time, side_by_side, check_exact=True)
+    assert one_at_a_time["parameter_or_group"].unique().tolist() == ["ab", "bc", "abcd"]
+
+
 def test_evppi_from_an_array_and_without_standard_errors():
     costs, effects, parameters = synthetic_psa(n=500)
     table = voi.evppi(costs, effects, parameters.to_numpy(), [10_000.0], n_se_samples=0)

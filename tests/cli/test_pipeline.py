@@ -37,15 +37,18 @@ def test_write_psa_writes_what_its_summary_says(sick, tmp_path):
         assert f"{cost:.2f}"[:6] in text.replace(" ", "")  # the console's table is the file's
     manifest = json.loads((tmp_path / "psa" / "manifest.json").read_text())
     assert manifest["options"]["n"] == 40 and manifest["seed"] == 5 and manifest["command"] == "psa"
+    assert {"PSA", "decision analysis and EVPPI", "figures", "tables", "figures as HTML"} <= set(manifest["timings_seconds"])
 
 
 def test_run_all_writes_every_result_and_times_each_step(sick, tmp_path):
     folder, notes = run_all(sick, tmp_path / "run", quick=True, quiet=True)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert set(manifest["results"]) == {"base_case", "psa", "decision", "parameters", "one_way", "scenarios"}
-    # every step but the writing, which the manifest it writes cannot hold
+    # every step, the writing's own steps too (the quick run draws no PNG or SVG)
     assert set(manifest["timings_seconds"]) == {"base case", "PSA", "decision analysis and EVPPI", "one-way DSA",
-                                                "scenarios"}
+                                                "scenarios", "figures", "tables", "figures as HTML",
+                                                "report and workbook"}
+    assert all(seconds >= 0 for seconds in manifest["timings_seconds"].values())
     base = pd.read_csv(folder / "cost_consequence.csv").set_index("outcome")
     dsa = manifest["results"]["one_way"]
     inmb = 50_000 * (base.loc["qalys_disc", "drug_a"] - base.loc["qalys_disc", "standard_care"]) \

@@ -1,4 +1,4 @@
-"""ParameterTable.sample: one stream per sampling unit, two samplers, the inversion draws kept."""
+"""ParameterTable.sample: one stream per sampling unit and block of draws, two samplers, the inversion draws kept."""
 
 import csv
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from hecon.errors import InputError
 from hecon.model.distributions import SAMPLERS
-from hecon.model.parameters import COLUMNS, ParameterTable
+from hecon.model.parameters import COLUMNS, SAMPLING_BLOCK, ParameterTable
 
 #: one row of every distribution, a fixed row and a three-category Dirichlet group
 ROWS = [
@@ -97,3 +97,29 @@ def test_an_unknown_sampler_is_refused(table):
     with pytest.raises(InputError, match="unknown sampler 'lhs'") as caught:
         table.sample(10, 1, method="lhs")
     assert "inversion" in caught.value.fix
+
+
+@pytest.mark.parametrize("method", SAMPLERS)
+def test_block_b_of_unit_i_draws_from_spawn_key_i_b(table, method):
+    """Draws 10,000 … 10,004 are the first five of block 1's own stream (spawn key (i, 1))."""
+    draws = table.sample(SAMPLING_BLOCK + 5, 2024, method)
+    stream = np.random.default_rng(np.random.SeedSequence(2024, spawn_key=(0, 1)))
+    np.testing.assert_array_equal(draws["p_event"][SAMPLING_BLOCK:],
+                                  table["p_event"].distribution.sample(stream, 5, method))
+    first = table.sample(SAMPLING_BLOCK, 2024, method)
+    assert all(np.array_equal(draws[name][:SAMPLING_BLOCK], first[name]) for name in table.names)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(SAMPLERS), st.integers(0, 3 * SAMPLING_BLOCK - 1), st.integers(1, 2 * SAMPLING_BLOCK))
+def test_any_run_of_draws_sampled_alone_equals_the_sample_sliced(table, method, start, length):
+    stop = min(start + length, 3 * SAMPLING_BLOCK)
+    whole, alone = table.sample(3 * SAMPLING_BLOCK, 7, method), table.sample_draws(start, stop, 7, method)
+    assert alone.n == stop - start
+    for name in table.names:
+        np.testing.assert_array_equal(alone[name], whole[name][start:stop], err_msg=name)
+
+
+def test_an_empty_run_of_draws_is_refused(table):
+    with pytest.raises(InputError, match="a run of draws starts at 0 or later and is not empty"):
+        table.sample_draws(5, 5, 1)

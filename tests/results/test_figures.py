@@ -73,7 +73,22 @@ def survival() -> Result:
     return Result("survival", {"survival_curves": pd.concat([km, fit], ignore_index=True)}, {})
 
 
-RESULTS = [decision(), one_way(), two_way(), threshold(), gsa(), survival()]
+def effect_threshold() -> Result:
+    curve = pd.DataFrame({"parameter": "zz_hr", "value": np.repeat([0.5, 1.0, 2.0], 2), "wtp": [20_000.0, 50_000.0] * 3,
+                          "probability_cost_effective": [0.9, 0.95, 0.2, 0.4, 0.0, 0.01]})
+    return Result("effect_threshold", {"effect_threshold_curve": curve},
+                  {**UNITS, "parameter_labels": {"zz_hr": PARAMETERS["zz_hr"]}})
+
+
+def value_of_sample_information() -> Result:
+    evsi = pd.DataFrame({"n_per_arm": [50, 163, 50, 163], "wtp": [2e4, 2e4, 5e4, 5e4], "evsi": [1.0, 2.0, 0.5, 1.5],
+                         "se": 0.1, "population_evsi": [1e6, 2e6, 5e5, 1.5e6], "population_limit": [3e6, 3e6, 2e6, 2e6]})
+    enbs = pd.DataFrame({"n_per_arm": [50, 163, 50, 163], "wtp": [2e4, 2e4, 5e4, 5e4], "enbs": [5e5, 4e5, -1e5, 2e5],
+                         "optimal": [True, False, False, True]})
+    return Result("evsi", {"evsi": evsi, "enbs": enbs}, {**UNITS, "running_n_per_arm": 163})
+
+
+RESULTS = [decision(), one_way(), two_way(), threshold(), gsa(), survival(), value_of_sample_information(), effect_threshold()]
 
 
 def text(figure) -> str:

@@ -4,6 +4,7 @@ SVG through kaleido and the system Chromium."""
 import base64
 import json
 import struct
+import zlib
 
 import numpy as np
 import plotly.graph_objects as go
@@ -47,8 +48,7 @@ def test_the_figures_of_a_folder_share_one_plotly_js(figure, tmp_path):
 def test_figure_data_is_stored_in_single_precision():
     values = np.random.default_rng(1).normal(1_000.0, 300.0, 500)
     figure = go.Figure(go.Scatter(x=values, y=values / 7, error_y={"array": values / 100}))
-    shown = io.for_display(figure)
-    trace = shown.to_plotly_json()["data"][0]
+    trace = io.display_json(figure)["data"][0]
     assert len(json.dumps(trace)) < 0.55 * len(json.dumps(figure.to_plotly_json()["data"][0]))
     assert trace["x"]["dtype"] == trace["y"]["dtype"] == trace["error_y"]["array"]["dtype"] == "f4"
     np.testing.assert_allclose(np.frombuffer(base64.b64decode(trace["y"]["bdata"]), "<f4"), values / 7, rtol=1e-7)
@@ -65,7 +65,8 @@ def test_a_broken_browser_leaves_no_partial_image(figure, tmp_path, monkeypatch)
 def test_a_webgl_figure_is_raster_so_it_gets_no_svg(tmp_path, monkeypatch):
     jobs = []
     monkeypatch.setattr(io, "browser", lambda: "/usr/bin/chromium")
-    monkeypatch.setattr(io.pio, "write_images", lambda figures, paths, **options: jobs.extend(paths))
+    monkeypatch.setattr(io, "_draw", lambda specs: jobs.extend(spec["path"] for spec in specs))
+    monkeypatch.setattr(io, "recompress_png", lambda path: None)  # nothing was drawn
     plane = go.Figure(go.Scattergl(x=[0.0, 1.0], y=[0.0, 1.0]))
     written, _ = io.write_static({"ce_plane": plane, "ceac": go.Figure(go.Scatter(x=[0], y=[1]))}, tmp_path)
     assert [p.name for p in written] == [p.name for p in jobs] == ["ce_plane.png", "ceac.png", "ceac.svg"]
@@ -100,3 +101,53 @@ def test_png_is_twice_the_layout_size(figure, tmp_path):
     io.write_static({"sized": sized, "default": figure}, tmp_path, ("png",))
     assert png_size(tmp_path / "sized.png") == (2 * 321, 2 * 234)
     assert png_size(tmp_path / "default.png") == (2 * io.STATIC_WIDTH, 2 * io.STATIC_HEIGHT)
+
+
+def png_chunks(content: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, data) of each chunk of a PNG, every CRC checked."""
+    assert content[:8] == io.PNG_SIGNATURE
+    chunks, at = [], 8
+    while at < len(content):
+        length, kind = struct.unpack(">I", content[at:at + 4])[0], content[at + 4:at + 8]
+        data = content[at + 8:at + 8 + length]
+        assert struct.unpack(">I", content[at + 8 + length:at + 12 + length])[0] == zlib.crc32(kind + data)
+        chunks.append((kind, data))
+        at += 12 + length
+    return chunks
+
+
+def test_a_png_recompressed_keeps_its_pixels_and_chunks_and_shrinks(tmp_path):
+    """An 8-bit grey 200 × 100 image, its rows filtered 'none', deflated at level 1 and split
+    over two IDAT chunks as an encoder may write it, between a text chunk and the end."""
+    rows = b"".join(b"\x00" + bytes((x * y) % 7 * 30 for x in range(200)) for y in range(100))
+    deflated = zlib.compress(rows, 1)
+    chunks = [(b"IHDR", struct.pack(">IIBBBBB", 200, 100, 8, 0, 0, 0, 0)), (b"tEXt", b"Software\x00test"),
+              (b"IDAT", deflated[:50]), (b"IDAT", deflated[50:]), (b"IEND", b"")]
+    path = tmp_path / "image.png"
+    path.write_bytes(io.PNG_SIGNATURE + b"".join(struct.pack(">I", len(d)) + k + d + struct.pack(">I", zlib.crc32(k + d))
+                                                 for k, d in chunks))
+    before = path.stat().st_size
+    io.recompress_png(path)
+    after = png_chunks(path.read_bytes())
+    assert [kind for kind, _ in after] == [b"IHDR", b"tEXt", b"IDAT", b"IEND"]
+    assert after[:2] == chunks[:2]
+    assert zlib.decompress(after[2][1]) == rows
+    assert path.stat().st_size < before
+
+
+@pytest.mark.skipif(io.browser() is None, reason="no Chromium browser (make test installs Debian's chromium)")
+def test_one_browser_session_draws_every_call_within_it(figure, tmp_path):
+    with io.browser_session():
+        first, _ = io.write_static({"one": figure}, tmp_path, ("png",))
+        second, _ = io.write_static({"two": figure}, tmp_path, ("svg",))
+    assert [p.name for p in first + second] == ["one.png", "two.svg"]
+    assert all(p.stat().st_size > 0 for p in first + second)
+    assert io._session is None  # closed on leaving the block
+
+
+def test_a_broken_browser_in_a_session_gives_the_reason_and_does_not_hang(figure, tmp_path, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", "/bin/false")
+    with io.browser_session():
+        written, reason = io.write_static({"ceac": figure}, tmp_path, ("png",))
+    assert written == [] and reason.startswith("static figures not written: /bin/false failed")
+    assert list(tmp_path.iterdir()) == []
