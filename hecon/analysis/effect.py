@@ -19,7 +19,10 @@ linearly in ln θ, the model evaluated there, and the root interpolated again in
 that keeps the sign change (one regula falsi step). A draw whose INMB is negative over the
 whole range has no θ in [a, b] that makes the strategy cost-effective (θ* < a, shown as −∞);
 positive over the whole range, θ* > b (+∞). Quantiles over the draws are taken without
-interpolation (``inverted_cdf``), so they are defined with these censored draws.
+interpolation (``inverted_cdf``), so they are defined with these censored draws. The thresholds
+are computed on the first :data:`THRESHOLD_DRAWS` valid draws of the PSA (a random sample of
+them: 1,000 draws put the 2.5 % quantile within about ±1 percentile point), which bounds the
+cost at grid × 1,000 evaluations whatever the PSA's size.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from hecon.model.priors import Prior
 
 #: points of the per-draw grid of the effect threshold
 THRESHOLD_GRID = 9
+#: PSA draws whose threshold of the effect is computed (the first valid ones)
+THRESHOLD_DRAWS = 1_000
 
 
 # ---------------------------------------------------------------- the decision under each prior
@@ -201,7 +206,7 @@ def effect_threshold(model: Model, table: ParameterTable, psa: PSA, parameter: s
     ``effect_threshold_curve``: ``parameter, value, wtp, probability_cost_effective``)."""
     options = model.options() if options is None else options
     lam = willingness_to_pay(wtp)
-    draws = psa.parameters.take(psa.outcomes.valid)
+    draws = psa.parameters.take(np.flatnonzero(psa.outcomes.valid)[:THRESHOLD_DRAWS])
     found, values, inmb = draw_thresholds(model, table, draws, parameter, lam, bounds, options=options,
                                           grid=grid, memory_gb=memory_gb, engine=engine)
     base = threshold_values(model, table, parameter, lam, options, bounds=bounds, memory_gb=memory_gb)

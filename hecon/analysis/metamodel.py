@@ -314,8 +314,9 @@ def fit_additive_spline(inputs, responses, *, n_basis: int = SPLINE_BASIS_SIZE, 
 
     Each input gets the cubic B-spline basis and curvature penalty of :func:`spline_basis`, the
     penalty scaled to unit trace so that one smoothing parameter, chosen by GCV, fits them all.
-    Inputs with one value are dropped. The B-spline blocks each sum to one, so the basis is
-    collinear along the intercepts; the fitted values (and their posterior) are unique.
+    Inputs with one value are dropped. The B-spline blocks each sum to one, so each is
+    constrained to sum to zero over the draws (:func:`_centred`) and one unpenalised intercept
+    is added: without it the basis is collinear and ΦᵀΦ + αS singular.
     """
     inputs = np.asarray(inputs, dtype=float)
     inputs = inputs.reshape(inputs.shape[0], -1)
@@ -324,7 +325,16 @@ def fit_additive_spline(inputs, responses, *, n_basis: int = SPLINE_BASIS_SIZE, 
     varying = [x for x in inputs.T if np.unique(x).size > 1]
     if not varying:
         return _collect([_constant_fit(y, n_posterior) for y in responses.T], "additive")
-    blocks = [spline_basis(x, n_basis) for x in varying]
-    basis = np.hstack([b for b, _ in blocks])
-    penalty = linalg.block_diag(*(p / np.trace(p) for _, p in blocks))
+    blocks = [_centred(*spline_basis(x, n_basis)) for x in varying]
+    basis = np.hstack([np.ones((inputs.shape[0], 1)), *(b for b, _ in blocks)])
+    penalty = linalg.block_diag(np.zeros((1, 1)), *(p / np.trace(p) for _, p in blocks))
     return _smoothed(basis, penalty, responses, n_posterior, rng, "additive")
+
+
+def _centred(basis: np.ndarray, penalty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth constrained to sum to zero over the draws (Wood 2017, §5.4.1): with Z the null
+    space of the basis's column means (from their QR decomposition), the basis Φ·Z and the
+    penalty Zᵀ·S·Z, one column fewer."""
+    q, _ = np.linalg.qr(basis.mean(axis=0)[:, None], mode="complete")
+    null = q[:, 1:]
+    return basis @ null, null.T @ penalty @ null

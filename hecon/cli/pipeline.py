@@ -32,7 +32,7 @@ from hecon.results.folder import check_out
 from hecon.results.plots.io import browser_session
 from hecon.results.report import build_report
 from hecon.results.workbook import write_workbook
-from hecon.results.write import timed, write
+from hecon.results.write import draw_ahead, timed, write
 
 
 def psa_results(psa: PSA, analysis, table, notes: Sequence[str] = ()) -> tuple[Result, Result]:
@@ -181,10 +181,10 @@ def _analyses(model: Model, table, options, scenarios, price: str | None, *, n: 
         psa, REPORT_WTP, evppi="none" if quick else "groups", note=notes.append, memory_gb=memory_gb))
     draws, decision = psa_results(psa, analysis, table, notes)
     decision_tables = {("icers_psa" if stem == "icers" else stem): t for stem, t in decision.frames.items()}
-    results = [
-        base.result(**meta), draws,
-        Result("decision", decision_tables, decision.meta, "icers_psa"),
-        Result("parameters", {"parameters": table.to_frame()}, meta),
+    results = [base.result(**meta), draws, Result("decision", decision_tables, decision.meta, "icers_psa"),
+               Result("parameters", {"parameters": table.to_frame()}, meta)]
+    draw_ahead(*results)  # the PSA's PNG and SVG figures, drawn by the browser beside the analyses below
+    results += [
         timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model), memory_gb=memory_gb,
                                                     engine=engine)),
         timings.time("scenarios", lambda: run_scenarios(model, scenarios, memory_gb=memory_gb, engine=engine)),

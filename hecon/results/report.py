@@ -107,10 +107,13 @@ FRONTIER = {"ND": "on the frontier", "D": "dominated", "ED": "extendedly dominat
 
 def recorded_meta(manifest: Mapping) -> dict:
     """The meta of every Result the manifest records, as one
-    (:func:`~hecon.analysis.result.merged_meta`: labels united)."""
+    (:func:`~hecon.analysis.result.merged_meta`: labels united), with the parameters' labels
+    the manifest writes once (:func:`hecon.results.write.recorded_results`)."""
     results = manifest.get("results")
-    return merged_meta(recorded for recorded in (results.values() if isinstance(results, Mapping) else ())
-                       if isinstance(recorded, Mapping))
+    labels = manifest.get("parameter_labels")
+    return merged_meta([*(recorded for recorded in (results.values() if isinstance(results, Mapping) else ())
+                          if isinstance(recorded, Mapping)),
+                        {"parameter_labels": labels} if isinstance(labels, Mapping) else {}])
 
 
 # ---------------------------------------------------------------- the PSA's intervals

@@ -41,8 +41,8 @@ def test_the_icers_are_those_of_the_mean_cost_and_effect_of_the_draws_written(ru
     assert len(draws) == N * 3 and draws["draw"].nunique() == N
     means = draws.groupby("strategy")[["total_cost", "qalys_disc"]].mean()
     icers = pd.read_csv(out / "icers.csv").set_index("strategy")
-    np.testing.assert_allclose(icers.loc[means.index, "cost"], means["total_cost"], rtol=1e-12)
-    np.testing.assert_allclose(icers.loc[means.index, "effect"], means["qalys_disc"], rtol=1e-12)
+    np.testing.assert_allclose(icers.loc[means.index, "cost"], means["total_cost"], rtol=1e-10)
+    np.testing.assert_allclose(icers.loc[means.index, "effect"], means["qalys_disc"], rtol=1e-10)
     frontier = icers[icers["status"] == "ND"].sort_values("effect")
     np.testing.assert_allclose(frontier["icer"].iloc[1:],
                                frontier["cost"].diff().iloc[1:] / frontier["effect"].diff().iloc[1:], rtol=1e-9)
@@ -142,7 +142,7 @@ def test_the_inversion_sampler_draws_the_table_s_quantiles_and_is_recorded(run, 
     assert manifest(out)["options"]["sampler"] == "inversion" and manifest(run[0])["options"]["sampler"] == "generator"
     written = pd.read_csv(out / "psa.csv.gz").drop_duplicates("draw").set_index("draw")
     expected = Model("example_sick").parameters.sample(N, 3, "inversion")
-    np.testing.assert_allclose(written["cost_sick"], expected["cost_sick"], rtol=1e-12)
+    np.testing.assert_allclose(written["cost_sick"], expected["cost_sick"], rtol=1e-10)
     generator = pd.read_csv(run[0] / "psa.csv.gz").drop_duplicates("draw").set_index("draw")
     assert not np.allclose(written["cost_sick"], generator["cost_sick"])  # two different, valid samples
 

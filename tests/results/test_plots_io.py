@@ -151,3 +151,20 @@ def test_a_broken_browser_in_a_session_gives_the_reason_and_does_not_hang(figure
         written, reason = io.write_static({"ceac": figure}, tmp_path, ("png",))
     assert written == [] and reason.startswith("static figures not written: /bin/false failed")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(io.browser() is None, reason="no Chromium browser (make test installs Debian's chromium)")
+def test_an_image_drawn_ahead_is_taken_only_for_the_same_figure(figure, tmp_path):
+    changed = go.Figure(figure).update_layout(title="another")
+    with io.browser_session():
+        io.draw_ahead({"ceac": figure}, ("svg",))
+        assert len(io._session.ahead) == 1
+        written, reason = io.write_static({"ceac": changed, "same": figure}, tmp_path, ("svg",))
+        assert reason is None and [p.name for p in written] == ["ceac.svg", "same.svg"]
+        assert io._session.ahead == {}  # taken by the identical figure, under its own name
+    assert "another" in (tmp_path / "ceac.svg").read_text() and "another" not in (tmp_path / "same.svg").read_text()
+
+
+def test_without_a_session_nothing_is_drawn_ahead(figure, tmp_path):
+    assert not io.session_open()
+    io.draw_ahead({"ceac": figure})  # no browser started, nothing raised

@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import os
 import queue
 import shutil
 import struct
+import tempfile
 import threading
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -111,6 +113,8 @@ class _Browser:
 
     def __init__(self) -> None:
         self.jobs: queue.Queue = queue.Queue()
+        self.scratch = Path(tempfile.mkdtemp(prefix="hecon-images-"))
+        self.ahead: dict[str, tuple[Path, queue.Queue]] = {}  # identity → image, its answer
         self.thread = threading.Thread(target=asyncio.run, args=(self._serve(),), name="kaleido", daemon=True)
         self.thread.start()
 
@@ -132,16 +136,46 @@ class _Browser:
             while not closed and (job := self.jobs.get()) is not None:
                 job[1].put(error)
 
-    def draw(self, specs: list[dict]) -> None:
-        """Draw kaleido's ``specs`` (figure, path, options); raise what the browser raised."""
+    def submit(self, specs: list[dict]) -> queue.Queue:
+        """Queue kaleido's ``specs`` (figure, path, options); the answer (None or the browser's
+        error) arrives in the queue returned."""
         answer: queue.Queue = queue.Queue(maxsize=1)
         self.jobs.put((specs, answer))
-        if (error := answer.get()) is not None:
+        return answer
+
+    def draw_ahead(self, specs: list[dict]) -> None:
+        """Start drawing ``specs`` into the session's scratch folder, for :meth:`draw` to take."""
+        for spec in specs:
+            key = _identity(spec)
+            if key not in self.ahead:
+                image = self.scratch / f"{len(self.ahead)}.{spec['opts']['format']}"
+                self.ahead[key] = image, self.submit([{**spec, "path": image}])
+
+    def draw(self, specs: list[dict]) -> None:
+        """Draw kaleido's ``specs``, an image drawn ahead of an identical spec copied; raise
+        what the browser raised."""
+        ahead = {i: self.ahead.pop(_identity(spec)) for i, spec in enumerate(specs) if _identity(spec) in self.ahead}
+        rest = [spec for i, spec in enumerate(specs) if i not in ahead]
+        pending = self.submit(rest) if rest else None
+        for i, (image, answer) in ahead.items():
+            if answer.get() is None:
+                shutil.move(image, specs[i]["path"])
+            else:  # drawn ahead in vain: drawn again now
+                self.draw([specs[i]])
+        if pending is not None and (error := pending.get()) is not None:
             raise error
 
     def close(self) -> None:
         self.jobs.put(None)
         self.thread.join()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _identity(spec: dict) -> str:
+    """What makes an image: its figure and options (SHA-256 of their JSON), not its path."""
+    from plotly.io.json import to_json_plotly
+
+    return hashlib.sha256(to_json_plotly({"fig": spec["fig"], "opts": spec["opts"]}).encode("utf-8")).hexdigest()
 
 
 _session: _Browser | None = None
@@ -153,14 +187,28 @@ def browser_session(enabled: bool = True) -> Iterator[None]:
     the block (Chromium starts in a thread of its own while the block goes on) and closed on
     leaving it. Nothing starts when ``enabled`` is false, a session is open already, or no
     browser is found (:func:`write_static` then says why)."""
-    global _session
-    if not enabled or _session is not None or browser() is None:
+    if not enabled or _session is not None:
         yield
         return
-    _session = _Browser()
+    open_browser()
     try:
         yield
     finally:
+        close_browser()
+
+
+def open_browser() -> None:
+    """Start the session's browser now (when none is open and a browser is found), for every
+    :func:`write_static` until :func:`close_browser`."""
+    global _session
+    if _session is None and browser() is not None:
+        _session = _Browser()
+
+
+def close_browser() -> None:
+    """Close the session's browser, if one is open."""
+    global _session
+    if _session is not None:
         _session.close()
         _session = None
 
@@ -175,11 +223,33 @@ def _draw(specs: list[dict]) -> None:
     kaleido.write_fig_from_object_sync(specs, cancel_on_error=True)
 
 
+def session_open() -> bool:
+    """True within a :func:`browser_session` that started a browser."""
+    return _session is not None
+
+
+def draw_ahead(figures: Mapping[str, go.Figure], formats: Sequence[str] = STATIC_FORMATS) -> None:
+    """Start drawing ``figures`` now in the open :func:`browser_session` (on another core, while
+    the caller goes on); :func:`write_static` takes the image of an identical figure from there
+    rather than drawing it again. Without a session, nothing is drawn."""
+    if _session is not None:
+        _session.draw_ahead(_specs(figures, _session.scratch, formats))
+
+
+def _specs(figures: Mapping[str, go.Figure], folder: Path, formats: Sequence[str]) -> list[dict]:
+    """kaleido's spec of each image: every figure in every format, at the layout's width and
+    height where it sets them (:data:`STATIC_WIDTH` × :data:`STATIC_HEIGHT` otherwise), PNG at
+    :data:`PNG_SCALE` times that size, SVG for figures that are not raster."""
+    return [{"fig": figure.to_dict(), "path": folder / f"{stem}.{fmt}",
+             "opts": {"format": fmt, "scale": PNG_SCALE if fmt == "png" else 1,
+                      "width": figure.layout.width or STATIC_WIDTH, "height": figure.layout.height or STATIC_HEIGHT}}
+            for stem, figure in figures.items() for fmt in formats if fmt == "png" or not is_raster(figure)]
+
+
 def write_static(figures: Mapping[str, go.Figure], folder: str | Path,
                  formats: Sequence[str] = STATIC_FORMATS) -> tuple[list[Path], str | None]:
-    """Write every figure in every static format in one browser session: at the layout's
-    width and height where it sets them (:data:`STATIC_WIDTH` × :data:`STATIC_HEIGHT`
-    otherwise), PNG at :data:`PNG_SCALE` times that size, SVG for figures that are not raster.
+    """Write every figure in every static format (:func:`_specs`) in one browser session, the
+    images :func:`draw_ahead` drew already taken from there.
 
     Returns the paths written and, when nothing could be written, the one-line reason.
     """
@@ -189,26 +259,20 @@ def write_static(figures: Mapping[str, go.Figure], folder: str | Path,
     if path is None:
         return [], ("no Chromium browser found: figures written as HTML only "
                     "(install Debian's chromium, or set BROWSER_PATH, for PNG and SVG)")
-    folder = Path(folder)
-    jobs = [(figure, folder / f"{stem}.{fmt}", fmt) for stem, figure in figures.items() for fmt in formats
-            if fmt == "png" or not is_raster(figure)]
-    if not jobs:
+    specs = _specs(figures, Path(folder), formats)
+    if not specs:
         return [], None
     try:
-        _draw([{"fig": figure.to_dict(), "path": image,
-                "opts": {"format": fmt, "scale": PNG_SCALE if fmt == "png" else 1,
-                         "width": figure.layout.width or STATIC_WIDTH,
-                         "height": figure.layout.height or STATIC_HEIGHT}}
-               for figure, image, fmt in jobs])
+        _draw(specs)
     except Exception as error:  # kaleido reports a missing or broken browser in many ways
-        for _, image, _ in jobs:
-            image.unlink(missing_ok=True)
+        for spec in specs:
+            spec["path"].unlink(missing_ok=True)
         first = str(error.args[0] if error.args else error).splitlines()[0][:120]
         return [], f"static figures not written: {path} failed ({type(error).__name__}: {first})"
-    for _, image, fmt in jobs:
-        if fmt == "png":
-            recompress_png(image)
-    return [j[1] for j in jobs], None
+    for spec in specs:
+        if spec["opts"]["format"] == "png":
+            recompress_png(spec["path"])
+    return [spec["path"] for spec in specs], None
 
 
 def recompress_png(path: Path, level: int = PNG_DEFLATE_LEVEL) -> None:
