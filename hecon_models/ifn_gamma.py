@@ -372,7 +372,7 @@ LABELS = {
     "patients_infected": "Patients with ≥ 1 episode (day 90)",
     "ward_infection_episodes": "Ward-acquired infection episodes per patient (day 90)",
     "icu_readmissions": "ICU readmissions per patient (day 90)", "icu_deaths": "ICU deaths",
-    "day90_deaths": "Day-90 deaths", "icu_days": "ICU days", "hospital_days": "Hospital days",
+    "day90_deaths": "Day-90 deaths", "icu_days": "ICU days (first stay; readmissions apart)", "hospital_days": "Hospital days",
     "immune_restored_d10": "Immune restoration at day 10 (reported only)",
     "serious_adverse_events": "Serious adverse events per patient (all causes)",
     "ifn_doses": "IFN-γ doses given", "life_years": "Life years", "life_years_disc": "Life years (discounted)",
@@ -409,11 +409,27 @@ def evaluate(params: ParameterSets, options: Options) -> Outcomes:
     return evaluate_with_hazards(params, options, calibrate(params, options, excess), excess)
 
 
+def _ward_infections_bounded(calibration: hospital.Calibration, params: ParameterSets) -> hospital.Calibration:
+    """The sets whose ward infections, at IFN-γ's hazard ratio when it exceeds 1 (a harmful
+    effect), would add a ward day per ward day (HR·h_w·x_w ≥ 1: a negative discharge hazard,
+    :func:`hecon_models._ifn_gamma_hospital.ward_hazards`), reported as not evaluable."""
+    hz = calibration.hazards
+    factor = np.maximum(params["hr_infection_ifn"], 1.0)
+    unbounded = calibration.converged & (factor * hz.ward_infection * hz.ward_extra_days >= 1)
+    if not unbounded.any():
+        return calibration
+    reason = ("IFN-gamma's hazard ratio above 1 makes ward infections add more ward days than a ward day "
+              "(hazard ratio x ward infection hazard x extra days >= 1)")
+    return dataclasses.replace(calibration, converged=calibration.converged & ~unbounded,
+                               reasons=np.where(unbounded, reason, calibration.reasons))
+
+
 def evaluate_with_hazards(params: ParameterSets, options: Options, calibration: hospital.Calibration,
                           excess: ExcessHazard | None = None) -> Outcomes:
     """The model for given placebo hazards (calibrated, or chosen by a verification test);
     ``excess``: the survivors' excess hazard when already calibrated (else calibrated here)."""
     T = options.hospital_days
+    calibration = _ward_infections_bounded(calibration, params)
     ok = calibration.converged
     treated, screened = _strategy_flags("treated"), _strategy_flags("screened")
     tree = rollback(TREE, params, states=STATES, n_sets=params.n)

@@ -40,7 +40,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from hecon.errors import InputError
+from hecon.errors import InputError, ModelError
 from hecon.model import Model
 from hecon.model.distributions import require_sampler
 from hecon.model.outcomes import Outcomes
@@ -236,9 +236,17 @@ class DaskEngine:
         position = {future.key: i for i, future in enumerate(futures)}
         completed = as_completed(futures, with_results=True)
         del futures  # a chunk's future goes as its result is placed
-        for future, result in completed:
-            place(position[future.key], result)
-        self.client.cancel([shipped])
+        try:
+            for future, result in completed:
+                place(position[future.key], result)
+        except (InputError, ModelError):
+            raise
+        except Exception as error:  # the cluster's failures (a worker lost for good, the scheduler gone)
+            raise InputError(f"the cluster could not finish the run: {type(error).__name__}: {error}",
+                             fix="check the scheduler and that every worker has the same hecon and the "
+                                 "model's files (docs/distributed.md), or run without --workers/--scheduler") from error
+        finally:  # nothing of this run stays on a shared cluster
+            self.client.cancel([*getattr(completed, "futures", ()), shipped])  # the chunks still pending
 
     def describe(self) -> dict:
         """The cluster, for the manifest: scheduler, workers, threads, dask's version."""

@@ -5,8 +5,8 @@ the effect at which the decision changes (what a trial must show).
 (:mod:`hecon.model.priors`) replaces the effect's distribution; its PSA keeps the run's draws
 of every other parameter and re-draws only the prior's parameters from the same seeded
 streams (common random numbers: the k-th draw of a LogNormal prior is exp(μ + σ·zₖ) with the
-same zₖ under every prior), so only n parameter sets per prior are evaluated and the priors
-differ by the effect alone. A prior whose draws equal the run's (the run's own prior) reuses
+same zₖ under every LogNormal prior; a prior of another family draws other numbers), so only n
+parameter sets per prior are evaluated and the priors differ by the effect alone. A prior whose draws equal the run's (the run's own prior) reuses
 its outcomes.
 
 **Threshold of the effect** (:func:`effect_threshold`). For a parameter θ (e.g. the hazard
@@ -39,6 +39,7 @@ from hecon.analysis.psa import PSA
 from hecon.analysis.result import Result, model_meta
 from hecon.analysis.sensitivity import SETS_PER_CHUNK, Measure, threshold_values, willingness_to_pay
 from hecon.analysis.wtp import REPORT_WTP
+from hecon.errors import ModelError
 from hecon.model import Model
 from hecon.model.outcomes import Outcomes
 from hecon.model.parameters import ParameterSets, ParameterTable
@@ -209,8 +210,11 @@ def effect_threshold(model: Model, table: ParameterTable, psa: PSA, parameter: s
     draws = psa.parameters.take(np.flatnonzero(psa.outcomes.valid)[:THRESHOLD_DRAWS])
     found, values, inmb = draw_thresholds(model, table, draws, parameter, lam, bounds, options=options,
                                           grid=grid, memory_gb=memory_gb, engine=engine)
-    base = threshold_values(model, table, parameter, lam, options, bounds=bounds, memory_gb=memory_gb)
+    base = threshold_values(model, table, parameter, lam, options, bounds=bounds, memory_gb=memory_gb, engine=engine)
     kept = ~np.isnan(found).any(1)
+    if not kept.any():
+        raise ModelError(f"none of the {len(found):,} PSA draws can be evaluated over {parameter}'s plausible "
+                         f"range {bounds[0]:.4g}–{bounds[1]:.4g}: no threshold of the effect")
     quantiles = np.quantile(found[kept], [0.5, 0.025, 0.975], axis=0, method="inverted_cdf")
     summary = pd.DataFrame({
         "wtp": lam, "parameter": parameter, "base_case": base.threshold.to_numpy(),

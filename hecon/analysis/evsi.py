@@ -11,7 +11,8 @@ from one PSA, neither re-running the model:
 - **Regression** (Strong, Oakley, Brennan & Breeze, Med Decis Making 2015;35:570–583): simulate one
   data set X_i from each draw θ_i, reduce it to low-dimensional summary statistics T(X_i), and
   regress each strategy's incremental costs and effects on T (a penalised spline, additive over
-  the statistics: the GAM ``s(T1) + … + s(Tk)`` of Strong et al.); the fitted values estimate
+  the statistics: the GAM ``s(T1) + … + s(Tk)`` of Strong et al., with one smoothing parameter
+  for all its smooths, :func:`~hecon.analysis.metamodel.fit_additive_spline`); the fitted values estimate
   E(NB | X_i), and the EVSI is the EVPI formula applied to them, with the standard error of the
   fitted values' posterior (Strong et al. 2014).
 - **Moment matching** (Heath, Manolopoulos & Baio, Med Decis Making 2018;38:163–173): the
@@ -21,7 +22,8 @@ from one PSA, neither re-running the model:
   likelihood as the regression's data). The draws' increments are then rescaled,
   μ̃_i = ȳ + Σ_pre^{1/2} Σ_prior^{−1/2} (y_i − ȳ), so that every net benefit λ·ΔE − ΔC has its
   preposterior variance, and the EVSI is the EVPI formula applied to μ̃. Standard error:
-  bootstrap over the Q data sets.
+  bootstrap over the Q data sets. (A variant of Heath et al., who rescale the fitted values of
+  the EVPPI regression on the informed parameters: the same for normal net benefit.)
 
 The data-generating model (:class:`BinomialTrial`) is the model's: each draw implies, for every
 arm and every endpoint the model declares (``TRIAL_ENDPOINTS``), the probability p that a patient

@@ -159,6 +159,15 @@ def run_psa(
     table = model.load_parameters(options) if table is None else table
     draws = Draws(table, n, seed, sampler)
     outcomes = evaluate_batch(model, options, draws, chunk_size=chunk_size, engine=engine, progress=progress)
+    require_evaluable(outcomes, n, invalid)
+    return PSA(model, draws, outcomes)
+
+
+def require_evaluable(outcomes: Outcomes, n: int, invalid: str) -> None:
+    """Apply the ``invalid`` policy to the draws the model could not evaluate: with ``error``
+    any such draw stops the run, with ``drop`` only all of them do (a ModelError naming them)."""
+    if invalid not in INVALID_POLICIES:
+        raise ValueError(f"invalid must be one of {INVALID_POLICIES}")
     bad = outcomes.problems
     if len(bad) and invalid == "error":
         raise ModelError(f"{len(bad)} of {n} PSA draws cannot be evaluated (first: draw "
@@ -166,7 +175,6 @@ def run_psa(
                          "--invalid drop to exclude and report them", sets=bad["set"].to_numpy())
     if len(bad) == n:
         raise ModelError(f"none of the {n} PSA draws can be evaluated: {bad['reason'].iloc[0]}")
-    return PSA(model, draws, outcomes)
 
 
 # ---------------------------------------------------------------- its decision analysis

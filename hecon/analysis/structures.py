@@ -35,10 +35,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hecon.analysis.batch import Draws
+from hecon.analysis.batch import Draws, Sets, evaluate_batch
 from hecon.analysis.cea import ceac, describe_increment
-from hecon.analysis.psa import PSA
+from hecon.analysis.psa import PSA, require_evaluable
 from hecon.analysis.result import Result, model_meta
+from hecon.analysis.sensitivity import willingness_to_pay
 from hecon.analysis.wtp import REPORT_WTP
 from hecon.errors import InputError
 from hecon.model import Model
@@ -129,10 +130,12 @@ def merged(parts: Sequence[tuple[np.ndarray, Outcomes]], n: int) -> Outcomes:
 
 
 def structural_psa(model: Model, table: ParameterTable, structures: Sequence[Structure], n: int, seed: int, *,
-                   options=None, sampler: str = "generator",
-                   chunk_size: int | None = 10_000) -> tuple[PSA, np.ndarray]:
+                   options=None, sampler: str = "generator", chunk_size: int | None = 10_000,
+                   invalid: str = "drop", engine=None, progress=None) -> tuple[PSA, np.ndarray]:
     """The model-averaged PSA and each draw's structure (index into ``structures``). The
-    structures' options override ``options`` (default: the model's)."""
+    structures' options override ``options`` (default: the model's). Each structure's draws are
+    evaluated in chunks on ``engine`` (:func:`hecon.analysis.batch.evaluate_batch`); draws the
+    model cannot evaluate follow the ``invalid`` policy of :func:`~hecon.analysis.psa.run_psa`."""
     options = model.options() if options is None else options
     draws = Draws(table, n, seed, sampler)
     sets = draws.sets(0, n)
@@ -142,8 +145,11 @@ def structural_psa(model: Model, table: ParameterTable, structures: Sequence[Str
         index = np.flatnonzero(assignment == k)
         if index.size:
             chosen = model.options({**_changed(model, options), **structure.options})
-            parts.append((index, model.evaluate(sets.take(index), chosen, chunk_size=chunk_size)))
-    return PSA(model, draws, merged(parts, n)), assignment
+            parts.append((index, evaluate_batch(model, chosen, Sets(sets.take(index)), chunk_size=chunk_size,
+                                                engine=engine, progress=progress)))
+    outcomes = merged(parts, n)
+    require_evaluable(outcomes, n, invalid)
+    return PSA(model, draws, outcomes), assignment
 
 
 def _changed(model: Model, options) -> dict:
@@ -167,7 +173,7 @@ def structure_analysis(psa: PSA, structures: Sequence[Structure], assignment: np
     """Results by structure and averaged (table ``structure_summary``), the structures and their
     draws (``structures``), and the EVPPI of the structural choice and of each option it varies
     (``structure_evppi``: ``wtp, choice, evppi``)."""
-    model, wtp = psa.model, np.asarray(wtp, dtype=float)
+    model, wtp = psa.model, willingness_to_pay(wtp)
     valid = psa.outcomes.valid
     outcomes = psa.outcomes.take(valid)
     costs, effects, chosen = outcomes.total_cost, model.effects[0].of(outcomes), assignment[valid]

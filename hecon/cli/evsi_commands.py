@@ -160,6 +160,7 @@ def update_command(
     from hecon.analysis.result import model_meta
     from hecon.cli.inputs import load_model, parse_sets, prior_of
     from hecon.cli.trial_commands import trial_module
+    from hecon.errors import InputError
     from hecon.results.folder import check_out
     from hecon.results.write import write
     from hecon.trial import load_trial
@@ -169,7 +170,12 @@ def update_command(
     data = load_trial(data_dir, loaded.strategies)
     psa, table, options, cluster_used = _prior_psa(loaded, n, seed, set_, memory, quiet, workers, scheduler)
     design = value.trial_design(loaded, psa.valid_outcomes(), _endpoints(endpoints))
-    counts = trial_module(model).endpoint_counts(data, options)
+    companion = trial_module(model)
+    if not hasattr(companion, "endpoint_counts"):
+        raise InputError(f"the trial module of model '{loaded.name}' has no endpoint_counts(data, options)",
+                         fix="declare it beside simulate and fit: the events and patients of each arm and "
+                             "endpoint (docs/evsi.md)")
+    counts = companion.endpoint_counts(data, options)
     counts = counts[counts["endpoint"].isin(design.endpoints)]
     weights = update.posterior_weights(design, counts, min_ess=min_ess)
     chosen = update.systematic_resample(weights, seed)

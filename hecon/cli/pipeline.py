@@ -53,7 +53,7 @@ def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: i
               structures: Path | None = None) -> str:
     """`hecon psa`: run the PSA, analyse it, write the results folder; return a summary text.
     With a ``structures`` file, the PSA averages over the model's structures
-    (:mod:`hecon.analysis.structures`, evaluated in this process) and adds their tables.
+    (:mod:`hecon.analysis.structures`) and adds their tables.
     A PSA whose memory exceeds ``memory_gb`` is refused before any draw
     (:func:`hecon.analysis.psa.require_psa_memory`). Its draws are evaluated on ``engine``
     (:mod:`hecon.analysis.batch`), which the manifest records as ``cluster``."""
@@ -64,8 +64,10 @@ def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: i
     averaged, timings = [], Stopwatch()
     if structures is not None:
         chosen = read_structures(structures, model)
-        psa, assignment = structural_psa(model, table, chosen, n, seed, options=options, sampler=sampler,
-                                         chunk_size=chunk_size)
+        with progress_bar(n, "PSA over structures", quiet) as advance:
+            psa, assignment = timings.time("PSA", lambda: structural_psa(
+                model, table, chosen, n, seed, options=options, sampler=sampler, chunk_size=chunk_size,
+                invalid=invalid, engine=engine, progress=advance))
         averaged.append(structure_analysis(psa, chosen, assignment, report_wtp or REPORT_WTP))
     else:
         with progress_bar(n, "PSA", quiet) as advance:

@@ -109,9 +109,9 @@ FIGURES: dict[str, tuple[str, Draw]] = {
     "threshold_curve": ("threshold", _threshold),
     "effect_threshold_curve": ("effect_threshold", _effect_threshold),
     "gsa": ("gsa", lambda t, m: plots.gsa_bars(t, measure=m.get("measure"), **_parameters(m))),
-    "evsi": ("evsi", lambda t, m: evsi_plot(t, running_n_per_arm=m.get("running_n_per_arm"),
+    "evsi": ("evsi", lambda t, m: evsi_plot(t, running_n_per_arm=m.get("running_n_per_arm"), arms=m.get("trial_arms", 2),
                                             currency=_units(m)["currency"])),
-    "enbs": ("enbs", lambda t, m: enbs_plot(t, running_n_per_arm=m.get("running_n_per_arm"),
+    "enbs": ("enbs", lambda t, m: enbs_plot(t, running_n_per_arm=m.get("running_n_per_arm"), arms=m.get("trial_arms", 2),
                                             currency=_units(m)["currency"])),
     "survival_curves": ("survival", lambda t, m: survival_plot(
         t, title="Survival: Kaplan–Meier and parametric models")),

@@ -233,3 +233,16 @@ def test_a_worker_killed_mid_run_leaves_the_results_unchanged(tmp_path, client, 
         np.testing.assert_array_equal(results["psa"].outcomes[name], expected.outcomes[name], err_msg=name)
     client.wait_for_workers(2, timeout=120)
     assert victim not in client.run(os.getpid).values()  # the nanny started a new worker
+
+
+def test_a_psa_averaged_over_structures_is_identical_on_the_cluster(cluster):
+    """Each structure's draws go to the cluster in chunks: the same outcomes as in process."""
+    from hecon.analysis.structures import Structure, structural_psa
+
+    model = Model("ifn_gamma")
+    structures = [Structure("base", {}, 0.6), Structure("smr", {"post_icu_mortality": "smr"}, 0.4)]
+    here, chosen = structural_psa(model, model.parameters, structures, 60, 5)
+    there, elsewhere = structural_psa(model, model.parameters, structures, 60, 5, chunk_size=13, engine=cluster)
+    assert np.array_equal(chosen, elsewhere)
+    for name in here.outcomes.names:
+        assert np.array_equal(here.outcomes[name], there.outcomes[name], equal_nan=True), name

@@ -280,3 +280,12 @@ def test_the_validation_targets_are_read_from_the_inputs_folder_given(inputs_cop
         model.validation()
     assert str(caught.value).startswith(f"{path}, row 3, column 'check': the model computes no check "
                                         "'mortality_10y_after_day90' (fix: the checks are: extra_icu_days_per_episode,")
+
+
+def test_a_harmful_effect_that_would_make_the_ward_stay_endless_is_reported(table, options):
+    """With a hazard ratio above 1, HR·h_w·x_w ≥ 1 would give a negative ward discharge hazard:
+    such a set is reported with its reason, never evaluated."""
+    sets = table.override(table.base_case(2), {"hr_infection_ifn": [2.0, 2.0], "ward_infection_extra_days": [4.0, 90.0]})
+    outcomes = m.evaluate(sets, options)
+    assert list(outcomes.problems.set) == [1] and "ward day" in outcomes.problems.reason.iloc[0]
+    assert np.isfinite(outcomes.total_cost[0]).all() and np.isnan(outcomes.total_cost[1]).all()

@@ -82,8 +82,9 @@ def test_the_flagship_evidence_prior_is_the_pooled_predictive_distribution():
     synthesis = priors["evidence"].syntheses["hr_infection_ifn"]
     studies = synthesis.studies
     assert list(studies.study) == ["PREV-HAP", "GRID", "Polk 1992"]
-    # by hand: log ratio, SE from the 95 % CI, plus the indirectness variances, fixed-effect (Q < k − 1)
-    y = np.log(studies.estimate.to_numpy())
+    # by hand: log ratio less its bias, SE from the 95 % CI, plus the indirectness variances,
+    # fixed-effect (Q < k − 1)
+    y = np.log(studies.estimate.to_numpy()) - studies.bias.to_numpy()
     v = ((np.log(studies.ci_high) - np.log(studies.ci_low)) / 3.919928) ** 2 + studies.bias_sd ** 2
     mean, se = (y / v).sum() / (1 / v).sum(), (1 / v).sum() ** -0.5
     cells = priors["evidence"].cells["hr_infection_ifn"]

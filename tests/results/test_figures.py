@@ -112,11 +112,12 @@ def test_the_figures_of_a_result_are_drawn_with_its_own_meta():
 
 def test_a_figure_drawn_from_a_results_folder_is_the_figure_drawn_from_memory(tmp_path):
     out = write(tmp_path / "out", "m", *RESULTS, command="test")
-    recorded = json.loads((out / "manifest.json").read_text())["results"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    recorded, labels = manifest["results"], manifest["parameter_labels"]  # the labels written once
     for result in RESULTS:
         read_back = {stem: pd.read_csv(out / table_file(stem)) for stem in result.tables()}
         from_memory = figures_of(result.tables(), result.meta)
-        from_folder = figures_of(read_back, recorded[result.analysis])
+        from_folder = figures_of(read_back, {**recorded[result.analysis], "parameter_labels": labels})
         assert set(from_memory) == set(from_folder) and from_memory, result.analysis
         for stem, figure in from_memory.items():
             assert figure.to_json() == from_folder[stem].to_json(), stem

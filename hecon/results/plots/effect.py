@@ -26,5 +26,6 @@ def effect_threshold_plot(curve: pd.DataFrame, *, currency: str = CURRENCY,
     finish(figure, f"What the effect must be: {wrapped(name, 70)}<br><sup>probability cost-effective if the "
            "effect takes this value, over the PSA draws of every other parameter</sup>",
            wrapped(name), "Probability cost-effective", y_format=".0%")
-    figure.update_xaxes(type="log")
+    if (curve["value"] > 0).all():  # a log grid (a ratio); a range reaching 0 or below is linear
+        figure.update_xaxes(type="log")
     return figure
