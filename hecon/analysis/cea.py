@@ -422,6 +422,30 @@ def ceac(costs, effects, strategies: Sequence[str], wtp) -> pd.DataFrame:
                        on_frontier=on_frontier)
 
 
+def increment_rows(costs, effects, strategies: Sequence[str], comparator: str, wtp) -> list[dict]:
+    """One row per strategy against ``comparator`` over the draws ``[draws, strategies]``: the
+    draws, the mean incremental cost and effect, the ICER of the means with its status
+    (:func:`describe_increment`), and at each ``wtp`` λ the INMB λ·ΔE − ΔC and the probability
+    the strategy is the cost-effective one (:func:`ceac`)."""
+    costs, effects = outcome_matrices(costs, effects)
+    lam = wtp_values(wtp)
+    probability = ceac(costs, effects, strategies, lam)
+    ref = list(strategies).index(comparator)
+    rows = []
+    for j, strategy in enumerate(strategies):
+        if j == ref:
+            continue
+        d_cost, d_effect = float((costs[:, j] - costs[:, ref]).mean()), float((effects[:, j] - effects[:, ref]).mean())
+        icer, status = describe_increment(d_cost, d_effect)
+        row = {"strategy": strategy, "draws": len(costs), "incremental_cost": d_cost,
+               "incremental_effect": d_effect, "icer": icer, "status": status}
+        row |= {f"inmb_{x:.0f}": x * d_effect - d_cost for x in lam}
+        chosen = probability[probability.strategy == strategy].set_index("wtp")["probability"]
+        row |= {f"p_cost_effective_{x:.0f}": float(chosen.loc[x]) for x in lam}
+        rows.append(row)
+    return rows
+
+
 def ceaf(costs, effects, strategies: Sequence[str], wtp) -> pd.DataFrame:
     """Cost-effectiveness acceptability frontier: the optimal strategy at each threshold.
 

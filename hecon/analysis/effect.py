@@ -34,7 +34,7 @@ import pandas as pd
 
 from hecon.analysis import memory
 from hecon.analysis.batch import Sets, evaluate_batch
-from hecon.analysis.cea import ceac, describe_increment
+from hecon.analysis.cea import increment_rows
 from hecon.analysis.psa import PSA
 from hecon.analysis.result import Result, model_meta
 from hecon.analysis.sensitivity import SETS_PER_CHUNK, Measure, threshold_values, willingness_to_pay
@@ -81,28 +81,11 @@ def _effect_summary(table: ParameterTable, parameter: str | None) -> dict[str, f
 
 def _decision_rows(model: Model, prior: Prior, outcomes: Outcomes, wtp: np.ndarray,
                    effect: dict[str, float]) -> list[dict]:
-    """One row per strategy compared with the comparator: mean increments, ICER of the means,
-    INMB and probability cost-effective at each ``wtp``."""
+    """The prior, its effect's summary and, per strategy against the comparator, the
+    increments over the valid draws (:func:`hecon.analysis.cea.increment_rows`)."""
     valid = outcomes.take(outcomes.valid)
-    costs, effects = valid.total_cost, model.effects[0].of(valid)
-    probability = ceac(costs, effects, model.strategies, wtp)
-    ref = model.strategies.index(model.comparator)
-    rows = []
-    for j, strategy in enumerate(model.strategies):
-        if j == ref:
-            continue
-        d_cost, d_effect = float((costs[:, j] - costs[:, ref]).mean()), float((effects[:, j] - effects[:, ref]).mean())
-        icer, status = describe_increment(d_cost, d_effect)
-        row = {"prior": prior.name, "description": prior.description, **effect, "strategy": strategy,
-               "draws": len(costs), "incremental_cost": d_cost, "incremental_effect": d_effect, "icer": icer,
-               "status": status}
-        for lam in wtp:
-            row[f"inmb_{lam:.0f}"] = lam * d_effect - d_cost
-        for lam in wtp:
-            chosen = probability[(probability.wtp == lam) & (probability.strategy == strategy)]
-            row[f"p_cost_effective_{lam:.0f}"] = float(chosen.probability.iloc[0])
-        rows.append(row)
-    return rows
+    rows = increment_rows(valid.total_cost, model.effects[0].of(valid), model.strategies, model.comparator, wtp)
+    return [{"prior": prior.name, "description": prior.description, **effect, **row} for row in rows]
 
 
 def prior_decisions(model: Model, table: ParameterTable, psa: PSA, priors: Mapping[str, Prior], *,

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from hecon.analysis.batch import Draws, Sets, evaluate_batch
-from hecon.analysis.cea import ceac, describe_increment
+from hecon.analysis.cea import increment_rows
 from hecon.analysis.psa import PSA, require_evaluable
 from hecon.analysis.result import Result, model_meta
 from hecon.analysis.sensitivity import willingness_to_pay
@@ -177,9 +177,10 @@ def structure_analysis(psa: PSA, structures: Sequence[Structure], assignment: np
     valid = psa.outcomes.valid
     outcomes = psa.outcomes.take(valid)
     costs, effects, chosen = outcomes.total_cost, model.effects[0].of(outcomes), assignment[valid]
-    rows = [_summary_row(model, "averaged", costs, effects, wtp)]
-    rows += [_summary_row(model, s.name, costs[chosen == k], effects[chosen == k], wtp)
-             for k, s in enumerate(structures) if (chosen == k).any()]
+    rows = _summary_rows(model, "averaged", costs, effects, wtp)
+    for k, structure in enumerate(structures):
+        if (chosen == k).any():
+            rows += _summary_rows(model, structure.name, costs[chosen == k], effects[chosen == k], wtp)
     nb = wtp[None, None, :] * effects[:, :, None] - costs[:, :, None]
     varied = [o for o in structures[0].options if len({s.options[o] for s in structures}) > 1]
     choices = {"structure": chosen} | {o: np.array([str(structures[k].options[o]) for k in chosen]) for o in varied}
@@ -197,17 +198,8 @@ def structure_analysis(psa: PSA, structures: Sequence[Structure], assignment: np
                                  "structures": described}, meta, "structure_summary")
 
 
-def _summary_row(model: Model, name: str, costs: np.ndarray, effects: np.ndarray, wtp: np.ndarray) -> dict:
-    """Mean increments of the first strategy compared with the comparator, ICER of the means,
-    probability cost-effective at each ``wtp``."""
-    ref = model.strategies.index(model.comparator)
-    j = next(i for i, s in enumerate(model.strategies) if i != ref)
-    d_cost, d_effect = float((costs[:, j] - costs[:, ref]).mean()), float((effects[:, j] - effects[:, ref]).mean())
-    icer, status = describe_increment(d_cost, d_effect)
-    curve = ceac(costs, effects, model.strategies, wtp)
-    row = {"structure": name, "draws": len(costs), "strategy": model.strategies[j], "incremental_cost": d_cost,
-           "incremental_effect": d_effect, "icer": icer, "status": status}
-    for lam in wtp:
-        at = curve[(curve.wtp == lam) & (curve.strategy == model.strategies[j])]
-        row[f"p_cost_effective_{lam:.0f}"] = float(at.probability.iloc[0])
-    return row
+def _summary_rows(model: Model, name: str, costs: np.ndarray, effects: np.ndarray, wtp: np.ndarray) -> list[dict]:
+    """The structure ``name`` and, per strategy against the comparator, the increments over
+    its draws (:func:`hecon.analysis.cea.increment_rows`)."""
+    return [{"structure": name, **row}
+            for row in increment_rows(costs, effects, model.strategies, model.comparator, wtp)]

@@ -262,3 +262,19 @@ def test_net_benefits_stay_finite_at_the_largest_values():
     assert np.isfinite(curve["probability"]).all()
     assert np.isfinite(cea.icer_table(costs, effects, ["a", "b"])[["cost", "effect"]]).all().all()
     assert np.isfinite(cea.expected_loss(costs, effects, ["a", "b"], [big])["expected_loss"]).all()
+
+
+def test_increment_rows_are_the_means_the_icer_of_the_means_and_the_ceac():
+    """Every strategy against the comparator (three strategies: two rows): mean increments, the
+    ICER of the means, the INMB at λ and the share of draws where the strategy has the highest
+    net benefit."""
+    costs = np.array([[0.0, 100.0, 300.0], [0.0, 300.0, 100.0]])
+    effects = np.array([[0.0, 0.01, 0.02], [0.0, 0.03, 0.0]])
+    rows = cea.increment_rows(costs, effects, ["a", "b", "c"], "a", [10_000])
+    assert [row["strategy"] for row in rows] == ["b", "c"]
+    b, c = rows
+    assert (b["incremental_cost"], b["incremental_effect"]) == pytest.approx((200.0, 0.02))
+    assert b["icer"] == pytest.approx(10_000.0) and b["inmb_10000"] == pytest.approx(0.0)
+    assert b["p_cost_effective_10000"] == 0.0 and b["draws"] == 2       # b ties a in both draws: a counts
+    assert c["inmb_10000"] == pytest.approx(10_000 * 0.01 - 200.0)
+    assert c["p_cost_effective_10000"] == 0.0
