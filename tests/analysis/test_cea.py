@@ -275,6 +275,6 @@ def test_increment_rows_are_the_means_the_icer_of_the_means_and_the_ceac():
     b, c = rows
     assert (b["incremental_cost"], b["incremental_effect"]) == pytest.approx((200.0, 0.02))
     assert b["icer"] == pytest.approx(10_000.0) and b["inmb_10000"] == pytest.approx(0.0)
-    assert b["p_cost_effective_10000"] == 0.0 and b["draws"] == 2       # b ties a in both draws: a counts
+    assert b["p_cost_effective_10000"] == 0.5 and b["draws"] == 2       # b ties a in both draws: they share
     assert c["inmb_10000"] == pytest.approx(10_000 * 0.01 - 200.0)
     assert c["p_cost_effective_10000"] == 0.0
