@@ -402,6 +402,7 @@ class Model:
         check_declarations(self.module)
         self._inputs = None if inputs is None else _inputs_folder(Path(inputs))
         self._table_file = None if parameters is None else Path(parameters)
+        self._tables: dict[tuple, ParameterTable] = {}  # read tables, by options and input files' state
 
     def __repr__(self) -> str:
         return f"Model({self.source!r})"
@@ -509,8 +510,17 @@ class Model:
 
     def load_parameters(self, options=None) -> ParameterTable:
         """The model's parameter table (for its options: a model may convert prices); it holds
-        the ``PRICE_PARAMETER`` if one is declared."""
+        the ``PRICE_PARAMETER`` if one is declared. A table is read once per options and state of
+        the model's input files (one edited since is read again): an analysis that asks for it
+        per scenario or per prior does not parse the files each time."""
         options = self.options() if options is None else options
+        key = (repr(options), *((str(path), path.stat().st_mtime_ns)
+                                for path in Model.input_files(self, options).values() if path.is_file()))
+        if key not in self._tables:
+            self._tables[key] = self._read_parameters(options)
+        return self._tables[key]
+
+    def _read_parameters(self, options) -> ParameterTable:
         loader = getattr(self.module, "load_parameters", None)
         if loader is not None:
             table = loader(options, self.input_dir, self.table_file)

@@ -374,3 +374,20 @@ def test_a_user_s_own_models_package_does_not_hide_the_shipped_ones(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "ifn_gamma: IFN-γ 1b vs placebo" in done.stdout
+
+
+def test_a_parameter_table_is_read_once_per_options_and_again_once_its_file_changes(tmp_path):
+    """Scenarios and priors ask for the table many times: it is parsed once per options, and an
+    edited parameters.csv is read again (by its modification time)."""
+    import os
+    import shutil
+
+    inputs = Path(shutil.copytree(Model("example_sick").input_dir, tmp_path / "inputs"))
+    model = Model("example_sick", inputs=inputs)
+    first = model.load_parameters()
+    assert model.load_parameters() is first and model.load_parameters(model.options()) is first
+    table = inputs / "parameters.csv"
+    table.write_text(table.read_text().replace("Yearly cost while sick", "Yearly cost when sick"))
+    os.utime(table, ns=(table.stat().st_atime_ns, table.stat().st_mtime_ns + 1_000_000))
+    again = model.load_parameters()
+    assert again is not first and again.labels["cost_sick"] == "Yearly cost when sick"
