@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -167,8 +168,6 @@ SETTINGS = ("annual_incidence", "horizon_years", "discount_rate", "fixed_cost", 
 
 def read_settings(path) -> dict[str, float]:
     """The settings of a model's ``evsi.csv`` (each row sourced), name → value; {} without the file."""
-    from pathlib import Path
-
     path = Path(path)
     if not path.exists():
         return {}
@@ -184,7 +183,6 @@ def read_settings(path) -> dict[str, float]:
                              fix="cite the source, or write 'assumption' with a reasoned range")
         settings[name] = parse_number(row["value"], file=path, row=line, column="value")
     return settings
-
 
 
 def sample_sizes(values) -> list[int]:
@@ -244,8 +242,7 @@ def _regression_voi(cost, effect, inputs: pd.DataFrame, wtp, seed: int, n_se_sam
     fitted values, the SE over their posterior draws; an estimate above the EVPI is set to it
     (with a line to ``note``). Columns ``wtp, evsi, se``."""
     lam = wtp_values(wtp)
-    n_strategies = cost.shape[1]
-    responses = np.hstack([cost[:, 1:] - cost[:, :1], effect[:, 1:] - effect[:, :1]])
+    responses, n_strategies = _increments(cost, effect)
     rng = np.random.default_rng([seed, 3])
     x = inputs.to_numpy(dtype=float)
     model = (fit_spline(x[:, 0], responses, n_posterior=n_se_samples, rng=rng) if x.shape[1] == 1
@@ -408,9 +405,9 @@ def evsi_result(evsi_frame: pd.DataFrame, limit: pd.DataFrame | None, population
         **meta}, "evsi")
 
 
-def trial_design(model, outcomes, endpoints: Sequence[str] | None = None) -> BinomialTrial:
-    """The trial of ``model`` (one arm per strategy) for its PSA ``outcomes``: the probabilities
-    of the chosen endpoints (default: every one of ``TRIAL_ENDPOINTS``), draw by draw."""
+def chosen_endpoints(model, endpoints: Sequence[str] | None = None) -> list[str]:
+    """The endpoints a trial of ``model`` measures: ``endpoints`` (default: every one of its
+    ``TRIAL_ENDPOINTS``), each one the model declares; checked before any draw is evaluated."""
     declared = model.trial_endpoints
     if not declared:
         raise InputError(f"model '{model.name}' declares no TRIAL_ENDPOINTS",
@@ -419,6 +416,13 @@ def trial_design(model, outcomes, endpoints: Sequence[str] | None = None) -> Bin
     unknown = [e for e in chosen if e not in declared]
     if unknown:
         raise InputError(f"unknown endpoint '{unknown[0]}'", fix=f"choose among: {', '.join(declared)}")
+    return chosen
+
+
+def trial_design(model, outcomes, endpoints: Sequence[str] | None = None) -> BinomialTrial:
+    """The trial of ``model`` (one arm per strategy) for its PSA ``outcomes``: the probabilities
+    of the chosen endpoints (:func:`chosen_endpoints`), draw by draw."""
+    declared, chosen = model.trial_endpoints, chosen_endpoints(model, endpoints)
     missing = [declared[e] for e in chosen if declared[e] not in outcomes.names]
     if missing:
         raise InputError(f"TRIAL_ENDPOINTS names '{missing[0]}', which the model's evaluate does not return",

@@ -92,6 +92,7 @@ def evsi_command(
         raise InputError(f"unknown --method '{method}'", fix=f"use one of: {', '.join(value.EVSI_METHODS)}")
     sizes = value.sample_sizes(_parse_sizes(n_per_arm))
     loaded = load_model(model, inputs, parameters, prior)
+    value.chosen_endpoints(loaded, _endpoints(endpoints))  # a model with no trial fails before any work
     settings_file = loaded.input_dir / value.SETTINGS_FILE
     settings = value.read_settings(settings_file)
     population = Population(_setting(incidence, settings, "annual_incidence", "--incidence"),
@@ -166,6 +167,7 @@ def update_command(
     from hecon.trial import load_trial
 
     loaded = load_model(model, inputs, parameters, prior)
+    value.chosen_endpoints(loaded, _endpoints(endpoints))
     check_out(out, [data_dir])
     data = load_trial(data_dir, loaded.strategies)
     psa, table, options, cluster_used = _prior_psa(loaded, n, seed, set_, memory, quiet, workers, scheduler)

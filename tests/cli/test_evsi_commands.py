@@ -90,3 +90,9 @@ def test_the_posterior_concentrates_on_the_true_effect_as_the_trial_grows(tmp_pa
     assert large["posterior_high"] - large["posterior_low"] < 0.75 * (small["posterior_high"] - small["posterior_low"])
     for posterior in (small, large):  # one trial each: the truth within the 95 % interval
         assert posterior["posterior_low"] < TRUE_HR < posterior["posterior_high"]
+
+
+def test_a_model_that_declares_no_trial_is_refused_before_any_work(tmp_path):
+    result = run("evsi", "example_sick", "--n", 100, "--out", tmp_path / "e")
+    assert result.exit_code == 2 and result.output.count("error:") == 1
+    assert "declares no TRIAL_ENDPOINTS" in result.output and not (tmp_path / "e").exists()
