@@ -11,7 +11,7 @@ its outcomes.
 
 **Threshold of the effect** (:func:`effect_threshold`). For a parameter θ (e.g. the hazard
 ratio of infection), the value θ*(λ) where the incremental net monetary benefit
-INMB(θ; λ) = λ·ΔE(θ) − ΔC(θ) is zero: in the base case (bisection,
+INMB(θ; λ) = λ·ΔE(θ) − ΔC(θ) is zero: in the base case (a bracketing grid and false position,
 :func:`hecon.analysis.sensitivity.threshold_values`) and in every PSA draw, holding the draw's
 other parameters. Per draw, INMB is evaluated on a grid over the plausible range [a, b]
 (log-spaced for a positive range), the first sign change is located, the root interpolated
@@ -73,8 +73,8 @@ def _effect_summary(table: ParameterTable, parameter: str | None) -> dict[str, f
         return {}
     distribution = table.distribution_of(parameter)
     low, median, high = distribution.ppf([0.025, 0.5, 0.975])
-    scipy = getattr(distribution, "scipy", None)  # Fixed has none: its value is certain
-    below = float(scipy.cdf(1.0)) if scipy is not None else float(table[parameter].value < 1)
+    cdf = getattr(distribution, "cdf", None)  # Fixed has none: its value is certain
+    below = float(cdf(1.0)) if cdf is not None else float(table[parameter].value < 1)
     return {"effect_median": float(median), "effect_p2_5": float(low), "effect_p97_5": float(high),
             "p_effect_below_1": below}
 

@@ -3,8 +3,10 @@
 Every distribution is a small frozen dataclass with the same methods: ``mean()`` and
 ``variance()`` (closed forms), ``ppf(q)`` (the quantile function, vectorised),
 ``sample(rng, size, method)``, ``support()`` and ``describe()``. Continuous distributions compute
-their quantiles with the equivalent ``scipy.stats`` family (the frozen distribution is the
-``scipy`` attribute); :func:`quantiles` computes those of many distributions at once. A
+their quantiles as the equivalent ``scipy.stats`` family does, with the same ``scipy.special``
+functions (``betaincinv``, ``gammaincinv``, ``ndtri``, ``ndtri_exp``): the same numbers, without
+importing ``scipy.stats`` (≈ 0.7 s), which only the frozen distribution of the ``scipy``
+attribute needs; :func:`quantiles` computes those of many distributions at once. A
 distribution whose mean or variance is not a finite float is refused when it is built.
 
 Two samplers (:data:`SAMPLERS`) draw from the same distributions:
@@ -135,9 +137,15 @@ def _z(level: float) -> float:
 
 @cache
 def _critical_value(level: float) -> float:
-    from scipy import stats
+    return float(_special().ndtri(0.5 + level / 2))
 
-    return float(stats.norm.ppf(0.5 + level / 2))
+
+def _special():
+    """``scipy.special``, imported on first use: ≈ 0.15 s that a command loading no
+    distribution (``hecon --help``) need not pay."""
+    from scipy import special
+
+    return special
 
 
 def require_sampler(method: str) -> None:
@@ -206,8 +214,8 @@ def quantiles(distributions: Sequence[Distribution], q: ArrayLike) -> np.ndarray
     """Every distribution's quantiles at ``q``, shaped ``[len(distributions), len(q)]``.
 
     The same numbers as ``[d.ppf(q) for d in distributions]``, computed with one vectorised
-    ``scipy.stats`` call per family rather than one call per distribution (a parameter table
-    of 100,000 rows asks for 100,000 default one-way ranges).
+    call per family rather than one call per distribution (a parameter table of 100,000 rows
+    asks for 100,000 default one-way ranges).
     """
     q = np.atleast_1d(np.asarray(q, dtype=float))
     out = np.empty((len(distributions), q.size))
@@ -218,7 +226,7 @@ def quantiles(distributions: Sequence[Distribution], q: ArrayLike) -> np.ndarray
         members = [distributions[i] for i in rows]
         if issubclass(kind, _ScipyDistribution):
             arguments = np.array([d.scipy_arguments() for d in members], dtype=float)
-            out[rows] = kind.family.ppf(q, *arguments.T[:, :, None])
+            out[rows] = kind.located_ppf(q, *arguments.T[:, :, None])
         else:
             out[rows] = [d.ppf(q) for d in members]
     return out
@@ -229,29 +237,47 @@ def _exp(x: float) -> float:
     return math.exp(x) if x < 709.78 else math.inf
 
 
-class ScipyFamily:
-    """The ``scipy.stats`` distribution family of this name, as a class attribute imported on
-    first use: ``scipy.stats`` takes about 1 s to import, which a PSA drawing with numpy's
-    generators (or ``hecon --help``) need not pay."""
+#: ln √(2π), the log of the standard normal density's normalising constant
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
-    def __init__(self, name: str) -> None:
-        self.name = name
 
-    def __get__(self, instance, owner):
-        from scipy import stats
+def _log_gauss_mass(a: ArrayLike, b: ArrayLike) -> np.ndarray:
+    """ln Z = ln(Φ(b) − Φ(a)), the standard normal mass of [a, b], accurate in either tail:
+    for b ≤ 0 as ln(Φ(b) − Φ(a)) from ``log_ndtr`` of both, for a > 0 the same on the mirror
+    image [−b, −a], across 0 as ln(1 − Φ(a) − Φ(−b)) (the construction and arithmetic of
+    ``scipy.stats.truncnorm``, hence its numbers)."""
+    special = _special()
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    out = np.empty(a.shape)
+    across = (a <= 0) & (b > 0)
+    out[across] = special.log1p(-special.ndtr(a[across]) - special.ndtr(-b[across]))
+    a, b = a[~across], b[~across]
+    mirrored = a > 0
+    out[~across] = _log_diff(special.log_ndtr(np.where(mirrored, -a, b)), special.log_ndtr(np.where(mirrored, -b, a)))
+    return out
 
-        return getattr(stats, self.name)
+
+def _log_sum(log_p: ArrayLike, log_q: ArrayLike) -> np.ndarray:
+    """ln(eᵖ + e^q), elementwise, by ``logsumexp`` (as ``scipy.stats.truncnorm``)."""
+    return _special().logsumexp([log_p, log_q], axis=0)
+
+
+def _log_diff(log_p: ArrayLike, log_q: ArrayLike) -> np.ndarray:
+    """ln(eᵖ − e^q) for p ≥ q: the real part of ln(eᵖ + e^(q + iπ)) (as ``scipy.stats.truncnorm``)."""
+    return np.real(_log_sum(log_p, np.asarray(log_q) + np.pi * 1j))
 
 
 class _ScipyDistribution(Distribution):
-    """A distribution whose quantiles ``scipy.stats`` computes: ``family`` with the positional
+    """A distribution of the ``scipy.stats`` family named ``family``, with the positional
     arguments :meth:`scipy_arguments` (shapes, then location and scale).
 
+    Its quantile function is that of its standard form (location 0, scale 1),
+    :meth:`standard_ppf`, located and scaled as ``scipy.stats`` does (:meth:`located_ppf`).
     After its own argument checks, every such distribution is refused when its mean or
     variance is not a finite number: a PSA summing its draws would sum infinities.
     """
 
-    family: ClassVar
+    family: ClassVar[str]
 
     def __post_init__(self) -> None:
         self._check_arguments()
@@ -269,15 +295,44 @@ class _ScipyDistribution(Distribution):
     def scipy_arguments(self) -> tuple[float, ...]:
         """The positional arguments of ``family``: its shape parameters, then loc and scale."""
 
+    @staticmethod
+    @abstractmethod
+    def standard_ppf(q: np.ndarray, *shapes: np.ndarray) -> np.ndarray:
+        """Quantile function of the standard form, for 0 < q < 1 (scipy's ``_ppf``)."""
+
+    @staticmethod
+    def standard_support(*shapes: np.ndarray) -> tuple[ArrayLike, ArrayLike]:
+        """Ends of the standard form's support, its quantiles at 0 and 1."""
+        return 0.0, 1.0
+
+    @classmethod
+    def located_ppf(cls, q: ArrayLike, *arguments: ArrayLike) -> np.ndarray:
+        """Quantiles at ``q`` of the family with ``arguments`` (shapes, loc, scale; broadcast
+        against ``q``), as ``scipy.stats`` computes them: loc + scale·F⁻¹(q) with F⁻¹ the
+        :meth:`standard_ppf` for 0 < q < 1, the ends of the support at q = 0 and q = 1, NaN
+        for any other q."""
+        q, *shapes, loc, scale = np.broadcast_arrays(np.asarray(q, dtype=float), *arguments)
+        low, high = cls.standard_support(*shapes)
+        out = np.where(q == 0, low * scale + loc, np.where(q == 1, high * scale + loc, np.nan))
+        inside = (q > 0) & (q < 1)
+        out[inside] = cls.standard_ppf(q[inside], *(s[inside] for s in shapes)) * scale[inside] + loc[inside]
+        return out
+
     @cached_property
     def scipy(self):
         """The equivalent frozen ``scipy.stats`` distribution (shapes in ``args``, loc and scale
         in ``kwds``)."""
-        arguments, shapes = self.scipy_arguments(), self.family.numargs
-        return self.family(*arguments[:shapes], **dict(zip(("loc", "scale"), arguments[shapes:], strict=False)))
+        from scipy import stats  # ≈ 0.7 s: only for this frozen distribution, not for quantiles
+
+        *shapes, loc, scale = self.scipy_arguments()
+        return getattr(stats, self.family)(*shapes, loc=loc, scale=scale)
 
     def ppf(self, q: ArrayLike) -> np.ndarray:
-        return np.asarray(self.family.ppf(q, *self.scipy_arguments()), dtype=float)
+        return self.located_ppf(q, *self.scipy_arguments())
+
+    def cdf(self, x: ArrayLike) -> np.ndarray:
+        """P(X ≤ x), elementwise (scipy.stats' cdf, or the family's closed form)."""
+        return np.asarray(self.scipy.cdf(x), dtype=float)
 
     def describe(self) -> str:
         arguments = ", ".join(f"{getattr(self, f.name):.6g}" for f in fields(self))
@@ -292,7 +347,7 @@ class Beta(_ScipyDistribution):
     alpha: float
     beta: float
     kind: ClassVar[str] = "beta"
-    family = ScipyFamily("beta")
+    family: ClassVar[str] = "beta"
 
     def _check_arguments(self) -> None:
         _require_positive(alpha=self.alpha, beta=self.beta)
@@ -315,7 +370,13 @@ class Beta(_ScipyDistribution):
         return 0.0, 1.0
 
     def scipy_arguments(self) -> tuple[float, ...]:
-        return self.alpha, self.beta
+        return self.alpha, self.beta, 0.0, 1.0
+
+    @staticmethod
+    def standard_ppf(q: np.ndarray, *shapes: np.ndarray) -> np.ndarray:
+        """The inverse of the regularised incomplete beta function I_x(α, β)."""
+        alpha, beta = shapes
+        return _special().betaincinv(alpha, beta, q)
 
     def generate(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.beta(self.alpha, self.beta, size)
@@ -328,7 +389,7 @@ class Gamma(_ScipyDistribution):
     shape: float
     scale: float
     kind: ClassVar[str] = "gamma"
-    family = ScipyFamily("gamma")
+    family: ClassVar[str] = "gamma"
 
     def _check_arguments(self) -> None:
         _require_positive(shape=self.shape, scale=self.scale)
@@ -345,6 +406,15 @@ class Gamma(_ScipyDistribution):
     def scipy_arguments(self) -> tuple[float, ...]:
         return self.shape, 0.0, self.scale
 
+    @staticmethod
+    def standard_ppf(q: np.ndarray, *shapes: np.ndarray) -> np.ndarray:
+        """The inverse of the regularised lower incomplete gamma function P(k, x)."""
+        return _special().gammaincinv(shapes[0], q)
+
+    @staticmethod
+    def standard_support(*shapes: np.ndarray) -> tuple[ArrayLike, ArrayLike]:
+        return 0.0, math.inf
+
     def generate(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.gamma(self.shape, self.scale, size)
 
@@ -360,7 +430,7 @@ class LogNormal(_ScipyDistribution):
     meanlog: float
     sdlog: float
     kind: ClassVar[str] = "lognormal"
-    family = ScipyFamily("lognorm")
+    family: ClassVar[str] = "lognorm"
 
     def _check_arguments(self) -> None:
         _require_finite(meanlog=self.meanlog)
@@ -381,6 +451,21 @@ class LogNormal(_ScipyDistribution):
     def scipy_arguments(self) -> tuple[float, ...]:
         return self.sdlog, 0.0, _exp(self.meanlog)
 
+    @staticmethod
+    def standard_ppf(q: np.ndarray, *shapes: np.ndarray) -> np.ndarray:
+        """exp(σ·Φ⁻¹(q)): the median is the scale, exp(μ)."""
+        return np.exp(shapes[0] * _special().ndtri(q))
+
+    def cdf(self, x: ArrayLike) -> np.ndarray:
+        """Φ((ln x − μ)/σ) for x > 0, 0 otherwise."""
+        with np.errstate(divide="ignore"):
+            log_x = np.log(np.maximum(np.asarray(x, dtype=float), 0.0))
+        return _special().ndtr((log_x - self.meanlog) / self.sdlog)
+
+    @staticmethod
+    def standard_support(*shapes: np.ndarray) -> tuple[ArrayLike, ArrayLike]:
+        return 0.0, math.inf
+
     def generate(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.lognormal(self.meanlog, self.sdlog, size)
 
@@ -392,7 +477,7 @@ class Normal(_ScipyDistribution):
     mu: float
     sigma: float
     kind: ClassVar[str] = "normal"
-    family = ScipyFamily("norm")
+    family: ClassVar[str] = "norm"
 
     def _check_arguments(self) -> None:
         _require_finite(mu=self.mu)
@@ -410,6 +495,15 @@ class Normal(_ScipyDistribution):
     def scipy_arguments(self) -> tuple[float, ...]:
         return self.mu, self.sigma
 
+    @staticmethod
+    def standard_ppf(q: np.ndarray, *shapes: np.ndarray) -> np.ndarray:
+        """Φ⁻¹(q)."""
+        return _special().ndtri(q)
+
+    @staticmethod
+    def standard_support(*shapes: np.ndarray) -> tuple[ArrayLike, ArrayLike]:
+        return -math.inf, math.inf
+
     def generate(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.normal(self.mu, self.sigma, size)
 
@@ -424,24 +518,51 @@ class TruncatedNormal(_ScipyDistribution):
     lower: float
     upper: float
     kind: ClassVar[str] = "truncnormal"
-    family = ScipyFamily("truncnorm")
+    family: ClassVar[str] = "truncnorm"
 
     def _check_arguments(self) -> None:
         _require_finite(mu=self.mu)
         _require_positive(sigma=self.sigma)
         _require_interval(self.lower, self.upper)
 
+    def _standard_moments(self) -> tuple[float, float]:
+        """Mean m = φ(a)/Z − φ(b)/Z and variance 1 + (a − m)·φ(a)/Z − (b − m)·φ(b)/Z of the
+        standard normal truncated to [a, b], Z = Φ(b) − Φ(a) (Johnson, Kotz & Balakrishnan
+        1994, *Continuous Univariate Distributions* 1, 2nd ed., Wiley, §13.10.1); the densities
+        at the bounds are computed as exp(ln φ(x) − ln Z), as by ``scipy.stats.truncnorm``."""
+        a, b = self.scipy_arguments()[:2]
+        log_mass = _log_gauss_mass(a, b)
+        at_a, at_b = np.exp(-np.array([a, b]) ** 2 / 2 - _LOG_SQRT_2PI - log_mass)
+        mean = at_a - at_b
+        return float(mean), float(1 + ((a - mean) * at_a - (b - mean) * at_b))  # scipy's order of sums
+
     def mean(self) -> float:
-        return float(self.family.mean(*self.scipy_arguments()))
+        return self._standard_moments()[0] * self.sigma + self.mu
 
     def variance(self) -> float:
-        return float(self.family.var(*self.scipy_arguments()))
+        return self._standard_moments()[1] * self.sigma * self.sigma
 
     def support(self) -> tuple[float, float]:
         return float(self.lower), float(self.upper)
 
     def scipy_arguments(self) -> tuple[float, ...]:
         return (self.lower - self.mu) / self.sigma, (self.upper - self.mu) / self.sigma, self.mu, self.sigma
+
+    @staticmethod
+    def standard_ppf(q: np.ndarray, *shapes: np.ndarray) -> np.ndarray:
+        """x = Φ⁻¹(Φ(a) + q·Z), Z = Φ(b) − Φ(a), on the log scale to keep the tails:
+        ln Φ(x) = ln(Φ(a) + q·Z) by ``logsumexp`` and x by ``ndtri_exp``; when a ≥ 0 the same on
+        the mirror image, −x = Φ⁻¹(Φ(−b) + (1 − q)·Z) (the construction of
+        ``scipy.stats.truncnorm``)."""
+        a, b = shapes
+        special, mirrored = _special(), a >= 0
+        share = np.where(mirrored, np.log1p(-q), np.log(q))
+        x = special.ndtri_exp(_log_sum(special.log_ndtr(np.where(mirrored, -b, a)), share + _log_gauss_mass(a, b)))
+        return np.where(mirrored, -x, x)
+
+    @staticmethod
+    def standard_support(*shapes: np.ndarray) -> tuple[ArrayLike, ArrayLike]:
+        return shapes[0], shapes[1]
 
     def generate(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """By inversion, as :meth:`invert`: numpy has no truncated normal, and rejecting the
@@ -458,7 +579,7 @@ class Uniform(_ScipyDistribution):
     lower: float
     upper: float
     kind: ClassVar[str] = "uniform"
-    family = ScipyFamily("uniform")
+    family: ClassVar[str] = "uniform"
 
     def _check_arguments(self) -> None:
         _require_interval(self.lower, self.upper)
@@ -476,6 +597,11 @@ class Uniform(_ScipyDistribution):
     def scipy_arguments(self) -> tuple[float, ...]:
         return self.lower, self.upper - self.lower
 
+    @staticmethod
+    def standard_ppf(q: np.ndarray, *shapes: np.ndarray) -> np.ndarray:
+        """q itself on [0, 1]."""
+        return q
+
     def generate(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.uniform(self.lower, self.upper, size)
 
@@ -489,7 +615,7 @@ class Triangular(_ScipyDistribution):
     mode: float
     upper: float
     kind: ClassVar[str] = "triangular"
-    family = ScipyFamily("triang")
+    family: ClassVar[str] = "triang"
 
     def _check_arguments(self) -> None:
         _require_mode(self.lower, self.mode, self.upper)
@@ -509,6 +635,12 @@ class Triangular(_ScipyDistribution):
         width = self.upper - self.lower
         return (self.mode - self.lower) / width, self.lower, width
 
+    @staticmethod
+    def standard_ppf(q: np.ndarray, *shapes: np.ndarray) -> np.ndarray:
+        """√(c·q) below the mode's share c = F(mode), 1 − √((1 − c)(1 − q)) above it."""
+        c = shapes[0]
+        return np.where(q < c, np.sqrt(c * q), 1 - np.sqrt((1 - c) * (1 - q)))
+
     def generate(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.triangular(self.lower, self.mode, self.upper, size)
 
@@ -526,7 +658,8 @@ class Pert(_ScipyDistribution):
     mode: float
     upper: float
     kind: ClassVar[str] = "pert"
-    family = ScipyFamily("beta")
+    family: ClassVar[str] = "beta"
+    standard_ppf = staticmethod(Beta.standard_ppf)
 
     def _check_arguments(self) -> None:
         _require_mode(self.lower, self.mode, self.upper)
@@ -632,7 +765,7 @@ class Dirichlet(Distribution):
         q = np.asarray(q, dtype=float)
         if q.ndim != 2 or q.shape[1] != self.k:
             raise ValueError(f"Dirichlet.ppf expects unit samples shaped [n, {self.k}], got {q.shape}")
-        gammas = Gamma.family.ppf(q, np.asarray(self.alpha))
+        gammas = Gamma.located_ppf(q, np.asarray(self.alpha), 0.0, 1.0)
         with np.errstate(invalid="ignore"):  # a row of zeros (u = 0 throughout) is undefined: NaN
             return gammas / gammas.sum(axis=1, keepdims=True)
 

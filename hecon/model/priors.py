@@ -30,7 +30,6 @@ and row.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -83,21 +82,21 @@ class Pooled:
 
 
 def random_effects(estimates, variances) -> Pooled:
-    """DerSimonian–Laird random-effects meta-analysis (statsmodels' ``combine_effects``,
-    ``method_re="dl"``): wᵢ = 1/vᵢ, Q = Σwᵢ(yᵢ − ȳ_w)², τ̂² = max(0, (Q − (k − 1)) / (Σwᵢ −
-    Σwᵢ²/Σwᵢ)), μ̂ = Σyᵢ/(vᵢ + τ̂²) / Σ1/(vᵢ + τ̂²), SE(μ̂) = (Σ1/(vᵢ + τ̂²))^−½.
+    """DerSimonian–Laird random-effects meta-analysis (DerSimonian & Laird, Control Clin Trials
+    1986;7:177–188): wᵢ = 1/vᵢ, ȳ_w = Σwᵢyᵢ/Σwᵢ, Q = Σwᵢ(yᵢ − ȳ_w)², τ̂² = max(0, (Q − (k − 1)) /
+    (Σwᵢ − Σwᵢ²/Σwᵢ)), μ̂ = Σyᵢ/(vᵢ + τ̂²) / Σ1/(vᵢ + τ̂²), SE(μ̂) = (Σ1/(vᵢ + τ̂²))^−½; with
+    τ̂² = 0 the fixed-effect estimate.
 
-    statsmodels leaves the moment estimate negative when Q < k − 1; DerSimonian & Laird
-    (1986) truncate it at 0, and then the random-effects estimate is the fixed-effect one."""
-    from statsmodels.stats.meta_analysis import combine_effects
-
-    estimates, variances = np.asarray(estimates, dtype=float), np.asarray(variances, dtype=float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # √ of a negative τ² before truncation
-        fit = combine_effects(estimates, variances, method_re="dl")
-    if fit.tau2 > 0:
-        return Pooled(float(fit.mean_effect_re), float(fit.sd_eff_w_re), float(fit.tau2), float(fit.q), len(estimates))
-    return Pooled(float(fit.mean_effect_fe), float(fit.sd_eff_w_fe), 0.0, float(fit.q), len(estimates))
+    The same numbers as statsmodels' ``combine_effects(method_re="dl")`` after truncating its
+    τ̂² at 0 (a test compares them), written out here because importing statsmodels' meta-analysis
+    costs every command with a prior about 1 s for these few sums."""
+    y, v = np.asarray(estimates, dtype=float), np.asarray(variances, dtype=float)
+    w = 1 / v
+    q = float((w * (y - (w * y).sum() / w.sum()) ** 2).sum())
+    spread = w.sum() - (w ** 2).sum() / w.sum()
+    tau2 = max(0.0, (q - (y.size - 1)) / spread) if spread > 0 else 0.0
+    w_star = 1 / (v + tau2)
+    return Pooled(float((w_star * y).sum() / w_star.sum()), float(w_star.sum() ** -0.5), tau2, q, y.size)
 
 
 def bias_adjusted(log_estimate, se, bias, bias_sd) -> tuple[np.ndarray, np.ndarray]:

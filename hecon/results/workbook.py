@@ -18,8 +18,6 @@ import re
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter
 
 from hecon.model import Model
 from hecon.results.labels import Labels, labels_of
@@ -154,6 +152,9 @@ def _sheet(writer: pd.ExcelWriter, name: str, frame: pd.DataFrame, formats: pd.D
            header: list[str]) -> None:
     """One table on one sheet under ``header``: text as text, frozen and wrapped header, fitted
     widths (10 to 60 characters; a long heading wraps on words of up to 24), formats."""
+    from openpyxl.styles import Alignment  # ≈ 0.1 s: only the workbook needs it, not psa or base
+    from openpyxl.utils import get_column_letter
+
     text = frame.map(lambda value: cell_text(value) if isinstance(value, str) else value)
     text.columns = [cell_text(heading) for heading in header]
     text.to_excel(writer, sheet_name=name, index=False)

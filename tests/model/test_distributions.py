@@ -168,6 +168,54 @@ def test_batched_quantiles_equal_each_distributions_ppf():
     assert quantiles([], q).shape == (0, 3)
 
 
+locations, spreads, shapes, shares = st.floats(-1e6, 1e6), st.floats(1e-6, 1e6), st.floats(1e-3, 1e7), st.floats(0, 1)
+#: every continuous family over a wide range of valid arguments (a truncated normal by μ, σ,
+#: its standardised lower bound and the width of its window in σ)
+VALID = st.one_of(
+    st.builds(Beta, shapes, shapes),
+    st.builds(Gamma, shapes, spreads),
+    st.builds(LogNormal, st.floats(-50, 50), st.floats(1e-3, 10)),
+    st.builds(Normal, locations, spreads),
+    st.builds(lambda mu, sigma, a, width: TruncatedNormal(mu, sigma, mu + a * sigma, mu + (a + width) * sigma),
+              locations, spreads, st.floats(-30, 30), st.floats(1e-3, 60)),
+    st.builds(lambda lower, width: Uniform(lower, lower + width), locations, spreads),
+    *(st.builds(lambda lower, share, width, kind=kind: kind(lower, lower + share * width, lower + width),
+                locations, shares, spreads) for kind in (Triangular, Pert)),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(VALID, st.lists(st.floats(2**-53, 1 - 2**-53), min_size=1, max_size=8))
+def test_quantiles_and_truncated_normal_moments_equal_scipy_stats(distribution, q):
+    """scipy.special's quantile functions, located and scaled as scipy.stats does, give scipy.stats'
+    numbers over the probabilities of unit draws (2⁻⁵³ to 1 − 2⁻⁵³), the ends and outside [0, 1]."""
+    q = [0.0, 0.025, 0.975, 1.0, -0.5, 1.5, *q]
+    np.testing.assert_allclose(distribution.ppf(q), distribution.scipy.ppf(q), rtol=1e-12)
+    np.testing.assert_allclose(quantiles([distribution], q)[0], distribution.scipy.ppf(q), rtol=1e-12)
+    if isinstance(distribution, TruncatedNormal):
+        mean, variance = distribution.scipy.stats(moments="mv")
+        assert distribution.mean() == pytest.approx(float(mean), rel=1e-12)
+        assert distribution.variance() == pytest.approx(float(variance), rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(VALID, st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=8))
+def test_cdf_equals_scipy_stats_and_inverts_the_quantiles(distribution, x):
+    """P(X ≤ x) as scipy.stats gives it (the lognormal's by its closed form: F(F⁻¹(q)) = q)."""
+    x = [0.0, 1.0, -1.0, *x]
+    np.testing.assert_allclose(distribution.cdf(x), distribution.scipy.cdf(x), rtol=1e-12, atol=1e-300)
+    if isinstance(distribution, LogNormal):
+        q = [0.025, 0.5, 0.975]
+        np.testing.assert_allclose(distribution.cdf(distribution.ppf(q)), q, rtol=1e-9)
+
+
+@pytest.mark.parametrize("level", [0.5, 0.8, 0.9, 0.95, 0.99, 0.999])
+def test_intervals_are_read_with_scipy_stats_normal_quantile(level):
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    assert normal_from_ci(0, -1, 1, level).sigma == 1 / z
+    assert lognormal_from_ci(1, math.exp(-1), math.exp(1), level).sdlog == pytest.approx(1 / z, rel=1e-15)
+
+
 @FAST
 @given(st.sampled_from([Beta, Gamma, LogNormal, Normal, Uniform]), st.floats(allow_nan=False, width=64),
        st.floats(allow_nan=False, width=64))

@@ -3,6 +3,7 @@ application to the parameter table and to a model."""
 
 import math
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -45,19 +46,23 @@ def test_dersimonian_laird_reproduces_metafor_on_the_bcg_trials():
     assert pooled.tau2 == pytest.approx(0.3088, abs=5e-5)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.floats(-2, 2), st.floats(0.01, 1)), min_size=2, max_size=8))
-def test_dersimonian_laird_equals_its_hand_computed_formula(studies):
+def test_dersimonian_laird_equals_statsmodels(studies):
+    """statsmodels' combine_effects (method "dl"), its τ̂² truncated at 0 (then the fixed effect)."""
+    from statsmodels.stats.meta_analysis import combine_effects
+
     y, v = map(np.array, zip(*studies, strict=True))
-    w = 1 / v
-    q = (w * (y - (w * y).sum() / w.sum()) ** 2).sum()
-    tau2 = max(0.0, (q - (len(y) - 1)) / (w.sum() - (w ** 2).sum() / w.sum()))
-    w_star = 1 / (v + tau2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # √ of a negative τ² before truncation
+        fit = combine_effects(y, v, method_re="dl")
     pooled = random_effects(y, v)
-    assert pooled.tau2 == pytest.approx(tau2, abs=1e-9)
-    assert pooled.mean == pytest.approx((w_star * y).sum() / w_star.sum(), abs=1e-9)
-    assert pooled.se == pytest.approx(w_star.sum() ** -0.5, rel=1e-9)
-    assert pooled.predictive_sd == pytest.approx(math.sqrt(1 / w_star.sum() + tau2), rel=1e-9)
+    random = fit.tau2 > 0
+    assert pooled.tau2 == pytest.approx(max(fit.tau2, 0.0), abs=1e-12)
+    assert pooled.q == pytest.approx(fit.q, rel=1e-12, abs=1e-12)
+    assert pooled.mean == pytest.approx(fit.mean_effect_re if random else fit.mean_effect_fe, rel=1e-9, abs=1e-12)
+    assert pooled.se == pytest.approx(fit.sd_eff_w_re if random else fit.sd_eff_w_fe, rel=1e-9)
+    assert pooled.predictive_sd == pytest.approx(math.sqrt(pooled.se ** 2 + pooled.tau2), rel=1e-12)
 
 
 def test_bias_adjustment_shifts_by_the_bias_means_and_adds_their_variances():

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from hecon.results.plots.style import (
@@ -94,7 +94,7 @@ def two_way_maps(grid: pd.DataFrame, measure: str = "incremental NMB", *, curren
                         name=labelled(grid["optimal"], labels))
     optimal = named.pivot(index="y_value", columns="x_value", values="code")
     optimal_names = named.pivot(index="y_value", columns="x_value", values="name")
-    colours = px.colors.qualitative.Set2
+    colours = qualitative.Set2
     steps = [(edge, colours[i % len(colours)]) for i in range(len(strategies))
              for edge in (i / len(strategies), (i + 1) / len(strategies))]
     point = f"{x}: %{{x:,.4g}}<br>{y}: %{{y:,.4g}}<br>"
