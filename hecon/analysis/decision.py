@@ -95,10 +95,12 @@ def partial_information(costs, effects, parameters: pd.DataFrame, thresholds: np
         note(f"EVPPI skipped: its regression on {n_draws:,} draws needs about {needed / memory.GIB:,.1f} GiB "
              f"of memory, more than the budget of {budget / memory.GIB:,.1f} GiB (raise --memory)")
         return None
+    from hecon.analysis.threads import cores
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", voi.EVPPIClippedWarning)
         frames = []
-        workers = budget // needed  # regressions side by side, each within the budget
+        workers = min(cores(), budget // needed)  # side by side, one per core, within the budget
         if singles:
             frames.append(voi.evppi(costs, effects, parameters, thresholds, seed=seed, workers=workers))
         if groups:

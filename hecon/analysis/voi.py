@@ -181,12 +181,35 @@ def evppi_bytes(n_draws: int, n_strategies: int, n_se_samples: int = 50) -> int:
 
 
 def _evppi_of_fit(fitted: np.ndarray, n_strategies: int, wtp: np.ndarray) -> np.ndarray:
-    """EVPPI from fitted incremental costs and effects ``[draws, 2(S−1)]`` (the reference
-    strategy's increments are 0): the EVPI formula applied to the fitted net benefits."""
-    zeros = np.zeros((fitted.shape[0], 1))
-    cost = np.hstack([zeros, fitted[:, : n_strategies - 1]])
-    effect = np.hstack([zeros, fitted[:, n_strategies - 1:]])
-    return summarise_net_benefit(cost, effect, wtp, probability=False).evpi
+    """EVPPI ``[wtp]`` from one fit of the incremental costs and effects ``[draws, 2(S−1)]``."""
+    return _evppi_of_fits(fitted[None], n_strategies, wtp)[0]
+
+
+def _evppi_of_fits(fits: np.ndarray, n_strategies: int, wtp: np.ndarray) -> np.ndarray:
+    """EVPPI ``[fits, wtp]`` from fitted incremental costs and effects ``[fits, draws, 2(S−1)]``
+    (the reference strategy's increments are 0): the EVPI formula applied to each fit's net benefits.
+
+    For each λ the incremental NMB ``λ·ΔÊ_s − ΔĈ_s`` of each strategy is formed once for all
+    fits (``[fits, draws]``), as :func:`~hecon.analysis.cea.summarise_net_benefit` forms it for one;
+    so are their maximum over the strategies (the reference's 0 included) and the means over
+    the draws, so an EVPPI here is that of ``summarise_net_benefit`` bit for bit. Working memory:
+    two ``[fits, draws]`` arrays.
+    """
+    costs = np.moveaxis(fits[..., : n_strategies - 1], -1, 0)  # [S−1, fits, draws]
+    effects = np.moveaxis(fits[..., n_strategies - 1:], -1, 0)
+    result = np.empty((fits.shape[0], wtp.size))
+    nmb, highest = np.empty((2, *fits.shape[:2]))
+    best_expected = np.empty(fits.shape[0])
+    for k, lam in enumerate(wtp):
+        highest.fill(0.0)  # the reference strategy's incremental NMB
+        best_expected.fill(0.0)
+        for cost, effect in zip(costs, effects, strict=True):
+            np.multiply(effect, lam, out=nmb)
+            nmb -= cost
+            np.maximum(highest, nmb, out=highest)
+            np.maximum(best_expected, nmb.mean(axis=1), out=best_expected)
+        result[:, k] = highest.mean(axis=1) - best_expected
+    return result
 
 
 def evppi(costs, effects, parameters: pd.DataFrame | np.ndarray, wtp, *,
@@ -249,13 +272,18 @@ def evppi(costs, effects, parameters: pd.DataFrame | np.ndarray, wtp, *,
     def estimate_of(columns: list) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([seed, zlib.crc32(",".join(map(str, columns)).encode())])
         model = _fit_metamodel(frame[columns].to_numpy(), responses, method, n_se_samples, rng)
-        samples = [_evppi_of_fit(draw, n_strategies, lam) for draw in model.posterior]
+        samples = _evppi_of_fits(model.posterior, n_strategies, lam)
         se = np.std(samples, axis=0, ddof=1) if n_se_samples > 1 else np.full(lam.size, np.nan)
         return _evppi_of_fit(model.fitted, n_strategies, lam), se
 
-    estimates = single_threaded_map(estimate_of, subsets.values(), workers)
+    # The largest subsets first: their regressions take longest, and if they started last
+    # the other workers would wait for them at the end.
+    largest_first = sorted(subsets, key=lambda name: len(subsets[name]), reverse=True)
+    estimates = dict(zip(largest_first, single_threaded_map(
+        estimate_of, [subsets[name] for name in largest_first], workers), strict=True))
     tables = []
-    for name, (estimate, se) in zip(subsets, estimates, strict=True):
+    for name in subsets:
+        estimate, se = estimates[name]
         excess = estimate - perfect
         if (excess > np.fmax(2 * se, _CLIP_REPORTED * perfect)).any():
             warnings.warn(f"EVPPI of '{name}' exceeded the EVPI by up to {excess.max():.4g} "

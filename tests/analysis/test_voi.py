@@ -195,6 +195,35 @@ def test_evppi_from_an_array_and_without_standard_errors():
     assert table["se"].isna().all()
 
 
+def test_evppi_of_posterior_draws_is_the_evpi_formula_of_each_draw():
+    """The standard error's EVPPIs of all posterior draws at once equal, bit for bit, the EVPI
+    formula (summarise_net_benefit) applied to each draw's fitted net benefits."""
+    from hecon.analysis.cea import summarise_net_benefit
+
+    rng = np.random.default_rng(12)
+    fits = rng.normal(size=(7, 1001, 4)) * [300.0, 500.0, 0.02, 0.05] + [100.0, 400.0, 0.01, 0.02]
+    wtp = np.array([0.0, 10_000.0, 20_000.0, 50_000.0])
+    zeros = np.zeros((1001, 1))
+    expected = [summarise_net_benefit(np.hstack([zeros, fit[:, :2]]), np.hstack([zeros, fit[:, 2:]]), wtp,
+                                      probability=False).evpi for fit in fits]
+    np.testing.assert_array_equal(voi._evppi_of_fits(fits, 3, wtp), expected)
+    np.testing.assert_array_equal(voi._evppi_of_fit(fits[2], 3, wtp), expected[2])
+    assert (np.asarray(expected)[:, 1:] > 0).all()
+
+
+def test_partial_information_runs_at_most_one_regression_per_core(monkeypatch):
+    from hecon.analysis import decision, threads
+
+    asked = []
+    monkeypatch.setattr(threads, "cores", lambda: 2)
+    monkeypatch.setattr(voi, "evppi", lambda *args, workers, **kwargs: asked.append(workers) or pd.DataFrame())
+    costs, effects, parameters = synthetic_psa(n=200)
+    decision.partial_information(costs, effects, parameters, np.array([1.0]), groups={"ab": ["a", "b"]})
+    assert asked == [2, 2]  # the 4 GB budget would hold hundreds of these regressions
+    decision.partial_information(costs, effects, parameters, np.array([1.0]), memory_gb=voi.evppi_bytes(200, 3) / 2**30)
+    assert asked[-1] == 1
+
+
 def test_evppi_clips_an_estimate_above_the_evpi(monkeypatch):
     costs, effects, parameters = synthetic_psa(n=500)
     monkeypatch.setattr(voi, "_evppi_of_fit", lambda fitted, n, wtp: np.full(wtp.size, 1e9))
