@@ -9,7 +9,10 @@ Any picklable object with ``n`` and ``sets(start, stop)`` is a batch.
 
 :func:`evaluate_batch` evaluates a batch in chunks of ``chunk_size`` sets on an engine:
 
-- :data:`IN_PROCESS` (the default): chunk after chunk in this process; dask is not imported;
+- :data:`IN_PROCESS` (the default): the chunks in this process, side by side on its cores
+  (Python threads, each chunk in one BLAS thread: NumPy releases the GIL while it computes,
+  measured 1.8 times faster for the flagship's PSA on 2 cores), a chunk large enough to share
+  split into one part per core; dask is not imported;
 - :class:`DaskEngine` (:func:`engine` with ``workers=N``, a ``LocalCluster`` of N worker
   processes of one thread each, or ``scheduler=ADDRESS``, an existing cluster): the job — the
   model by its source (registered name or file path, and its inputs folder), its options, the
@@ -28,11 +31,13 @@ to another worker (every worker holds the job), which computes the same numbers.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,6 +45,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from hecon.analysis.threads import cores
 from hecon.errors import InputError, ModelError
 from hecon.model import Model
 from hecon.model.distributions import require_sampler
@@ -203,16 +209,47 @@ def _run_chunk(job: Job, start: int, stop: int) -> Outcomes | np.ndarray:
 
 # ---------------------------------------------------------------- engines
 
+#: the smallest part of a chunk that the in-process engine gives a thread of its own
+MIN_SHARED_CHUNK = 1_000
+
+
 class InProcess:
-    """Chunk after chunk in this process (no dask)."""
+    """The chunks in this process (no dask), up to ``threads`` at once (default: one per core),
+    each with one BLAS thread; each result placed, in this thread, as its chunk completes."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads
+
+    def chunks(self, n: int, chunk_size: int) -> list[tuple[int, int]]:
+        """The chunks of n sets: of at most ``chunk_size``, each split in one part per thread
+        when the parts keep at least :data:`MIN_SHARED_CHUNK` sets (two chunks at once then hold
+        no more memory than one chunk of ``chunk_size``)."""
+        threads = self.threads or cores()
+        part = -(-min(chunk_size, n) // threads)
+        return chunk_bounds(n, part if threads > 1 and part >= MIN_SHARED_CHUNK else chunk_size)
 
     def run(self, job: Job, bounds: Sequence[tuple[int, int]], place: Callable[[int, Any], None]) -> None:
-        for i, (start, stop) in enumerate(bounds):
-            place(i, job.chunk(start, stop))
+        from threadpoolctl import threadpool_limits
+
+        threads = min(self.threads or cores(), len(bounds))
+        if threads == 1:
+            for i, (start, stop) in enumerate(bounds):
+                place(i, job.chunk(start, stop))
+            return
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+            # each chunk in a copy of this thread's context: numpy's error state (np.errstate) with it
+            position = {pool.submit(contextvars.copy_context().run, job.chunk, start, stop): i
+                        for i, (start, stop) in enumerate(bounds)}
+            try:
+                for future in as_completed(position):
+                    place(position[future], future.result())
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the chunks not started yet are dropped
+                raise
 
     def describe(self) -> dict:
         """What the manifest records of the engine."""
-        return {"engine": "in process"}
+        return {"engine": "in process", "threads": self.threads or cores()}
 
 
 IN_PROCESS = InProcess()
@@ -224,6 +261,11 @@ class DaskEngine:
 
     def __init__(self, client) -> None:
         self.client = client
+
+    @staticmethod
+    def chunks(n: int, chunk_size: int) -> list[tuple[int, int]]:
+        """The chunks of n sets: of ``chunk_size`` (the last one shorter)."""
+        return chunk_bounds(n, chunk_size)
 
     def run(self, job: Job, bounds: Sequence[tuple[int, int]], place: Callable[[int, Any], None]) -> None:
         from distributed import as_completed
@@ -324,7 +366,8 @@ def evaluate_batch(model, options, batch: Batch, *, chunk_size: int | None = Non
     ``progress(k)`` is called as each chunk of k sets completes. A model that is not loaded by
     name or file (:class:`~hecon.model.Model`) runs in process only.
     """
-    bounds = chunk_bounds(batch.n, chunk_size or batch.n)
+    engine = engine or IN_PROCESS
+    bounds = engine.chunks(batch.n, chunk_size or batch.n)
     whole = Whole(bounds)
 
     def place(i: int, result) -> None:
@@ -332,7 +375,7 @@ def evaluate_batch(model, options, batch: Batch, *, chunk_size: int | None = Non
         if progress is not None:
             progress(bounds[i][1] - bounds[i][0])
 
-    (engine or IN_PROCESS).run(Job(model, options, batch, summary), bounds, place)
+    engine.run(Job(model, options, batch, summary), bounds, place)
     return whole.result()
 
 

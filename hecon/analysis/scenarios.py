@@ -40,7 +40,7 @@ from hecon.analysis.wtp import REPORT_WTP
 from hecon.errors import InputError
 from hecon.model import Model
 from hecon.model.files import check_identifier, check_type, read_yaml, shown
-from hecon.model.parameters import ARGUMENTS, ParameterTable
+from hecon.model.parameters import ARGUMENTS, ParameterSets, ParameterTable
 
 TOP_LEVEL = ("name", "description", "parameters", "options")
 CELLS = ("value", "distribution", *ARGUMENTS, "low", "high")
@@ -171,20 +171,12 @@ def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[
     budget = memory.as_bytes(memory_gb)
     if psa_n is not None and psa_n < 2:
         raise InputError(f"--psa {psa_n}: a PSA needs at least 2 draws", fix="pass --psa 2 or more")
-    effect = model.effects[0]
+    effect, ref = model.effects[0], model.strategies.index(model.comparator)
     rows = []
-    for scenario in [BASE_CASE, *scenarios]:
-        options = scenario.model_options(model)
-        table = scenario.table(model, options)
-        outcomes = model.evaluate(table.base_case(), options)
-        if len(outcomes.problems):
-            raise InputError(f"scenario '{scenario.name}' cannot be evaluated: {outcomes.problems.reason.iloc[0]}",
-                             file=scenario.source)
-        cost, gain = outcomes.total_cost[0], effect.of(outcomes)[0]
-        ref = model.strategies.index(model.comparator)
+    for scenario, options, table, (cost, gain, n_outcomes) in _base_cases(model, [BASE_CASE, *scenarios]):
         probability = None
         if psa_n:
-            per_draw = memory.batch_bytes(1, len(table.names), len(outcomes.strategies), len(outcomes.names))
+            per_draw = memory.batch_bytes(1, len(table.names), len(model.strategies), n_outcomes)
             memory.require(psa_n * per_draw, budget, f"a PSA of {psa_n:,} draws per scenario",
                            fix="pass fewer --psa draws or a larger --memory")
             chunk = min(SETS_PER_CHUNK, memory.chunk_size(per_draw, budget))
@@ -205,6 +197,31 @@ def run_scenarios(model: Model, scenarios: Sequence[Scenario], *, wtp: Sequence[
             "scenarios": [s.name for s in scenarios],
             "scenario_files": {s.name: str(s.source) for s in scenarios}}
     return Result("scenarios", {"scenarios": pd.DataFrame(rows)}, meta, "scenarios")
+
+
+def _base_cases(model: Model, scenarios: Sequence[Scenario]) -> list[tuple]:
+    """Each scenario with its options, its table and its base case's (cost [strategies], effect
+    [strategies], number of outcomes): the scenarios that share options evaluated in one batch
+    (the model is vectorised over sets, and a set's outcomes do not depend on the batch)."""
+    effect = model.effects[0]
+    prepared = [(scenario, options, scenario.table(model, options))
+                for scenario in scenarios for options in [scenario.model_options(model)]]
+    batches: dict[str, list[int]] = {}
+    for i, (_, options, _) in enumerate(prepared):
+        batches.setdefault(repr(sorted(vars(options).items())), []).append(i)
+    found: dict[int, tuple] = {}
+    for members in batches.values():
+        options, bases = prepared[members[0]][1], [prepared[i][2].base_case() for i in members]
+        sets = ParameterSets({name: np.concatenate([base[name] for base in bases]) for name in bases[0]})
+        outcomes = model.evaluate(sets, options)
+        if len(outcomes.problems):
+            first = outcomes.problems.iloc[0]
+            scenario = prepared[members[int(first["set"])]][0]
+            raise InputError(f"scenario '{scenario.name}' cannot be evaluated: {first['reason']}", file=scenario.source)
+        cost, gain = outcomes.total_cost, effect.of(outcomes)
+        for k, i in enumerate(members):
+            found[i] = (cost[k], gain[k], len(outcomes.names))
+    return [(*prepared[i], found[i]) for i in range(len(prepared))]
 
 
 def _probability_cost_effective(model, table, options, wtp, n, seed, chunk_size, engine) -> np.ndarray:

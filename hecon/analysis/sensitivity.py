@@ -3,7 +3,8 @@
 Each is a parameter matrix through one batched ``evaluate`` plus a summary (DESIGN.md): the
 one-way analysis is the base row and, for k parameters, 2k rows with one parameter at its low
 or high value; the two-way analysis a grid; the threshold analysis a bracketing grid, then
-vectorised bisection with one batch per iteration holding every willingness to pay.
+a vectorised safeguarded false-position search with one batch per iteration holding every willingness
+to pay.
 
 Each analysis first checks its options, then evaluates the base case alone: it names the
 model's outcomes (so a wrong ``--outcome`` fails before the batch) and sizes one parameter set
@@ -373,6 +374,10 @@ def threshold(model: Model, table: ParameterTable, parameter: str, wtp: Sequence
                                 "threshold_curve": found}, meta, "threshold")
 
 
+#: steps after which false position gives way to a bisection step if the bracket has not halved
+SAFEGUARD_STEPS = 3
+
+
 def threshold_values(model: Model, table: ParameterTable, parameter: str, wtp: Sequence[float], options=None,
                      strategy: str | None = None, bounds: tuple[float | None, float | None] | None = None,
                      grid: int = 41, tolerance: float = 1e-9, memory_gb: float = memory.DEFAULT_BUDGET_GB,
@@ -381,9 +386,8 @@ def threshold_values(model: Model, table: ParameterTable, parameter: str, wtp: S
     comparator is zero, for each willingness to pay of ``wtp``.
 
     A grid over [low, high] (:func:`threshold_bounds`) brackets the first sign change of
-    INMB(p; λ) = λ·ΔE(p) − ΔC(p) for all λ at once; vectorised bisection then refines every
-    bracket together, one batch per iteration, until the bracket is below ``tolerance`` × the
-    range. Where INMB keeps one sign over the range the threshold is NaN and ``reason`` says
+    INMB(p; λ) = λ·ΔE(p) − ΔC(p) for all λ at once; :func:`refine_brackets` then narrows every
+    bracket together, one batch per iteration, until it is below ``tolerance`` × the range. Where INMB keeps one sign over the range the threshold is NaN and ``reason`` says
     which way the decision goes. Columns: ``wtp, threshold, inmb_at_threshold, reason``.
     """
     options = model.options() if options is None else options
@@ -415,18 +419,17 @@ def threshold_values(model: Model, table: ParameterTable, parameter: str, wtp: S
     change = np.sign(inmb[:, :-1]) != np.sign(inmb[:, 1:])
     found = change.any(1)
     first = change.argmax(1)
-    a, b = points[first], points[np.minimum(first + 1, grid - 1)]
-    inmb_a = inmb[np.arange(lam.size), first]
-    for _ in range(200):
-        if (b - a).max(initial=0) <= tolerance * (high - low):
-            break
-        mid = (a + b) / 2
-        dc, de = increments(mid)
-        value = lam * de - dc
-        left = np.sign(value) == np.sign(inmb_a)
-        a, inmb_a = np.where(left, mid, a), np.where(left, value, inmb_a)
-        b = np.where(left, b, mid)
-    roots = np.where(found, (a + b) / 2, np.nan)
+    crossing = np.flatnonzero(found)
+    left, right = first[crossing], first[crossing] + 1
+
+    def inmb_at(values: np.ndarray, which: np.ndarray) -> np.ndarray:
+        dc, de = increments(values)
+        return lam[crossing[which]] * de - dc
+
+    a, b = refine_brackets(inmb_at, points[left], points[right], inmb[crossing, left], inmb[crossing, right],
+                           tolerance * (high - low))
+    roots = np.full(lam.size, np.nan)
+    roots[crossing] = (a + b) / 2
     dc, de = increments(np.where(found, roots, low))
     strategy = model.strategy_labels[measure.compared]
     reasons = np.where(found, "", np.where(inmb[:, 0] > 0,
@@ -434,6 +437,45 @@ def threshold_values(model: Model, table: ParameterTable, parameter: str, wtp: S
                        f"no threshold in [{low:g}, {high:g}]: {strategy} is not cost-effective anywhere in the range"))
     return pd.DataFrame({"wtp": lam, "parameter": parameter, "threshold": roots,
                          "inmb_at_threshold": np.where(found, lam * de - dc, np.nan), "reason": reasons})
+
+
+def refine_brackets(f, a: np.ndarray, b: np.ndarray, fa: np.ndarray, fb: np.ndarray,
+                    width: float, max_steps: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """Narrow brackets [a, b] of roots of f (f(a), f(b) of opposite signs, or one of them 0)
+    until b − a ≤ ``width``, all of them at once: ``f(x, which)`` evaluates f at the points
+    ``x`` of the brackets ``which`` in one batch.
+
+    Each step takes the false-position point x = b − f(b)(b − a)/(f(b) − f(a)) with the Illinois
+    modification (the f-value of an end kept twice in a row is halved, so that both ends move:
+    superlinear convergence, order ≈ 1.44; Dowell & Jarratt, BIT 1971;11:168–174), and the
+    midpoint instead when the last :data:`SAFEGUARD_STEPS` steps did not halve the bracket, so
+    that a badly curved f converges no slower than a bisection every few steps. Near-linear f
+    (an INMB over a grid's bracket) takes 3 steps to 1e-9 of the range where bisection takes 25.
+    A bracket with an exact root ends there.
+    """
+    a, b, fa, fb = (np.array(v, dtype=float) for v in (a, b, fa, fb))
+    b = np.where(fa == 0, a, b)
+    a = np.where((fb == 0) & (fa != 0), b, a)
+    kept = np.zeros(a.shape, dtype=int)            # −1: a kept last step, +1: b kept, 0: neither
+    widths = [b - a] * (SAFEGUARD_STEPS + 1)       # the widths before the last steps, and now
+    for _ in range(max_steps):
+        which = np.flatnonzero(b - a > width)
+        if not which.size:
+            break
+        lo, hi, f_lo, f_hi = a[which], b[which], fa[which], fb[which]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        stalled = hi - lo > widths[0][which] / 2
+        x = np.where(stalled | ~(x > lo) | ~(x < hi), (lo + hi) / 2, x)
+        fx = f(x, which)
+        right = np.sign(fx) == np.sign(f_lo)       # the root is in [x, hi]
+        root = fx == 0
+        fa[which] = np.where(right, fx, np.where(kept[which] == -1, f_lo / 2, f_lo))
+        fb[which] = np.where(right, np.where(kept[which] == 1, f_hi / 2, f_hi), fx)
+        kept[which] = np.where(right, 1, -1)
+        a[which], b[which] = np.where(right | root, x, lo), np.where(right & ~root, hi, x)
+        widths = [*widths[1:], b - a]
+    return a, b
 
 
 def _raise_problems(outcomes: Outcomes, rows: list | None) -> None:

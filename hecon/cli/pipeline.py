@@ -32,7 +32,7 @@ from hecon.results.folder import check_out
 from hecon.results.plots.io import browser_session
 from hecon.results.report import build_report
 from hecon.results.workbook import write_workbook
-from hecon.results.write import draw_ahead, timed, write
+from hecon.results.write import draw_ahead, drawn, timed, write
 
 
 def psa_results(psa: PSA, analysis, table, notes: Sequence[str] = ()) -> tuple[Result, Result]:
@@ -185,16 +185,17 @@ def _analyses(model: Model, table, options, scenarios, price: str | None, *, n: 
     decision_tables = {("icers_psa" if stem == "icers" else stem): t for stem, t in decision.frames.items()}
     results = [base.result(**meta), draws, Result("decision", decision_tables, decision.meta, "icers_psa"),
                Result("parameters", {"parameters": table.to_frame()}, meta)]
-    draw_ahead(*results)  # the PSA's PNG and SVG figures, drawn by the browser beside the analyses below
+    draw_ahead(*results)  # each analysis's PNG and SVG figures, drawn by the browser beside the next ones
     results += [
-        timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model), memory_gb=memory_gb,
-                                                    engine=engine)),
-        timings.time("scenarios", lambda: run_scenarios(model, scenarios, memory_gb=memory_gb, engine=engine)),
+        drawn(timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model),
+                                                          memory_gb=memory_gb, engine=engine))),
+        drawn(timings.time("scenarios", lambda: run_scenarios(model, scenarios, memory_gb=memory_gb,
+                                                              engine=engine))),
     ]
     if price:
-        results.append(timings.time("threshold price", lambda: threshold(
+        results.append(drawn(timings.time("threshold price", lambda: threshold(
             model, table, price, REPORT_WTP, options, bounds=(0.0, 20 * table[price].value), memory_gb=memory_gb,
-            engine=engine)))
+            engine=engine))))
     return results + (_effect_analyses(model, table, plain, priors, options, psa, sampler=sampler, timings=timings,
                                        notes=notes, memory_gb=memory_gb, engine=engine) if priors else [])
 
@@ -204,13 +205,13 @@ def _effect_analyses(model: Model, table, plain, priors, options, psa: PSA, *, s
     """The decision under each prior (the run's draws, the effect re-drawn: one PSA of n sets
     per prior) and, when the priors are about one uncertain parameter, its threshold at the
     report thresholds over the values a prior finds plausible (:mod:`hecon.analysis.effect`)."""
-    results = [timings.time("decision under each prior", lambda: prior_decisions(
-        model, plain, psa, priors, options=options, sampler=sampler, engine=engine))]
+    results = [drawn(timings.time("decision under each prior", lambda: prior_decisions(
+        model, plain, psa, priors, options=options, sampler=sampler, engine=engine)))]
     parameter = effect_parameter(priors)
     if parameter is None or parameter not in table.uncertain:
         notes.append("no threshold of the effect: the priors name several parameters, or the run holds it fixed")
         timings.advance(1)
         return results
     bounds = plausible_range(plain, priors, parameter)
-    return results + [timings.time("threshold of the effect", lambda: effect_threshold(
-        model, table, psa, parameter, bounds, REPORT_WTP, options=options, memory_gb=memory_gb, engine=engine))]
+    return results + [drawn(timings.time("threshold of the effect", lambda: effect_threshold(
+        model, table, psa, parameter, bounds, REPORT_WTP, options=options, memory_gb=memory_gb, engine=engine)))]

@@ -24,7 +24,7 @@ from hecon.analysis.wtp import REPORT_WTP
 from hecon.results import plots
 from hecon.results.plots.effect import effect_threshold_plot
 from hecon.results.plots.evsi import enbs_plot, evsi_plot
-from hecon.results.plots.style import CURRENCY
+from hecon.results.plots.style import CURRENCY, house_template
 from hecon.results.plots.survival import survival_plot
 
 Draw = Callable[[pd.DataFrame, Mapping[str, Any]], go.Figure | None]
@@ -140,11 +140,12 @@ def figures_of(tables: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> d
     """Figure stem → figure, for every table the registry knows."""
     safe_meta = {k: _escaped_value(v) for k, v in meta.items()}
     drawn = {}
-    for stem, (figure_stem, draw) in FIGURES.items():
-        if stem in tables and tables[stem] is not None:
-            figure = draw(escaped(tables[stem]), safe_meta)
-            if figure is not None:
-                drawn[figure_stem] = figure
+    with house_template():
+        for stem, (figure_stem, draw) in FIGURES.items():
+            if stem in tables and tables[stem] is not None:
+                figure = draw(escaped(tables[stem]), safe_meta)
+                if figure is not None:
+                    drawn[figure_stem] = figure
     return drawn
 
 

@@ -56,6 +56,7 @@ from hecon.results.labels import (
 )
 from hecon.results.page import figure_place, figure_scripts
 from hecon.results.plots import diagram
+from hecon.results.plots.style import house_template
 from hecon.results.report_effect import effect_lead, effect_threshold_section, priors_section
 from hecon.results.write import table_file
 
@@ -184,7 +185,8 @@ def figures_of(folder: Path, model: Model, drawn: Mapping[str, go.Figure] | None
     drawn from the folder's tables and the meta its manifest records — the same figures the
     commands draw from memory, which ``drawn`` gives when the writer has them already."""
     figures: dict[str, go.Figure] = {}
-    diagram_figure = state_diagram(model)
+    with house_template():
+        diagram_figure = state_diagram(model)
     if diagram_figure is not None:
         figures["state_diagram"] = diagram_figure
     if drawn is not None:

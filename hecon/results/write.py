@@ -75,6 +75,12 @@ def draw_ahead(*results: Result) -> None:
         io.draw_ahead(figures_of(*_tables_and_meta(results)))
 
 
+def drawn(result: Result) -> Result:
+    """``result``, its PNG and SVG figures started (:func:`draw_ahead`)."""
+    draw_ahead(result)
+    return result
+
+
 def write(out: str | Path, model: str, *results: Result, command: str,
           inputs: Mapping[str, str | Path] | None = None, also_inputs: Iterable[str | Path] = (),
           seed: int | None = None, options: Mapping[str, Any] | None = None,
@@ -93,13 +99,15 @@ def write(out: str | Path, model: str, *results: Result, command: str,
     timings = extra["timings_seconds"] = dict(extra.get("timings_seconds", {}))
     with results_folder(out, inputs=[*inputs.values(), *also_inputs], note=note) as folder:
         tables, meta = _tables_and_meta(results)
-        figures = timed(timings, "figures", lambda: figures_of(tables, meta))
-        with ThreadPoolExecutor(1, thread_name_prefix="static figures") as drawing:
-            # PNG and SVG are drawn by the browser, on another core, while the tables are written
-            images = drawing.submit(write_static, figures, folder) if static else None
-            timed(timings, "tables", lambda: _write_tables(tables, folder))
+        with ThreadPoolExecutor(2, thread_name_prefix="results") as beside:
+            # the tables are written (numpy and zlib, without the GIL) while the figures are
+            # built, and the browser draws PNG and SVG on another core while HTML is written
+            written = beside.submit(timed, timings, "tables", lambda: _write_tables(tables, folder))
+            figures = timed(timings, "figures", lambda: figures_of(tables, meta))
+            images = beside.submit(write_static, figures, folder) if static else None
             timed(timings, "figures as HTML", lambda: [write_html(figure, folder / f"{stem}.html")
                                                        for stem, figure in figures.items()])
+            written.result()
             if images is not None:
                 reason = timed(timings, "figures as PNG and SVG (after the tables)", lambda: images.result()[1])
                 if reason and note:

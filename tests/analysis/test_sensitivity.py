@@ -13,6 +13,7 @@ from hecon.analysis.sensitivity import (
     one_way_bounds,
     one_way_sets,
     parameter_range,
+    refine_brackets,
     threshold,
     two_way,
 )
@@ -211,3 +212,40 @@ def test_two_way_in_chunks_equals_one_batch(sick, monkeypatch):
     chunked = two_way(recording, sick.parameters, "p_sick_die", "utility_sick", steps=5)
     assert [s.n for s in recording.batches] == [1, 7, 7, 7, 4]  # the base case, then the grid
     pd.testing.assert_frame_equal(whole.table, chunked.table)
+
+
+def _counted(f):
+    """f(x, which) evaluating ``f`` per bracket, counting the batches."""
+    batches = []
+
+    def batch(x, which):
+        batches.append(which.size)
+        return f(x, which)
+    return batch, batches
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.01, 100.0), st.integers(1, 7)), min_size=1, max_size=5))
+def test_refine_brackets_finds_the_roots_of_powers_within_the_width(cases):
+    """x^k − c on [0, 2c^(1/k)+1]: the root c^(1/k), to the width, in fewer batches than bisection."""
+    c, k = (np.array(v, dtype=float) for v in zip(*cases, strict=True))
+    root = c ** (1 / k)
+    a, b = np.zeros_like(c), 2 * root + 1
+    f, batches = _counted(lambda x, which: x ** k[which] - c[which])
+    width = 1e-9 * (b - a).max()
+    lo, hi = refine_brackets(f, a, b, a ** k - c, b ** k - c, width)
+    assert np.all(hi - lo <= width) and np.all((lo <= root + 1e-12) & (root - 1e-12 <= hi))
+    assert len(batches) <= int(np.ceil(np.log2((b - a).max() / width)))
+
+
+def test_refine_brackets_ends_on_an_exact_root_and_on_a_kink():
+    # an end that is a root ends at once; a step exactly on the root ends there
+    lo, hi = refine_brackets(lambda x, which: x - 1.0, np.array([1.0, 0.0]), np.array([3.0, 2.0]),
+                             np.array([0.0, -1.0]), np.array([2.0, 1.0]), 1e-12)
+    np.testing.assert_array_equal([lo, hi], [[1.0, 1.0], [1.0, 1.0]])
+    # |x|·x − 0.25 changes curvature at 0 and the root 0.5 sits far from the false-position
+    # points of a wide bracket: the bisection safeguard still converges
+    f, batches = _counted(lambda x, which: np.where(x < 0, -50 * x ** 2, x ** 2) - 0.25)
+    lo, hi = refine_brackets(f, np.array([-100.0]), np.array([1.0]), np.array([-500_000.25]), np.array([0.75]),
+                             1e-10)
+    assert hi[0] - lo[0] <= 1e-10 and lo[0] <= 0.5 <= hi[0] and len(batches) <= 2 * 40

@@ -9,6 +9,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from hecon.analysis.threads import cores
 from hecon.cli import app
 
 COMMANDS = ("psa", "gsa", "dsa", "twoway", "threshold", "scenarios", "run", "evsi", "trial update")
@@ -33,7 +34,7 @@ def test_a_psa_on_two_workers_writes_the_same_draws_and_records_its_cluster(tmp_
     result = invoke(*common, "--chunk-size", 25, "--workers", 2, "--out", folders["there"])
     assert result.exit_code == 0, result.output
     here, there = ({**json.loads((f / "manifest.json").read_text())} for f in folders.values())
-    assert here["cluster"] == {"engine": "in process"}
+    assert here["cluster"] == {"engine": "in process", "threads": cores()}
     cluster = there["cluster"]
     assert (cluster["engine"], cluster["workers"], cluster["threads"]) == ("dask", 2, 2)
     assert cluster["dask"] and cluster["distributed"] == distributed.__version__

@@ -66,7 +66,6 @@ def test_a_webgl_figure_is_raster_so_it_gets_no_svg(tmp_path, monkeypatch):
     jobs = []
     monkeypatch.setattr(io, "browser", lambda: "/usr/bin/chromium")
     monkeypatch.setattr(io, "_draw", lambda specs: jobs.extend(spec["path"] for spec in specs))
-    monkeypatch.setattr(io, "recompress_png", lambda path: None)  # nothing was drawn
     plane = go.Figure(go.Scattergl(x=[0.0, 1.0], y=[0.0, 1.0]))
     written, _ = io.write_static({"ce_plane": plane, "ceac": go.Figure(go.Scatter(x=[0], y=[1]))}, tmp_path)
     assert [p.name for p in written] == [p.name for p in jobs] == ["ce_plane.png", "ceac.png", "ceac.svg"]
@@ -143,6 +142,26 @@ def test_one_browser_session_draws_every_call_within_it(figure, tmp_path):
     assert [p.name for p in first + second] == ["one.png", "two.svg"]
     assert all(p.stat().st_size > 0 for p in first + second)
     assert io._session is None  # closed on leaving the block
+
+
+@pytest.mark.skipif(io.browser() is None, reason="no Chromium browser (make test installs Debian's chromium)")
+def test_a_tab_kept_loaded_draws_an_image_as_a_fresh_browser_does(figure, tmp_path):
+    """The session keeps its tab between images (no reload): a PNG drawn after other figures is
+    the PNG a browser of its own draws, byte for byte."""
+    other = go.Figure(go.Bar(x=["a", "b"], y=[3, 1])).update_layout(title="first", xaxis_type="log")
+    with io.browser_session():
+        io.write_static({"other": other, "again": other}, tmp_path, ("png", "svg"))
+        after, _ = io.write_static({"ceac": figure}, tmp_path, ("png",))
+    (tmp_path / "alone").mkdir()
+    alone, _ = io.write_static({"ceac": figure}, tmp_path / "alone", ("png",))  # a browser of its own
+    assert after[0].read_bytes() == alone[0].read_bytes()
+
+
+def test_a_session_class_without_kaleidos_tab_hook_is_left_as_it_is():
+    class Session:
+        pass
+
+    assert io._tabs_kept(Session) is Session
 
 
 def test_a_broken_browser_in_a_session_gives_the_reason_and_does_not_hang(figure, tmp_path, monkeypatch):

@@ -4,6 +4,7 @@ titles, units in titles, money in hover text, and the common look."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from hecon.results.plots.style import (
     THOUSANDS,
     amount,
     finish,
+    house_template,
     label,
     labelled,
     money,
@@ -107,3 +109,17 @@ def test_named_rows_name_each_position_even_when_two_labels_are_equal():
     assert list(axis.tickvals) == [0, 1, 2] and list(axis.ticktext) == ["Price", "Price", "Rate"]
     assert figure.layout.xaxis.tickvals is None
     assert list(named_rows(go.Figure(), ["a"], axis="x").layout.xaxis.ticktext) == ["a"]
+
+
+def test_the_house_template_gives_the_figure_finish_gives_and_restores_plotly_default():
+    def drawn():
+        return finish(go.Figure(go.Scatter(x=[1, 2], y=[3, 4])), "T", "x", "y").to_plotly_json()
+
+    before = pio.templates.default
+    assert before != TEMPLATE  # plotly's own default: finish sets the template itself
+    alone = drawn()
+    with house_template():
+        assert pio.templates.default == TEMPLATE
+        within = drawn()
+    assert pio.templates.default == before
+    assert within == alone and within["layout"]["template"] == pio.templates[TEMPLATE].to_plotly_json()

@@ -32,7 +32,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hecon.errors import InputError
-from hecon.results.plots.style import TEMPLATE, Labels
+from hecon.results.plots.style import Labels, themed
 
 FONT_SIZE = 13
 #: a generous average character width of the sans-serif font, and the line height, in font sizes
@@ -134,7 +134,7 @@ def state_diagram(states: Sequence[str], edges: Sequence[tuple[str, str]],
     low = np.floor((centres - sizes / 2).min(axis=0)) - PADDING
     high = np.ceil((centres + sizes / 2).max(axis=0)) + PADDING
     axis = {"visible": False, "fixedrange": True}
-    figure.update_layout(title=title, template=TEMPLATE, margin=MARGIN,
+    themed(figure, title=title, margin=MARGIN,
                          width=int(high[0] - low[0]) + MARGIN["l"] + MARGIN["r"],
                          height=int(high[1] - low[1]) + MARGIN["t"] + MARGIN["b"],
                          xaxis={**axis, "range": [low[0], high[0]]}, yaxis={**axis, "range": [low[1], high[1]]})

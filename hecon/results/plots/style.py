@@ -10,10 +10,12 @@ characters (:func:`wrapped`), its full text in the hover.
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from hecon.analysis.wtp import CURRENCY
 
@@ -73,10 +75,30 @@ def money(field: str, currency: str = CURRENCY) -> str:
     return f"{currency}%{{{field}:,.0f}}"
 
 
+@contextlib.contextmanager
+def house_template() -> Iterator[None]:
+    """Within the block, every new figure starts with :data:`TEMPLATE` (plotly's
+    ``templates.default``, restored on leaving). plotly applies its default template without
+    validating it again: ≈ 3 ms a figure, where setting ``template=`` on each costs ≈ 27 ms."""
+    previous = pio.templates.default
+    pio.templates.default = TEMPLATE
+    try:
+        yield
+    finally:
+        pio.templates.default = previous
+
+
+def themed(figure: go.Figure, **layout) -> go.Figure:
+    """``figure`` with ``layout`` and :data:`TEMPLATE` (already there within :func:`house_template`)."""
+    if pio.templates.default != TEMPLATE:
+        layout["template"] = TEMPLATE
+    return figure.update_layout(**layout)
+
+
 def finish(figure: go.Figure, title: str, x_title: str, y_title: str, *,
            x_format: str | None = None, y_format: str | None = None) -> go.Figure:
     """The shared look: title, white template, untitled legend, axis titles and tick formats."""
-    figure.update_layout(title=title, template=TEMPLATE, legend_title_text="")
+    themed(figure, title=title, legend_title_text="")
     figure.update_xaxes(title_text=x_title, **({"tickformat": x_format} if x_format else {}))
     figure.update_yaxes(title_text=y_title, **({"tickformat": y_format} if y_format else {}))
     return figure

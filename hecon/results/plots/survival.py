@@ -7,6 +7,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from hecon.results.plots.style import themed
+
 KAPLAN_MEIER = "Kaplan–Meier"
 
 
@@ -39,7 +41,7 @@ def survival_plot(curves: pd.DataFrame, *, title: str = "Survival", time_unit: s
             figure.add_trace(go.Scatter(x=fit["time"], y=fit["survival"], mode="lines", name=name,
                                         legendgroup=name, showlegend=first,
                                         line={"color": colours[name], "dash": "dash"}), row=1, col=col)
-    figure.update_layout(title=title, template="plotly_white", legend_title_text="")
+    themed(figure, title=title, legend_title_text="")
     figure.update_xaxes(title_text=f"Time from randomisation ({time_unit})")
     figure.update_yaxes(title_text="Proportion alive", range=[0, 1.02], col=1)
     return figure
