@@ -1,7 +1,7 @@
-"""A 1,000,000-draw PSA and a Sobol' analysis (N = 8,192) of the flagship, in process and on a
-Dask LocalCluster of worker processes (one thread each): wall time, parallel efficiency
-T(in process) / (workers · T(cluster)), and peak memory (resident set) of the client and of
-each worker.
+"""A 1,000,000-draw PSA and a Sobol' analysis (N = 8,192) of the flagship, in process (one
+thread, then the default engine's thread per core) and on a Dask LocalCluster of worker
+processes (one thread each): wall time, parallel efficiency T(one thread) / (k · T) on k
+threads or workers, and peak memory (resident set) of the client and of each worker.
 
 Each run is a fresh process, so that its peak memory is its own; the cluster's time is that of
 a warm cluster (started, and the model loaded on every worker, before the clock starts); its
@@ -47,12 +47,13 @@ def analysis(case: str, size: int, engine) -> None:
 
 
 def one_run(case: str, size: int, workers: int) -> dict:
-    """One analysis in this process (``workers`` 0) or on a fresh LocalCluster; its figures."""
-    from hecon.analysis.batch import IN_PROCESS, engine
+    """One analysis in this process (``workers`` 0: on one thread; −k: on k threads) or on a
+    fresh LocalCluster of ``workers``; its figures."""
+    from hecon.analysis.batch import InProcess, engine
 
-    if not workers:
+    if workers <= 0:
         start = time.perf_counter()
-        analysis(case, size, IN_PROCESS)
+        analysis(case, size, InProcess(threads=max(1, -workers)))
         return {"seconds": time.perf_counter() - start, "client_mb": peak_mb()}
     started = time.perf_counter()
     with engine(workers=workers) as cluster:
@@ -83,14 +84,17 @@ def main() -> None:
     for case, size, label in (("psa", arguments.draws, f"PSA {arguments.draws:,} draws"),
                               ("sobol", arguments.sobol_n, f"Sobol' N = {arguments.sobol_n:,}")):
         runs = {}
-        for workers in (0, arguments.workers):
+        for workers in (0, -arguments.workers, arguments.workers):
             done = subprocess.run([sys.executable, __file__, "--one", case, str(size), str(workers)],
                                   capture_output=True, text=True, check=True)
             runs[workers] = json.loads(done.stdout.strip().splitlines()[-1])
-        alone, shared = runs[0], runs[arguments.workers]
-        efficiency = alone["seconds"] / (arguments.workers * shared["seconds"])
-        print(f"{label:<26} {'in process':<12} {alone['seconds']:>8.1f} {'':>10} {alone['client_mb']:>10.0f}")
-        print(f"{'':<26} {f'{arguments.workers} workers':<12} {shared['seconds']:>8.1f} {efficiency:>10.0%} "
+        alone, threads, shared = runs[0], runs[-arguments.workers], runs[arguments.workers]
+        k = arguments.workers
+        print(f"{label:<26} {'1 thread':<12} {alone['seconds']:>8.1f} {'':>10} {alone['client_mb']:>10.0f}")
+        print(f"{'':<26} {f'{k} threads':<12} {threads['seconds']:>8.1f} "
+              f"{alone['seconds'] / (k * threads['seconds']):>10.0%} {threads['client_mb']:>10.0f}")
+        print(f"{'':<26} {f'{k} workers':<12} {shared['seconds']:>8.1f} "
+              f"{alone['seconds'] / (k * shared['seconds']):>10.0%} "
               f"{shared['client_mb']:>10.0f} {' / '.join(f'{mb:.0f}' for mb in shared['worker_mb']):>14} "
               f"{shared['start_seconds']:>15.1f}")
 

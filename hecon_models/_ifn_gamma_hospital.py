@@ -232,7 +232,8 @@ def calibrate(params: ParameterSets, targets: np.ndarray, home_death: np.ndarray
             worst = int(np.nanargmax(np.abs(residual)))
             reasons[row] = (f"no ICU hazards reproduce these targets: closest {ICU_TARGETS[worst]} "
                             f"{targets[row, worst] + residual[worst]:.4g} for a target of {targets[row, worst]:.4g}")
-    rates = np.exp(x)
+    with np.errstate(over="ignore"):  # an unconverged solution may run off: its set is reported above
+        rates = np.exp(x)
     ratios = rates[:, 4:6] if attributable else fixed
     hz = Hazards(*rates[:, :4].T, *ratios.T, np.nan, np.nan, home_death, episode_days)
     ward_death, ward_discharge, ward_reasons = _ward_hazards(hz, targets, horizon_days, reasons == "")

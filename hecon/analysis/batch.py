@@ -37,7 +37,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -229,22 +229,25 @@ class InProcess:
         return chunk_bounds(n, part if threads > 1 and part >= MIN_SHARED_CHUNK else chunk_size)
 
     def run(self, job: Job, bounds: Sequence[tuple[int, int]], place: Callable[[int, Any], None]) -> None:
+        """At most ``threads`` chunks at once (so that no more than that many chunks' outcomes
+        wait to be placed), the next one started as one completes."""
         from threadpoolctl import threadpool_limits
 
         threads = min(self.threads or cores(), len(bounds))
-        if threads == 1:
-            for i, (start, stop) in enumerate(bounds):
-                place(i, job.chunk(start, stop))
-            return
+        pending, running = list(enumerate(bounds))[::-1], {}
         with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
-            # each chunk in a copy of this thread's context: numpy's error state (np.errstate) with it
-            position = {pool.submit(contextvars.copy_context().run, job.chunk, start, stop): i
-                        for i, (start, stop) in enumerate(bounds)}
             try:
-                for future in as_completed(position):
-                    place(position[future], future.result())
+                while pending or running:
+                    while pending and len(running) < threads:
+                        i, (start, stop) = pending.pop()
+                        # in a copy of this thread's context: numpy's error state (np.errstate) with it
+                        running[pool.submit(contextvars.copy_context().run, job.chunk, start, stop)] = i
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        place(running.pop(future), future.result())
             except BaseException:
-                pool.shutdown(cancel_futures=True)  # the chunks not started yet are dropped
+                for future in running:
+                    future.cancel()
                 raise
 
     def describe(self) -> dict:

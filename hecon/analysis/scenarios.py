@@ -206,11 +206,14 @@ def _base_cases(model: Model, scenarios: Sequence[Scenario]) -> list[tuple]:
     effect = model.effects[0]
     prepared = [(scenario, options, scenario.table(model, options))
                 for scenario in scenarios for options in [scenario.model_options(model)]]
-    batches: dict[str, list[int]] = {}
+    batches: list[list[int]] = []  # the scenarios of equal options (dataclasses compare by field)
     for i, (_, options, _) in enumerate(prepared):
-        batches.setdefault(repr(sorted(vars(options).items())), []).append(i)
+        same = next((members for members in batches if prepared[members[0]][1] == options), None)
+        if same is None:
+            batches.append(same := [])
+        same.append(i)
     found: dict[int, tuple] = {}
-    for members in batches.values():
+    for members in batches:
         options, bases = prepared[members[0]][1], [prepared[i][2].base_case() for i in members]
         sets = ParameterSets({name: np.concatenate([base[name] for base in bases]) for name in bases[0]})
         outcomes = model.evaluate(sets, options)

@@ -457,10 +457,10 @@ class LogNormal(_ScipyDistribution):
         return np.exp(shapes[0] * _special().ndtri(q))
 
     def cdf(self, x: ArrayLike) -> np.ndarray:
-        """Φ((ln x − μ)/σ) for x > 0, 0 otherwise."""
+        """Φ(ln(x / e^μ)/σ) for x > 0, 0 otherwise (as scipy.stats computes it, bit for bit)."""
         with np.errstate(divide="ignore"):
-            log_x = np.log(np.maximum(np.asarray(x, dtype=float), 0.0))
-        return _special().ndtr((log_x - self.meanlog) / self.sdlog)
+            log_ratio = np.log(np.maximum(np.asarray(x, dtype=float), 0.0) / _exp(self.meanlog))
+        return _special().ndtr(log_ratio / self.sdlog)
 
     @staticmethod
     def standard_support(*shapes: np.ndarray) -> tuple[ArrayLike, ArrayLike]:

@@ -87,14 +87,15 @@ def random_effects(estimates, variances) -> Pooled:
     (Σwᵢ − Σwᵢ²/Σwᵢ)), μ̂ = Σyᵢ/(vᵢ + τ̂²) / Σ1/(vᵢ + τ̂²), SE(μ̂) = (Σ1/(vᵢ + τ̂²))^−½; with
     τ̂² = 0 the fixed-effect estimate.
 
-    The same numbers as statsmodels' ``combine_effects(method_re="dl")`` after truncating its
-    τ̂² at 0 (a test compares them), written out here because importing statsmodels' meta-analysis
-    costs every command with a prior about 1 s for these few sums."""
+    statsmodels' ``combine_effects(method_re="dl")`` after truncating its τ̂² at 0, to 1e-9 (a
+    test compares them; Q here by the centred sum, statsmodels' Σwy² − (Σwy)²/Σw differs in the
+    last digits), written out because importing statsmodels' meta-analysis costs every command
+    with a prior about 1 s for these few sums."""
     y, v = np.asarray(estimates, dtype=float), np.asarray(variances, dtype=float)
     w = 1 / v
     q = float((w * (y - (w * y).sum() / w.sum()) ** 2).sum())
     spread = w.sum() - (w ** 2).sum() / w.sum()
-    tau2 = max(0.0, (q - (y.size - 1)) / spread) if spread > 0 else 0.0
+    tau2 = max(0.0, (q - (y.size - 1)) / spread) if y.size > 1 else 0.0  # one study: no τ²
     w_star = 1 / (v + tau2)
     return Pooled(float((w_star * y).sum() / w_star.sum()), float(w_star.sum() ** -0.5), tau2, q, y.size)
 

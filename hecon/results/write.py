@@ -21,7 +21,8 @@ from hecon.results.folder import manifest, results_folder, write_csv, write_mani
 from hecon.results.plots import io
 from hecon.results.plots.io import write_html, write_static
 
-#: tables of one row per draw, written gzip-compressed (:data:`~hecon.results.draws.GZIP_LEVEL`)
+#: tables of one row per draw, written gzip-compressed (psa and bootstrap at the level of
+#: :func:`~hecon.results.draws.gzip_level`, ce_plane at :data:`~hecon.results.draws.GZIP_LEVEL`)
 COMPRESSED = {"psa", "bootstrap", "ce_plane"}
 #: … and of those, the ones no figure is drawn from, with floats to 11 significant digits
 #: (relative error at most 5e-11, far below any input's precision, and 13 % smaller than 13

@@ -246,3 +246,56 @@ def test_a_psa_averaged_over_structures_is_identical_on_the_cluster(cluster):
     assert np.array_equal(chosen, elsewhere)
     for name in here.outcomes.names:
         assert np.array_equal(here.outcomes[name], there.outcomes[name], equal_nan=True), name
+
+
+class _Chunks:
+    """A job whose chunks take a while, counting how many run, and wait to be placed, at once."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.lock, self.running, self.unplaced = threading.Lock(), 0, 0
+        self.most_running = self.most_unplaced = 0
+        self.started: list[int] = []
+        self.placed: dict[int, np.ndarray] = {}
+        self.fail_at = fail_at
+
+    def chunk(self, start: int, stop: int) -> np.ndarray:
+        with self.lock:
+            self.started.append(start)
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        time.sleep(0.01)
+        with self.lock:
+            self.running -= 1
+            self.unplaced += 1
+            self.most_unplaced = max(self.most_unplaced, self.unplaced)
+        if start == self.fail_at:
+            raise ValueError(f"chunk at {start}")
+        return np.arange(start, stop)
+
+    def place(self, i: int, result) -> None:
+        with self.lock:
+            self.unplaced -= 1
+        self.placed[i] = result
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_in_process_chunks_run_side_by_side_and_never_wait_more_than_the_threads(threads):
+    job, bounds = _Chunks(), batch.chunk_bounds(100, 7)
+    batch.InProcess(threads).run(job, bounds, job.place)
+    assert [job.placed[i].tolist() for i in range(len(bounds))] == [list(range(a, b)) for a, b in bounds]
+    assert job.most_running <= threads and job.most_unplaced <= threads
+    assert threads == 1 or job.most_running > 1
+
+
+def test_a_failing_chunk_stops_the_in_process_run_and_starts_no_more():
+    job, bounds = _Chunks(fail_at=14), batch.chunk_bounds(100, 7)
+    with pytest.raises(ValueError, match="chunk at 14"):
+        batch.InProcess(2).run(job, bounds, job.place)
+    assert len(job.started) <= 5  # chunks 0, 7, 14 and at most the two started beside them
+
+
+def test_in_process_splits_a_chunk_in_one_part_per_thread_only_when_parts_stay_large():
+    assert batch.InProcess(2).chunks(10_000, 10_000) == [(0, 5_000), (5_000, 10_000)]
+    assert batch.InProcess(2).chunks(50_000, 10_000)[:2] == [(0, 5_000), (5_000, 10_000)]
+    assert batch.InProcess(2).chunks(1_500, 10_000) == [(0, 1_500)]  # parts of 750 < MIN_SHARED_CHUNK
+    assert batch.InProcess(1).chunks(10_000, 10_000) == [(0, 10_000)]

@@ -34,6 +34,28 @@ def test_every_shipped_scenario_loads_and_runs(model):
     assert compared.loc["drug_price_vat_inclusive", "incremental_cost"] > compared.loc["base_case", "incremental_cost"]
 
 
+def test_scenarios_sharing_options_in_one_batch_equal_each_scenario_alone(model):
+    """run_scenarios evaluates the scenarios of equal options together: the same numbers as one
+    evaluation per scenario."""
+    scenarios = load_scenarios(model.input_dir / "scenarios", model)
+    table = run_scenarios(model, scenarios).table.set_index(["scenario", "strategy"])
+    for scenario in scenarios:
+        options = scenario.model_options(model)
+        outcomes = model.evaluate(scenario.table(model, options).base_case(), options)
+        for j, strategy in enumerate(model.strategies):
+            assert table.loc[(scenario.name, strategy), "cost"] == outcomes.total_cost[0, j]
+
+
+def test_a_scenario_that_cannot_be_evaluated_is_named_whatever_its_batch(model, tmp_path):
+    write(tmp_path, {"name": "a_discounted", "options": {"discount_rate_costs": 0.01}}, "a.yaml")
+    write(tmp_path, {"name": "b_impossible", "options": {"discount_rate_costs": 0.01},
+                     "parameters": {"target_icu_los": 95}}, "b.yaml")
+    write(tmp_path, {"name": "c_plain", "parameters": {"price_ifn_vial": 100}}, "c.yaml")
+    with pytest.raises(InputError, match="scenario 'b_impossible' cannot be evaluated") as caught:
+        run_scenarios(model, load_scenarios(tmp_path, model))
+    assert caught.value.file == str(tmp_path / "b.yaml")
+
+
 def test_scenario_restating_the_base_case_reproduces_it(model, tmp_path):
     table = model.parameters
     path = write(tmp_path, {"name": "restated", "parameters": {"hr_infection_ifn": table["hr_infection_ifn"].value,

@@ -238,6 +238,21 @@ def test_refine_brackets_finds_the_roots_of_powers_within_the_width(cases):
     assert len(batches) <= int(np.ceil(np.log2((b - a).max() / width)))
 
 
+@given(st.floats(-1e3, 1e3), st.floats(0.01, 100.0), st.floats(0.01, 0.99))
+def test_refine_brackets_closes_on_a_linear_root_in_two_batches(root, slope, where):
+    """False position lands on a line's root; the least step then closes the bracket."""
+    f, batches = _counted(lambda x, which: slope * (x - root))
+    a, b = np.array([root - where]), np.array([root + 1 - where])
+    lo, hi = refine_brackets(f, a, b, slope * (a - root), slope * (b - root), 1e-9)
+    assert hi[0] - lo[0] <= 1e-9 and lo[0] <= root <= hi[0] and len(batches) <= 2
+
+
+def test_refine_brackets_stops_where_the_floats_between_its_ends_run_out():
+    f, batches = _counted(lambda x, which: x - 1e6 - 0.3)
+    lo, hi = refine_brackets(f, np.array([1e6]), np.array([1e6 + 1]), np.array([-0.3]), np.array([0.7]), 1e-30)
+    assert lo[0] <= 1e6 + 0.3 <= hi[0] and np.nextafter(lo[0], np.inf) == hi[0] and len(batches) < 60
+
+
 def test_refine_brackets_ends_on_an_exact_root_and_on_a_kink():
     # an end that is a root ends at once; a step exactly on the root ends there
     lo, hi = refine_brackets(lambda x, which: x - 1.0, np.array([1.0, 0.0]), np.array([3.0, 2.0]),

@@ -1,6 +1,7 @@
 """Figure files (hecon.results.plots.io): HTML always, sharing one plotly.min.js; PNG (2×) and
 SVG through kaleido and the system Chromium."""
 
+import asyncio
 import base64
 import json
 import struct
@@ -155,6 +156,33 @@ def test_a_tab_kept_loaded_draws_an_image_as_a_fresh_browser_does(figure, tmp_pa
     (tmp_path / "alone").mkdir()
     alone, _ = io.write_static({"ceac": figure}, tmp_path / "alone", ("png",))  # a browser of its own
     assert after[0].read_bytes() == alone[0].read_bytes()
+
+
+def test_a_kept_tab_is_reloaded_only_after_a_failed_image():
+    class Session:  # kaleido's hook: reload the tab, then put it back for the next image
+        def __init__(self) -> None:
+            self.tabs_ready, self.reloaded = asyncio.Queue(), []
+
+        async def _return_kaleido_tab(self, tab) -> None:
+            self.reloaded.append(tab)
+            await self.tabs_ready.put(tab)
+
+    session = io._tabs_kept(Session)()
+
+    async def draw(tab: str, fails: bool) -> None:  # as kaleido's render task returns its tab
+        try:
+            if fails:
+                raise ValueError("the image failed")
+        finally:
+            await session._return_kaleido_tab(tab)
+
+    async def both() -> None:
+        await draw("drawn", False)
+        with pytest.raises(ValueError):
+            await draw("failed", True)
+
+    asyncio.run(both())
+    assert session.reloaded == ["failed"] and session.tabs_ready.qsize() == 2
 
 
 def test_a_session_class_without_kaleidos_tab_hook_is_left_as_it_is():

@@ -25,6 +25,7 @@ import os
 import queue
 import shutil
 import struct
+import sys
 import tempfile
 import threading
 import zlib
@@ -147,6 +148,9 @@ class _Browser:
             answer.put(None)
         except Exception as error:  # an image failed: its caller says so
             answer.put(error)
+        except asyncio.CancelledError:  # the browser closed under it: its caller must not wait
+            answer.put(RuntimeError("the browser closed before drawing the image"))
+            raise
 
     def submit(self, specs: list[dict]) -> queue.Queue:
         """Queue kaleido's ``specs`` (figure, path, options); the answer (None or the browser's
@@ -187,13 +191,18 @@ def _tabs_kept(session: type) -> type:
     """kaleido's session class with its tabs kept loaded between images: kaleido reloads a tab
     after each image, parsing plotly.js again (≈ 0.2 s of the browser's CPU an image, measured;
     the PNGs come out byte for byte the same, the SVGs but for plotly's random element ids).
-    kaleido 1.x's private ``_return_kaleido_tab``: a kaleido without it keeps its reloads."""
+    A tab whose image failed (or timed out) is reloaded, so that it cannot spoil the next image.
+    kaleido 1.x's private ``_return_kaleido_tab`` (called as the image's drawing ends, an
+    exception of the drawing in flight): a kaleido without it keeps its reloads."""
     if not hasattr(session, "_return_kaleido_tab"):
         return session
 
     class TabsKept(session):
         async def _return_kaleido_tab(self, tab) -> None:
-            await self.tabs_ready.put(tab)
+            if sys.exc_info()[0] is not None:  # the image failed: the tab is reloaded, as kaleido does
+                await super()._return_kaleido_tab(tab)
+            else:
+                await self.tabs_ready.put(tab)
 
     return TabsKept
 
