@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -46,6 +48,16 @@ def _loaded(model: str, inputs, parameters, sets, prior: str | None = None):
     return loaded, options, parameter_table(loaded, options, sets)
 
 
+@contextlib.contextmanager
+def browser_started(static: bool) -> Iterator[None]:
+    """The browser of the PNG and SVG figures started now, while the analysis runs, and closed
+    after the figures are written (:func:`hecon.results.plots.io.browser_session`)."""
+    from hecon.results.plots.io import browser_session  # plotly: not for --help
+
+    with browser_session(static):
+        yield
+
+
 def _write(out, model, command: str, options, result, extra: dict | None = None,
            seed: int | None = None, static: bool = True, quiet: bool = False, scenarios=(), engine=None) -> None:
     """One Result through the one writer: its tables as CSV, the registry's figures (HTML, and
@@ -73,7 +85,7 @@ def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = DEFAULT_WTP, 
     from hecon.analysis.sensitivity import Measure, one_way
 
     loaded, options, table = _loaded(model, inputs, parameters, set_, prior)
-    with cluster(workers, scheduler) as engine:
+    with browser_started(static), cluster(workers, scheduler) as engine:
         result = one_way(loaded, table, options, Measure(loaded, outcome, wtp, strategy), range_, memory_gb=memory,
                          engine=engine)
         shown = replace(result, meta={**result.meta, "top": top})
@@ -99,7 +111,7 @@ def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="
     from hecon.analysis.sensitivity import Measure, two_way
 
     loaded, options, table = _loaded(model, inputs, parameters, set_, prior)
-    with cluster(workers, scheduler) as engine:
+    with browser_started(static), cluster(workers, scheduler) as engine:
         result = two_way(loaded, table, x, y, options, Measure(loaded, outcome, wtp, strategy), steps, range_, memory,
                          engine=engine)
         out = default_out(model, "twoway", out)
@@ -127,7 +139,7 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
     from hecon.analysis.wtp import REPORT_WTP
 
     loaded, options, table = _loaded(model, inputs, parameters, set_, prior)
-    with cluster(workers, scheduler) as engine:
+    with browser_started(static), cluster(workers, scheduler) as engine:
         result = threshold(loaded, table, param, wtp or REPORT_WTP, options, strategy, (low, high), memory_gb=memory,
                            engine=engine)
         out = default_out(model, "threshold", out)
@@ -184,7 +196,7 @@ def gsa_command(model: ModelArg,
     loaded, options, table = _loaded(model, inputs, parameters, set_, prior)
     measure = Measure(loaded, outcome, wtp, strategy)
     points = design_points(problem(table), method, n) if method in METHODS else 0
-    with cluster(workers, scheduler) as engine, progress_bar(points, method, quiet) as advance:
+    with browser_started(static), cluster(workers, scheduler) as engine, progress_bar(points, method, quiet) as advance:
         result = global_sensitivity(loaded, table, measure, method, n, seed, options, memory, engine=engine,
                                     progress=advance)
         out = default_out(model, "gsa", out)
