@@ -213,6 +213,15 @@ def _run_chunk(job: Job, start: int, stop: int) -> Outcomes | np.ndarray:
 MIN_SHARED_CHUNK = 1_000
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The chunks (start, stop) of a batch, and how many an in-process engine runs at once (0
+    on a cluster, whose scheduler runs as many as it has worker threads)."""
+
+    bounds: list[tuple[int, int]]
+    at_once: int
+
+
 class InProcess:
     """The chunks in this process (no dask), up to ``threads`` at once (default: one per core),
     each with one BLAS thread; each result placed, in this thread, as its chunk completes."""
@@ -220,20 +229,23 @@ class InProcess:
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads
 
-    def chunks(self, n: int, chunk_size: int) -> list[tuple[int, int]]:
-        """The chunks of n sets: of at most ``chunk_size``, each split in one part per thread
-        when the parts keep at least :data:`MIN_SHARED_CHUNK` sets (two chunks at once then hold
-        no more memory than one chunk of ``chunk_size``)."""
+    def plan(self, n: int, chunk_size: int) -> Plan:
+        """The chunks of n sets: of at most ``chunk_size``, each split in one part per thread,
+        the parts evaluated side by side, when the parts keep at least :data:`MIN_SHARED_CHUNK`
+        sets (the threads then hold no more memory than one chunk of ``chunk_size``); else
+        chunks of ``chunk_size``, one after another."""
         threads = self.threads or cores()
         part = -(-min(chunk_size, n) // threads)
-        return chunk_bounds(n, part if threads > 1 and part >= MIN_SHARED_CHUNK else chunk_size)
+        if threads > 1 and part >= MIN_SHARED_CHUNK:
+            return Plan(chunk_bounds(n, part), threads)
+        return Plan(chunk_bounds(n, chunk_size), 1)
 
-    def run(self, job: Job, bounds: Sequence[tuple[int, int]], place: Callable[[int, Any], None]) -> None:
-        """At most ``threads`` chunks at once (so that no more than that many chunks' outcomes
-        wait to be placed), the next one started as one completes."""
+    def run(self, job: Job, plan: Plan, place: Callable[[int, Any], None]) -> None:
+        """The plan's chunks, at most ``plan.at_once`` at once (so that no more than that many
+        chunks' outcomes wait to be placed), the next one started as one completes."""
         from threadpoolctl import threadpool_limits
 
-        threads = min(self.threads or cores(), len(bounds))
+        bounds, threads = plan.bounds, min(plan.at_once, len(plan.bounds))
         pending, running = list(enumerate(bounds))[::-1], {}
         with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
             try:
@@ -266,14 +278,15 @@ class DaskEngine:
         self.client = client
 
     @staticmethod
-    def chunks(n: int, chunk_size: int) -> list[tuple[int, int]]:
+    def plan(n: int, chunk_size: int) -> Plan:
         """The chunks of n sets: of ``chunk_size`` (the last one shorter)."""
-        return chunk_bounds(n, chunk_size)
+        return Plan(chunk_bounds(n, chunk_size), 0)
 
-    def run(self, job: Job, bounds: Sequence[tuple[int, int]], place: Callable[[int, Any], None]) -> None:
+    def run(self, job: Job, plan: Plan, place: Callable[[int, Any], None]) -> None:
         from distributed import as_completed
 
         ModelSource.of(job.model)  # a model a worker cannot load is refused before anything is sent
+        bounds = plan.bounds
         [shipped] = self.client.scatter([job], broadcast=True, hash=False)
         run = uuid.uuid4().hex[:8]
         futures = [self.client.submit(_run_chunk, shipped, start, stop, key=f"hecon-chunk-{run}-{i}")
@@ -370,7 +383,8 @@ def evaluate_batch(model, options, batch: Batch, *, chunk_size: int | None = Non
     name or file (:class:`~hecon.model.Model`) runs in process only.
     """
     engine = engine or IN_PROCESS
-    bounds = engine.chunks(batch.n, chunk_size or batch.n)
+    plan = engine.plan(batch.n, chunk_size or batch.n)
+    bounds = plan.bounds
     whole = Whole(bounds)
 
     def place(i: int, result) -> None:
@@ -378,7 +392,7 @@ def evaluate_batch(model, options, batch: Batch, *, chunk_size: int | None = Non
         if progress is not None:
             progress(bounds[i][1] - bounds[i][0])
 
-    engine.run(Job(model, options, batch, summary), bounds, place)
+    engine.run(Job(model, options, batch, summary), plan, place)
     return whole.result()
 
 

@@ -281,7 +281,7 @@ class _Chunks:
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_in_process_chunks_run_side_by_side_and_never_wait_more_than_the_threads(threads):
     job, bounds = _Chunks(), batch.chunk_bounds(100, 7)
-    batch.InProcess(threads).run(job, bounds, job.place)
+    batch.InProcess().run(job, batch.Plan(bounds, threads), job.place)
     assert [job.placed[i].tolist() for i in range(len(bounds))] == [list(range(a, b)) for a, b in bounds]
     assert job.most_running <= threads and job.most_unplaced <= threads
     assert threads == 1 or job.most_running > 1
@@ -290,12 +290,15 @@ def test_in_process_chunks_run_side_by_side_and_never_wait_more_than_the_threads
 def test_a_failing_chunk_stops_the_in_process_run_and_starts_no_more():
     job, bounds = _Chunks(fail_at=14), batch.chunk_bounds(100, 7)
     with pytest.raises(ValueError, match="chunk at 14"):
-        batch.InProcess(2).run(job, bounds, job.place)
+        batch.InProcess().run(job, batch.Plan(bounds, 2), job.place)
     assert len(job.started) <= 5  # chunks 0, 7, 14 and at most the two started beside them
 
 
 def test_in_process_splits_a_chunk_in_one_part_per_thread_only_when_parts_stay_large():
-    assert batch.InProcess(2).chunks(10_000, 10_000) == [(0, 5_000), (5_000, 10_000)]
-    assert batch.InProcess(2).chunks(50_000, 10_000)[:2] == [(0, 5_000), (5_000, 10_000)]
-    assert batch.InProcess(2).chunks(1_500, 10_000) == [(0, 1_500)]  # parts of 750 < MIN_SHARED_CHUNK
-    assert batch.InProcess(1).chunks(10_000, 10_000) == [(0, 10_000)]
+    """Parts side by side hold no more than one chunk of chunk_size; chunks too small to split
+    run one after another (two of them at once would hold twice the memory budget's chunk)."""
+    assert batch.InProcess(2).plan(10_000, 10_000) == batch.Plan([(0, 5_000), (5_000, 10_000)], 2)
+    assert batch.InProcess(2).plan(50_000, 10_000).bounds[:2] == [(0, 5_000), (5_000, 10_000)]
+    assert batch.InProcess(2).plan(1_500, 10_000) == batch.Plan([(0, 1_500)], 1)
+    assert batch.InProcess(2).plan(6_000, 1_500) == batch.Plan(batch.chunk_bounds(6_000, 1_500), 1)
+    assert batch.InProcess(1).plan(10_000, 10_000) == batch.Plan([(0, 10_000)], 1)
