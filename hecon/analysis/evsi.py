@@ -247,9 +247,7 @@ def _regression_voi(cost, effect, inputs: pd.DataFrame, wtp, seed: int, n_se_sam
     x = inputs.to_numpy(dtype=float)
     model = (fit_spline(x[:, 0], responses, n_posterior=n_se_samples, rng=rng) if x.shape[1] == 1
              else fit_additive_spline(x, responses, n_posterior=n_se_samples, rng=rng))
-    estimate = voi._evppi_of_fit(model.fitted, n_strategies, lam)
-    samples = [voi._evppi_of_fit(draw, n_strategies, lam) for draw in model.posterior]
-    se = np.std(samples, axis=0, ddof=1) if n_se_samples > 1 else np.full(lam.size, np.nan)
+    estimate, se = voi.evppi_of_metamodel(model, n_strategies, lam)
     perfect = voi.evpi(cost, effect, lam)
     if note is not None and (estimate - perfect > np.fmax(2 * se, 0.01 * perfect)).any():
         note(f"the EVSI exceeded the EVPI by up to {(estimate - perfect).max():.4g} and was set to it")

@@ -185,6 +185,15 @@ def _evppi_of_fit(fitted: np.ndarray, n_strategies: int, wtp: np.ndarray) -> np.
     return _evppi_of_fits(fitted[None], n_strategies, wtp)[0]
 
 
+def evppi_of_metamodel(model: Metamodel, n_strategies: int, wtp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The EVPPI (or EVSI) ``[wtp]`` of a regression of the incremental costs and effects, and
+    its standard error over the regression's posterior draws (Strong et al. 2014; NaN with
+    fewer than two draws)."""
+    se = (np.std(_evppi_of_fits(model.posterior, n_strategies, wtp), axis=0, ddof=1)
+          if model.posterior.shape[0] > 1 else np.full(wtp.size, np.nan))
+    return _evppi_of_fit(model.fitted, n_strategies, wtp), se
+
+
 def _evppi_of_fits(fits: np.ndarray, n_strategies: int, wtp: np.ndarray) -> np.ndarray:
     """EVPPI ``[fits, wtp]`` from fitted incremental costs and effects ``[fits, draws, 2(S−1)]``
     (the reference strategy's increments are 0): the EVPI formula applied to each fit's net benefits.
@@ -272,9 +281,7 @@ def evppi(costs, effects, parameters: pd.DataFrame | np.ndarray, wtp, *,
     def estimate_of(columns: list) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([seed, zlib.crc32(",".join(map(str, columns)).encode())])
         model = _fit_metamodel(frame[columns].to_numpy(), responses, method, n_se_samples, rng)
-        samples = _evppi_of_fits(model.posterior, n_strategies, lam)
-        se = np.std(samples, axis=0, ddof=1) if n_se_samples > 1 else np.full(lam.size, np.nan)
-        return _evppi_of_fit(model.fitted, n_strategies, lam), se
+        return evppi_of_metamodel(model, n_strategies, lam)
 
     # The largest subsets first: their regressions take longest, and if they started last
     # the other workers would wait for them at the end.
