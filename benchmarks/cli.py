@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from hecon.results.write import BESIDE_STEP
+
 #: name → (arguments after ``hecon``, whether it writes a results folder into ``--out``)
 COMMANDS: dict[str, tuple[list[str], bool]] = {
     "help": (["--help"], False),
@@ -112,8 +114,9 @@ def main() -> None:
             print(f"{shown:<60} {seconds:7.2f} {cpu:7.2f} {target:>7}" + (f"  ({size / 1e6:.2f} MB)" if size else ""))
             for step, step_seconds in steps.items():
                 print(f"    {step:<56} {step_seconds:7.2f}")
-            if steps:
-                print(f"    {'start-up, loading and the rest':<56} {seconds - sum(steps.values()):7.2f}")
+            if steps:  # the steps one after another (not the tables, written beside them)
+                after = sum(value for step, value in steps.items() if step != BESIDE_STEP)
+                print(f"    {'start-up, loading and the rest':<56} {seconds - after:7.2f}")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 

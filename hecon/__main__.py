@@ -1,5 +1,5 @@
 """``python -m hecon`` runs the command-line interface."""
 
-from hecon.cli import main
+from hecon.cli import console
 
-main()
+console()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
+import threading
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -128,8 +131,43 @@ def root(
 
 
 def main() -> None:
-    """Console entry point."""
+    """Run the command line on ``sys.argv``; raise SystemExit with the command's exit code."""
     try:
         app()
     except SystemExit as exit_:
         sys.exit(exit_.code)
+
+
+def console() -> NoReturn:
+    """The ``hecon`` program (and ``python -m hecon``): :func:`main`, then :func:`exit_now`
+    with its exit code."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    exit_now(code)
+
+
+def exit_now(code: int | str | None) -> NoReturn:
+    """End the process with ``code`` (as ``sys.exit`` takes it) without the interpreter's teardown.
+
+    The teardown frees, object by object, every imported module and the command's arrays:
+    ≈ 0.25 s after ``hecon psa``, longer than ``hecon --help`` takes whole. The operating system
+    frees the process at once instead. What must happen at exit still does: the atexit functions
+    run (logging, temporary folders, coverage) and the standard streams are flushed. While a
+    thread that is not a daemon is still at work, the interpreter ends as usual (it joins it).
+    """
+    if any(thread.is_alive() and not thread.daemon and thread is not threading.main_thread()
+           for thread in threading.enumerate()):
+        sys.exit(code)
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)  # sys.exit("message"): the message, and exit code 1
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (hecon … | head): as Python ends then
+            code = code or 120
+    os._exit(code or 0)

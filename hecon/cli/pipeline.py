@@ -3,7 +3,7 @@ results folder. The command-line interface calls these; so can a script."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -32,17 +32,16 @@ from hecon.results.folder import check_out
 from hecon.results.plots.io import browser_session
 from hecon.results.report import build_report
 from hecon.results.workbook import write_workbook
-from hecon.results.write import draw_ahead, drawn, timed, write
+from hecon.results.write import draw_ahead, results_writer, timed
 
 
-def psa_results(psa: PSA, analysis, table, notes: Sequence[str] = ()) -> tuple[Result, Result]:
-    """A model's PSA and its decision analysis as Results (the draws; the decision tables),
-    with the model's units and the labels of the strategies and of the parameters of ``table``."""
-    meta = model_meta(psa.model, table)
-    draws = Result("psa", {"psa": psa.frame(), "psa_summary": psa.summary(), "invalid_draws": psa.invalid},
-                   {**meta, "seed": psa.seed, "invalid_draws": len(psa.invalid), "notes": list(notes)},
-                   "psa_summary")
-    return draws, analysis.result(**meta)
+def psa_draws(psa: PSA, table, notes: list[str]) -> Result:
+    """A model's PSA draws as a Result, with the model's units, the labels of the strategies
+    and of the parameters of ``table``, and the run's ``notes`` (the list itself: a note added
+    later, by the decision analysis, is recorded too)."""
+    return Result("psa", {"psa": psa.frame(), "psa_summary": psa.summary(), "invalid_draws": psa.invalid},
+                  {**model_meta(psa.model, table), "seed": psa.seed, "invalid_draws": len(psa.invalid),
+                   "notes": notes}, "psa_summary")
 
 
 def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: int | None = 10_000,
@@ -61,29 +60,33 @@ def write_psa(model: Model, out: str | Path, *, n: int, seed: int, chunk_size: i
     table = parameter_table(model, options, sets)
     require_psa_memory(model, table, options, n, memory.as_bytes(memory_gb), evppi=evppi != "none")
     notes: list[str] = []
-    averaged, timings = [], Stopwatch()
-    if structures is not None:
-        chosen = read_structures(structures, model)
-        with progress_bar(n, "PSA over structures", quiet) as advance:
-            psa, assignment = timings.time("PSA", lambda: structural_psa(
-                model, table, chosen, n, seed, options=options, sampler=sampler, chunk_size=chunk_size,
-                invalid=invalid, engine=engine, progress=advance))
-        averaged.append(structure_analysis(psa, chosen, assignment, report_wtp or REPORT_WTP))
-    else:
-        with progress_bar(n, "PSA", quiet) as advance:
-            psa = timings.time("PSA", lambda: run_psa(
-                model, n, seed, options=options, table=table, chunk_size=chunk_size, invalid=invalid,
-                sampler=sampler, progress=advance, engine=engine))
-    analysis = timings.time("decision analysis and EVPPI", lambda: psa_analysis(
-        psa, report_wtp, wtp_max=wtp_max, wtp_step=wtp_step, evppi=evppi, note=notes.append, memory_gb=memory_gb))
-    write(out, model.source, *psa_results(psa, analysis, table, notes), *averaged, command="psa",
-          inputs={**model.input_files(options), **({"structures": Path(structures)} if structures else {})},
-          seed=seed,
-          options={**vars(options), "n": n, "chunk_size": chunk_size, "invalid": invalid,
-                   "report_wtp": analysis.report.tolist(), "evppi": evppi, "memory_gb": memory_gb,
-                   "sampler": sampler, "set": parse_sets(sets), "prior": prior_of(model)},
-          extra={"invalid_draws": len(psa.invalid), "notes": notes, "cluster": engine.describe(),
-                 "timings_seconds": timings})
+    timings = Stopwatch()
+    inputs = {**model.input_files(options), **({"structures": Path(structures)} if structures else {})}
+    with results_writer(out, model.source, command="psa", inputs=inputs) as writer:
+        averaged = []
+        if structures is not None:
+            chosen = read_structures(structures, model)
+            with progress_bar(n, "PSA over structures", quiet) as advance:
+                psa, assignment = timings.time("PSA", lambda: structural_psa(
+                    model, table, chosen, n, seed, options=options, sampler=sampler, chunk_size=chunk_size,
+                    invalid=invalid, engine=engine, progress=advance))
+            averaged.append(structure_analysis(psa, chosen, assignment, report_wtp or REPORT_WTP))
+        else:
+            with progress_bar(n, "PSA", quiet) as advance:
+                psa = timings.time("PSA", lambda: run_psa(
+                    model, n, seed, options=options, table=table, chunk_size=chunk_size, invalid=invalid,
+                    sampler=sampler, progress=advance, engine=engine))
+        writer.add(psa_draws(psa, table, notes))  # psa.csv.gz is written while the EVPPI is computed
+        analysis = timings.time("decision analysis and EVPPI", lambda: psa_analysis(
+            psa, report_wtp, wtp_max=wtp_max, wtp_step=wtp_step, evppi=evppi, note=notes.append,
+            memory_gb=memory_gb))
+        writer.add(analysis.result(**model_meta(model, table)), *averaged)
+        writer.close(seed=seed,
+                     options={**vars(options), "n": n, "chunk_size": chunk_size, "invalid": invalid,
+                              "report_wtp": analysis.report.tolist(), "evppi": evppi, "memory_gb": memory_gb,
+                              "sampler": sampler, "set": parse_sets(sets), "prior": prior_of(model)},
+                     extra={"invalid_draws": len(psa.invalid), "notes": notes, "cluster": engine.describe(),
+                            "timings_seconds": timings})
     return psa_text(psa, analysis, notes)
 
 
@@ -150,62 +153,73 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
     page.prepare()  # the report's plotly.js is compressed beside the analyses, and the browser
     # of the PNG and SVG figures starts beside them; the bar's steps: base case, PSA, decision
     # analysis, DSA, scenarios, (threshold price), (priors, effect threshold), writing
-    with browser_session(not quick), progress_bar(6 + bool(price) + 2 * bool(priors), f"hecon run {model.name}", quiet) as advance:
+    with (browser_session(not quick),
+          progress_bar(6 + bool(price) + 2 * bool(priors), f"hecon run {model.name}", quiet) as advance,
+          results_writer(out, model.source, command="run", inputs=inputs, note=notes.append) as writer):
         timings = Stopwatch(advance)
+
+        def keep(result: Result) -> Result:
+            """Each analysis's tables written, and its PNG and SVG figures drawn by the browser,
+            beside the next analyses."""
+            writer.add(result)
+            draw_ahead(result)
+            return result
+
         results = _analyses(model, table, options, chosen, price, n=n, seed=seed, quick=quick,
                             sampler=sampler, timings=timings, notes=notes, memory_gb=memory_gb, engine=engine,
-                            priors=priors, plain=parameter_table(without_prior(model), options, sets))
-        timings.time("tables, figures, report and workbook", lambda: write(
-            out, model.source, *results, command="run", inputs=inputs, seed=seed,
+                            priors=priors, plain=parameter_table(without_prior(model), options, sets), keep=keep)
+        timings.time("tables, figures, report and workbook", lambda: writer.close(
+            seed=seed,
             options={**vars(options), "n": n, "quick": quick, "memory_gb": memory_gb, "sampler": sampler,
                      "report_wtp": list(REPORT_WTP), "scenarios": [s.name for s in chosen],
                      "set": parse_sets(sets), "prior": prior_of(model)},
             extra={"invalid_draws": len(results[1].frames["invalid_draws"]), "notes": notes,
                    "timings_seconds": timings, "cluster": engine.describe()},
-            static=not quick, note=notes.append,
+            static=not quick,
             finish=lambda folder, figures: (build_report(folder, figures), write_workbook(folder))))
     return Path(out), notes
 
 
 def _analyses(model: Model, table, options, scenarios, price: str | None, *, n: int, seed: int,
               quick: bool, sampler: str, timings: Stopwatch, notes: list[str], memory_gb: float, engine,
-              priors=None, plain=None) -> list[Result]:
+              priors=None, plain=None, keep: Callable[[Result], Result]) -> list[Result]:
     """Every analysis of `hecon run`, each within ``memory_gb``, as Results: base case (its
     cost-consequence differences with the PSA's 95 % intervals), PSA draws, decision analysis (its ICER table as ``icers_psa``: ``icers`` is the base case's),
     parameter table, one-way DSA, scenarios, for a model with a price the threshold price, and
     for a model with ``priors`` the decision under each prior (``plain``: the table without the
-    run's prior) and the threshold of the effect (:func:`_effect_analyses`)."""
+    run's prior) and the threshold of the effect (:func:`_effect_analyses`). Each Result goes
+    to ``keep`` as soon as it is computed."""
     meta = model_meta(model, table)
     psa = timings.time("PSA", lambda: run_psa(model, n, seed, options=options, table=table, sampler=sampler,
                                               engine=engine))
-    base = timings.time("base case", lambda: base_case(model, options, table, psa.valid_outcomes()))
+    base = keep(timings.time("base case", lambda: base_case(model, options, table, psa.valid_outcomes())).result(**meta))
+    draws = keep(psa_draws(psa, table, notes))
     analysis = timings.time("decision analysis and EVPPI", lambda: psa_analysis(
         psa, REPORT_WTP, evppi="none" if quick else "groups", note=notes.append, memory_gb=memory_gb))
-    draws, decision = psa_results(psa, analysis, table, notes)
+    decision = analysis.result(**meta)
     decision_tables = {("icers_psa" if stem == "icers" else stem): t for stem, t in decision.frames.items()}
-    results = [base.result(**meta), draws, Result("decision", decision_tables, decision.meta, "icers_psa"),
-               Result("parameters", {"parameters": table.to_frame()}, meta)]
-    draw_ahead(*results)  # each analysis's PNG and SVG figures, drawn by the browser beside the next ones
+    results = [base, draws, keep(Result("decision", decision_tables, decision.meta, "icers_psa")),
+               keep(Result("parameters", {"parameters": table.to_frame()}, meta))]
     results += [
-        drawn(timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model),
-                                                          memory_gb=memory_gb, engine=engine))),
-        drawn(timings.time("scenarios", lambda: run_scenarios(model, scenarios, memory_gb=memory_gb,
-                                                              engine=engine))),
+        keep(timings.time("one-way DSA", lambda: one_way(model, table, options, Measure(model),
+                                                         memory_gb=memory_gb, engine=engine))),
+        keep(timings.time("scenarios", lambda: run_scenarios(model, scenarios, memory_gb=memory_gb,
+                                                             engine=engine))),
     ]
     if price:
-        results.append(drawn(timings.time("threshold price", lambda: threshold(
+        results.append(keep(timings.time("threshold price", lambda: threshold(
             model, table, price, REPORT_WTP, options, bounds=(0.0, 20 * table[price].value), memory_gb=memory_gb,
             engine=engine))))
     return results + (_effect_analyses(model, table, plain, priors, options, psa, sampler=sampler, timings=timings,
-                                       notes=notes, memory_gb=memory_gb, engine=engine) if priors else [])
+                                       notes=notes, memory_gb=memory_gb, engine=engine, keep=keep) if priors else [])
 
 
 def _effect_analyses(model: Model, table, plain, priors, options, psa: PSA, *, sampler: str, timings: Stopwatch,
-                     notes: list[str], memory_gb: float, engine) -> list[Result]:
+                     notes: list[str], memory_gb: float, engine, keep: Callable[[Result], Result]) -> list[Result]:
     """The decision under each prior (the run's draws, the effect re-drawn: one PSA of n sets
     per prior) and, when the priors are about one uncertain parameter, its threshold at the
     report thresholds over the values a prior finds plausible (:mod:`hecon.analysis.effect`)."""
-    results = [drawn(timings.time("decision under each prior", lambda: prior_decisions(
+    results = [keep(timings.time("decision under each prior", lambda: prior_decisions(
         model, plain, psa, priors, options=options, sampler=sampler, engine=engine)))]
     parameter = effect_parameter(priors)
     if parameter is None or parameter not in table.uncertain:
@@ -213,5 +227,5 @@ def _effect_analyses(model: Model, table, plain, priors, options, psa: PSA, *, s
         timings.advance(1)
         return results
     bounds = plausible_range(plain, priors, parameter)
-    return results + [drawn(timings.time("threshold of the effect", lambda: effect_threshold(
+    return results + [keep(timings.time("threshold of the effect", lambda: effect_threshold(
         model, table, psa, parameter, bounds, REPORT_WTP, options=options, memory_gb=memory_gb, engine=engine)))]

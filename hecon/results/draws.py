@@ -1,5 +1,5 @@
-"""Tables of one row per draw (``psa.csv.gz``, ``bootstrap.csv.gz``): gzip-compressed CSV,
-written fast.
+"""Tables of one row per draw (``psa.csv.gz``, ``bootstrap.csv.gz``, ``ce_plane.csv.gz``):
+gzip-compressed CSV, written fast.
 
 pandas formats every cell of a CSV through several Python calls (≈ 3 s for the 20,000 rows ×
 100 columns of a 10,000-draw PSA of the flagship), and ``'%.11g' % x`` alone costs ≈ 0.4 µs a
@@ -18,17 +18,18 @@ cell. Here numpy writes the floats of a block of rows in whole-array operations:
 3. The slots of the columns are put side by side with the separators, and the PAD bytes
    dropped.
 
+Without a float format (every digit: a figure's table), a float is its shortest round-trip
+text, which pandas takes from numpy (``astype(str)``); numpy writes it here too, as bytes.
 Integers, booleans and text are formatted by ``str`` once per distinct value. The text is the
 text pandas writes (``to_csv(index=False, float_format=…)``; a test checks it on arbitrary
 tables); a table this path does not cover (a text cell that CSV must quote, a column of another
 type, a float format other than ``%.Pg``) goes through pandas. Two threads format the
-next blocks while the caller compresses (numpy and zlib release the GIL).
+next blocks while the caller compresses (numpy and ISA-L release the GIL).
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -37,18 +38,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from isal import igzip
 
 #: cells formatted at once: bounds the memory of a block (≈ 100 bytes a cell)
 CELLS_PER_BLOCK = 100_000
 #: threads formatting blocks while the caller compresses the one before
 FORMATTERS = 2
-#: gzip level of the tables: zlib's default, which keeps ``hecon run``'s folder under 10 MB …
-GZIP_LEVEL = 6
-#: … but for a table of more than :data:`FAST_GZIP_CELLS` cells (a PSA of the flagship of 2,500
-#: draws or more): 5 times faster for a file 8 % larger (10,000 draws: 0.26 s against 1.2 s of
-#: compression, 7.33 MB against 6.79 MB)
-FAST_GZIP_LEVEL = 1
-FAST_GZIP_CELLS = 500_000
+#: gzip level of the tables: ISA-L's best (``isal``, Intel's deflate, whose output any gzip reader
+#: reads). The 20,000 rows × 100 columns of a 10,000-draw PSA of the flagship (22 MB of text):
+#: 0.08 s and 6.78 MB, where zlib took 1.3 s at its default level 6 (6.79 MB), 0.24 s at level 1
+#: (7.33 MB)
+GZIP_LEVEL = 3
 #: characters a CSV must quote; a text cell holding one goes through pandas
 _QUOTED = (",", '"', "\r", "\n")
 #: a byte UTF-8 never uses: fills the slots a cell leaves empty, dropped from the text
@@ -66,6 +66,8 @@ _POWERS_OF_TEN = np.array([10**k / 1 if k >= 0 else 1 / 10**-k for k in range(-3
 _FOURS = np.arange(10_000)
 _DIGIT_GROUP = (_FOURS[:, None] // [1000, 100, 10, 1] % 10 + ord("0")).astype(np.uint8).view(np.uint32).ravel()
 _LAST_DIGIT = np.where(_FOURS == 0, -100, 3 - sum(_FOURS % 10**t == 0 for t in (1, 2, 3))).astype(np.int16)
+#: the longest shortest round-trip text of a float64 (−2.2250738585072014e−308): 24 characters
+SHORTEST_WIDTH = 24
 
 
 def _plain_text(values) -> bool:
@@ -193,11 +195,25 @@ def _float_slots(values: np.ndarray, float_format: str) -> np.ndarray:
     return slots
 
 
-def _block_text(block: list[np.ndarray], float_format: str) -> bytes:
+def _shortest_slots(values: np.ndarray) -> np.ndarray:
+    """(w/4, n) groups of 4 slots of the floats ``values`` written as numpy and pandas write a
+    float without a format: the shortest text that reads back as the same value (numpy's
+    Dragon4 in its "unique" mode, in the precision of the values' own type), a missing value
+    empty; the groups no value uses dropped."""
+    text = values.astype(f"S{SHORTEST_WIDTH}").view(np.uint8).reshape(len(values), SHORTEST_WIDTH)
+    text[text == 0] = PAD
+    text[np.isnan(values)] = PAD
+    groups = text.view(np.uint32).T
+    return groups[groups.min(axis=1) != 0xFFFF_FFFF]
+
+
+def _block_text(block: list[np.ndarray], float_format: str | None) -> bytes:
     """The CSV lines of a block of rows, given by its columns."""
     floats = [j for j, values in enumerate(block) if values.dtype.kind == "f"]
     slots = {}
-    if floats:
+    if float_format is None:
+        slots = {j: _shortest_slots(block[j]) for j in floats}
+    elif floats:
         stacked = np.stack([block[j] for j in floats]).astype(np.float64, copy=False)
         cells = _float_slots(stacked.ravel(), float_format).reshape(-1, *stacked.shape)
         written = cells.min(axis=2) != 0xFFFF_FFFF  # the groups of slots a column uses here
@@ -209,9 +225,10 @@ def _block_text(block: list[np.ndarray], float_format: str) -> bytes:
     return np.concatenate(line).T.tobytes().translate(None, bytes([PAD]))
 
 
-def csv_blocks(frame: pd.DataFrame, float_format: str) -> Iterator[bytes]:
+def csv_blocks(frame: pd.DataFrame, float_format: str | None) -> Iterator[bytes]:
     """The CSV text of ``frame`` in UTF-8 (header first, no index, ``\\n`` line ends), a block
-    of rows at a time (:data:`CELLS_PER_BLOCK`), floats by ``float_format`` (``%.Pg``); the
+    of rows at a time (:data:`CELLS_PER_BLOCK`), floats by ``float_format`` (``%.Pg``; None:
+    their shortest round-trip text, as pandas writes them without a format); the
     blocks formatted by :data:`FORMATTERS` threads (numpy releases the GIL), a few ahead."""
     yield (",".join(map(str, frame.columns)) + "\n").encode("utf-8")
     columns = [frame[c].to_numpy() for c in frame.columns]
@@ -227,22 +244,16 @@ def csv_blocks(frame: pd.DataFrame, float_format: str) -> Iterator[bytes]:
             yield pending.popleft().result()
 
 
-def gzip_level(frame: pd.DataFrame) -> int:
-    """The gzip level of ``frame``: :data:`FAST_GZIP_LEVEL` for more than
-    :data:`FAST_GZIP_CELLS` cells, else :data:`GZIP_LEVEL`."""
-    return FAST_GZIP_LEVEL if frame.size > FAST_GZIP_CELLS else GZIP_LEVEL
-
-
-def write_gzip_csv(frame: pd.DataFrame, path: Path, float_format: str) -> Path:
-    """Write ``frame`` as gzip-compressed CSV (level :func:`gzip_level`, neither time stamp nor
-    file name in its header, so the same table gives the same bytes): compressed here (zlib
-    releases the GIL) while other threads format the next blocks (:func:`csv_blocks`)."""
-    level = gzip_level(frame)
-    if not (fast_path(frame) and _precision(float_format)):
-        frame.to_csv(path, index=False, float_format=float_format,
-                     compression={"method": "gzip", "compresslevel": level, "mtime": 0})
-        return path
-    with open(path, "wb") as file, gzip.GzipFile("", "wb", level, file, mtime=0) as handle:
-        for text in csv_blocks(frame, float_format):
-            handle.write(text)
+def write_gzip_csv(frame: pd.DataFrame, path: Path, float_format: str | None = None) -> Path:
+    """Write ``frame`` as gzip-compressed CSV (:data:`GZIP_LEVEL`; neither time stamp nor file
+    name in its header, so the same table gives the same bytes), floats by ``float_format``
+    (None: every digit, as pandas writes them by default): compressed here (ISA-L releases the
+    GIL) while other threads format the next blocks (:func:`csv_blocks`); a table off the fast
+    path (:func:`fast_path`) as pandas writes it."""
+    with open(path, "wb") as file, igzip.IGzipFile("", "wb", GZIP_LEVEL, file, mtime=0) as handle:
+        if fast_path(frame) and (float_format is None or _precision(float_format)):
+            for text in csv_blocks(frame, float_format):
+                handle.write(text)
+        else:
+            handle.write(frame.to_csv(index=False, float_format=float_format).encode("utf-8"))
     return path

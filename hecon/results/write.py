@@ -3,26 +3,28 @@
 ``write(out, model, *results, command=…)`` makes every results folder: safely and atomically
 (:func:`hecon.results.folder.results_folder`), with each Result's tables as CSV, the figures
 the registry (:mod:`hecon.results.figures`) maps to those tables as HTML (and PNG/SVG where a
-browser is), and the manifest recording every Result's meta.
+browser is), and the manifest recording every Result's meta. ``results_writer`` does the same
+for Results computed one after another, each one's tables written while the next is computed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from hecon.analysis.result import Result, merged_meta
-from hecon.results.draws import GZIP_LEVEL, write_gzip_csv
+from hecon.results.draws import write_gzip_csv
 from hecon.results.figures import figures_of
 from hecon.results.folder import manifest, results_folder, write_csv, write_manifest
 from hecon.results.plots import io
 from hecon.results.plots.io import write_html, write_static
+from hecon.results.plots.style import house_template
 
-#: tables of one row per draw, written gzip-compressed (psa and bootstrap at the level of
-#: :func:`~hecon.results.draws.gzip_level`, ce_plane at :data:`~hecon.results.draws.GZIP_LEVEL`)
+#: tables of one row per draw, written gzip-compressed (:func:`~hecon.results.draws.write_gzip_csv`)
 COMPRESSED = {"psa", "bootstrap", "ce_plane"}
 #: … and of those, the ones no figure is drawn from, with floats to 11 significant digits
 #: (relative error at most 5e-11, far below any input's precision, and 13 % smaller than 13
@@ -30,6 +32,8 @@ COMPRESSED = {"psa", "bootstrap", "ce_plane"}
 #: figure drawn from memory)
 ROUNDED = {"psa", "bootstrap"}
 ROUNDED_FORMAT = "%.11g"
+#: the manifest's step timing of the tables, written beside the other steps (not after them)
+BESIDE_STEP = "tables (beside)"
 
 
 def table_file(stem: str) -> str:
@@ -47,16 +51,14 @@ def timed(timings: dict[str, float], step: str, task: Callable[[], Any]) -> Any:
 
 
 def _write_tables(tables: Mapping[str, Any], folder: Path) -> None:
-    """Every table as CSV: one row per draw gzip-compressed (:data:`COMPRESSED`; those of
-    :data:`ROUNDED` through :func:`hecon.results.draws.write_gzip_csv`)."""
+    """Every table as CSV: one row per draw gzip-compressed (:data:`COMPRESSED`, through
+    :func:`hecon.results.draws.write_gzip_csv`; those of :data:`ROUNDED` to 11 digits)."""
     for stem, table in tables.items():
         if table is None:
             continue
         path = folder / table_file(stem)
-        if stem in ROUNDED:
-            write_gzip_csv(table, path, ROUNDED_FORMAT)
-        elif stem in COMPRESSED:
-            write_csv(table, path, compression={"method": "gzip", "compresslevel": GZIP_LEVEL, "mtime": 0})
+        if stem in COMPRESSED:
+            write_gzip_csv(table, path, ROUNDED_FORMAT if stem in ROUNDED else None)
         else:
             write_csv(table, path)
 
@@ -76,10 +78,68 @@ def draw_ahead(*results: Result) -> None:
         io.draw_ahead(figures_of(*_tables_and_meta(results)))
 
 
-def drawn(result: Result) -> Result:
-    """``result``, its PNG and SVG figures started (:func:`draw_ahead`)."""
-    draw_ahead(result)
-    return result
+class ResultsWriter:
+    """A results folder being written (:func:`results_writer`): the tables of each Result are
+    written as soon as it is :meth:`add`-ed, in a thread of their own (numpy and zlib, mostly
+    without the GIL), while the caller computes the next Result; :meth:`close` draws the
+    figures, waits for the tables and writes the manifest."""
+
+    def __init__(self, folder: Path, model: str, command: str, inputs: Mapping[str, str | Path],
+                 tables: ThreadPoolExecutor, note: Callable[[str], None] | None) -> None:
+        self.folder, self.model, self.command, self.inputs = folder, model, command, dict(inputs)
+        self.results: list[Result] = []
+        self.timings: dict[str, float] = {}
+        self._tables, self._written, self._note = tables, [], note
+
+    def add(self, *results: Result) -> None:
+        """Start writing the tables of ``results`` (a table of a later Result replaces one of
+        the same stem, as in :func:`write`)."""
+        self.results += results
+        tables, _ = _tables_and_meta(results)
+        self._written.append(self._tables.submit(timed, self.timings, BESIDE_STEP,
+                                                 lambda: _write_tables(tables, self.folder)))
+
+    def close(self, *, seed: int | None = None, options: Mapping[str, Any] | None = None,
+              static: bool = False, extra: Mapping[str, Any] | None = None,
+              finish: Callable[[Path, Mapping[str, Any]], None] | None = None) -> None:
+        """Draw the figures of every Result added (HTML; PNG and SVG too if ``static``), wait for
+        the tables, write the manifest; then ``finish(folder, figures)`` (see :func:`write`)."""
+        timings, folder = self.timings, self.folder
+        tables, meta = _tables_and_meta(self.results)
+        with ThreadPoolExecutor(1, thread_name_prefix="images") as beside:
+            # the browser draws PNG and SVG on another core while HTML is written
+            figures = timed(timings, "figures", lambda: figures_of(tables, meta))
+            images = beside.submit(write_static, figures, folder) if static else None
+            timed(timings, "figures as HTML", lambda: [write_html(figure, folder / f"{stem}.html")
+                                                       for stem, figure in figures.items()])
+            timed(timings, "tables (after the figures)", lambda: [written.result() for written in self._written])
+            if images is not None:
+                reason = timed(timings, "figures as PNG and SVG (after the tables)", lambda: images.result()[1])
+                if reason and self._note:
+                    self._note(reason)
+        extra = dict(extra or {})
+        extra["timings_seconds"] = {**extra.get("timings_seconds", {}), **timings}
+        contents = manifest(model=self.model, command=self.command, inputs=self.inputs, seed=seed,
+                            options=options, extra={**extra, **recorded_results(self.results)})
+        write_manifest(folder, contents)
+        if finish is not None:
+            timed(extra["timings_seconds"], "report and workbook", lambda: finish(folder, figures))
+            write_manifest(folder, contents)  # with the time the finish took
+
+
+@contextlib.contextmanager
+def results_writer(out: str | Path, model: str, *, command: str,
+                   inputs: Mapping[str, str | Path] | None = None, also_inputs: Iterable[str | Path] = (),
+                   note: Callable[[str], None] | None = None) -> Iterator[ResultsWriter]:
+    """A :class:`ResultsWriter` into the results folder ``out``, made safely and atomically
+    (:func:`hecon.results.folder.results_folder`: ``out`` is replaced only when the block ends
+    without an error, after :meth:`ResultsWriter.close`). ``inputs`` (role → file) are hashed
+    into the manifest; with ``also_inputs`` (folders) they may not lie in ``out``."""
+    inputs = dict(inputs or {})
+    # plotly's default template set once for every figure of the folder, those drawn ahead too
+    with (results_folder(out, inputs=[*inputs.values(), *also_inputs], note=note) as folder,
+          house_template(), ThreadPoolExecutor(1, thread_name_prefix="tables") as tables):
+        yield ResultsWriter(folder, model, command, inputs, tables, note)
 
 
 def write(out: str | Path, model: str, *results: Result, command: str,
@@ -94,31 +154,12 @@ def write(out: str | Path, model: str, *results: Result, command: str,
     may not lie in ``out``. ``static`` also writes PNG and SVG figures (a line goes to ``note``
     when no browser is there to draw them). ``finish(folder, figures)`` runs last, inside the
     folder, with the figures drawn (``hecon run`` builds its report and workbook there).
+    A caller that computes its Results one after another writes each one's tables as it comes
+    through :func:`results_writer` instead.
     """
-    inputs = dict(inputs or {})
-    extra = dict(extra or {})
-    timings = extra["timings_seconds"] = dict(extra.get("timings_seconds", {}))
-    with results_folder(out, inputs=[*inputs.values(), *also_inputs], note=note) as folder:
-        tables, meta = _tables_and_meta(results)
-        with ThreadPoolExecutor(2, thread_name_prefix="results") as beside:
-            # the tables are written (numpy and zlib, without the GIL) while the figures are
-            # built, and the browser draws PNG and SVG on another core while HTML is written
-            written = beside.submit(timed, timings, "tables", lambda: _write_tables(tables, folder))
-            figures = timed(timings, "figures", lambda: figures_of(tables, meta))
-            images = beside.submit(write_static, figures, folder) if static else None
-            timed(timings, "figures as HTML", lambda: [write_html(figure, folder / f"{stem}.html")
-                                                       for stem, figure in figures.items()])
-            written.result()
-            if images is not None:
-                reason = timed(timings, "figures as PNG and SVG (after the tables)", lambda: images.result()[1])
-                if reason and note:
-                    note(reason)
-        contents = manifest(model=model, command=command, inputs=inputs, seed=seed, options=options,
-                            extra={**extra, **recorded_results(results)})
-        write_manifest(folder, contents)
-        if finish is not None:
-            timed(timings, "report and workbook", lambda: finish(folder, figures))
-            write_manifest(folder, contents)  # with the time the finish took
+    with results_writer(out, model, command=command, inputs=inputs, also_inputs=also_inputs, note=note) as writer:
+        writer.add(*results)
+        writer.close(seed=seed, options=options, static=static, extra=extra, finish=finish)
     return Path(out)
 
 

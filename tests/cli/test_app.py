@@ -8,6 +8,7 @@ analysis; the real one is checked for its root options.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -173,3 +174,36 @@ def test_main_exits_with_the_command_s_code(monkeypatch, capsys):
     with pytest.raises(SystemExit) as caught:
         main()
     assert caught.value.code == 2 and capsys.readouterr().err.startswith("error: No such option: --bogus")
+
+
+def _program(code: str) -> subprocess.CompletedProcess:
+    """A Python program ending with hecon's ``exit_now`` (as the ``hecon`` program ends)."""
+    return subprocess.run([sys.executable, "-c", "import atexit, sys, threading, time\n"
+                           "from hecon.cli._app import exit_now\n" + code],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_program_ends_with_the_command_s_code_and_output():
+    done = subprocess.run([sys.executable, "-m", "hecon", "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == f"hecon {__version__}\n"
+    done = subprocess.run([sys.executable, "-m", "hecon", "base", "example_sick", "--bogus"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith("error: No such option: --bogus")
+
+
+def test_exit_now_runs_the_exit_functions_and_flushes_what_was_printed():
+    done = _program("atexit.register(lambda: print('exit function ran'))\n"
+                    "sys.stdout.write('x' * 100_000)\nexit_now(3)")
+    assert done.returncode == 3 and done.stdout == "x" * 100_000 + "exit function ran\n"
+
+
+def test_exit_now_takes_what_sys_exit_takes():
+    assert _program("exit_now(None)").returncode == 0
+    done = _program("exit_now('a message')")
+    assert done.returncode == 1 and done.stderr == "a message\n"
+
+
+def test_exit_now_waits_for_a_thread_still_at_work():
+    done = _program("threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))).start()\n"
+                    "exit_now(0)")
+    assert done.returncode == 0 and done.stdout == "thread done\n"

@@ -10,10 +10,10 @@ NOT_FOR_PSA = ("scipy.stats", "openpyxl", "plotly.express")
 
 
 def test_psa_imports_neither_scipy_stats_nor_the_workbook_nor_plotly_express(tmp_path):
-    code = ("import runpy, sys\n"
+    code = ("import sys\nfrom hecon.cli import main\n"
             f"sys.argv = ['hecon', 'psa', 'ifn_gamma', '--n', '50', '--evppi', 'none', '--out', {str(tmp_path / 'psa')!r},"
             " '--quiet']\n"
-            "try:\n    runpy.run_module('hecon', run_name='__main__')\n"
+            "try:\n    main()\n"
             "except SystemExit as done:\n    assert not done.code, done.code\n"
             f"print(sorted(m for m in sys.modules if m.startswith({NOT_FOR_PSA!r})))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 
 from hecon.analysis.psa import psa_analysis, run_psa
-from hecon.cli.pipeline import Stopwatch, psa_results, run_all, write_psa
+from hecon.analysis.result import model_meta
+from hecon.cli.pipeline import Stopwatch, psa_draws, run_all, write_psa
 from hecon.model import Model
+from hecon.results.write import BESIDE_STEP
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,7 @@ def sick():
 def test_psa_results_carry_the_model_s_units_and_labels(sick):
     table = sick.load_parameters()
     psa = run_psa(sick, 50, 3, table=table)
-    draws, decision = psa_results(psa, psa_analysis(psa, evppi="none"), table, ["a note"])
+    draws, decision = psa_draws(psa, table, ["a note"]), psa_analysis(psa, evppi="none").result(**model_meta(sick, table))
     for result in (draws, decision):
         assert result.meta["labels"] == {"standard_care": "Standard care", "drug_a": "Drug A", "drug_b": "Drug B"}
         assert result.meta["effect_unit"] == "QALY" and result.meta["comparator"] == "standard_care"
@@ -37,7 +39,7 @@ def test_write_psa_writes_what_its_summary_says(sick, tmp_path):
         assert f"{cost:.2f}"[:6] in text.replace(" ", "")  # the console's table is the file's
     manifest = json.loads((tmp_path / "psa" / "manifest.json").read_text())
     assert manifest["options"]["n"] == 40 and manifest["seed"] == 5 and manifest["command"] == "psa"
-    assert {"PSA", "decision analysis and EVPPI", "figures", "tables", "figures as HTML"} <= set(manifest["timings_seconds"])
+    assert {"PSA", "decision analysis and EVPPI", "figures", BESIDE_STEP, "figures as HTML"} <= set(manifest["timings_seconds"])
 
 
 def test_run_all_writes_every_result_and_times_each_step(sick, tmp_path):
@@ -46,7 +48,7 @@ def test_run_all_writes_every_result_and_times_each_step(sick, tmp_path):
     assert set(manifest["results"]) == {"base_case", "psa", "decision", "parameters", "one_way", "scenarios"}
     # every step, the writing's own steps too (the quick run draws no PNG or SVG)
     assert set(manifest["timings_seconds"]) == {"base case", "PSA", "decision analysis and EVPPI", "one-way DSA",
-                                                "scenarios", "figures", "tables", "figures as HTML",
+                                                "scenarios", "figures", BESIDE_STEP, "tables (after the figures)", "figures as HTML",
                                                 "report and workbook"}
     assert all(seconds >= 0 for seconds in manifest["timings_seconds"].values())
     base = pd.read_csv(folder / "cost_consequence.csv").set_index("outcome")

@@ -123,3 +123,8 @@ def test_the_house_template_gives_the_figure_finish_gives_and_restores_plotly_de
         within = drawn()
     assert pio.templates.default == before
     assert within == alone and within["layout"]["template"] == pio.templates[TEMPLATE].to_plotly_json()
+    with house_template():
+        with house_template():
+            assert drawn() == alone
+        assert pio.templates.default == TEMPLATE  # the inner block leaves the outer one's default
+    assert pio.templates.default == before

@@ -6,11 +6,13 @@ import json
 import numpy as np
 import pandas as pd
 import plotly.io as pio
+import pytest
 
 from hecon.analysis.decision import decision_analysis, wtp_grid
+from hecon.analysis.result import Result
 from hecon.results.figures import FIGURES, figures_of
 from hecon.results.folder import is_results_folder
-from hecon.results.write import table_file, write
+from hecon.results.write import results_writer, table_file, write
 
 
 def decision_result():
@@ -49,3 +51,47 @@ def test_labels_in_the_meta_name_the_strategies_escaped():
     meta = {**result.meta, "labels": {"old": "Usual care", "new": "New <drug>"}}
     figure = figures_of(result.tables(), meta)["ceac"]
     assert {"Usual care", "New &lt;drug&gt;"} <= {trace.name for trace in figure.data}
+
+
+def _tables(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if ".csv" in p.name}
+
+
+def test_a_writer_fed_one_result_at_a_time_writes_what_write_writes(tmp_path):
+    first = decision_result()
+    second = Result("extra", {"extra": pd.DataFrame({"a": [1, 2], "b": [0.5, 1 / 3]})}, {"seed": 4})
+    whole = write(tmp_path / "whole", "psa-file", first, second, command="test", seed=4)
+    with results_writer(tmp_path / "fed", "psa-file", command="test") as writer:
+        writer.add(first)  # its tables are written while the second is computed
+        writer.add(second)
+        writer.close(seed=4)
+    fed = tmp_path / "fed"
+    assert _tables(fed) == _tables(whole) and len(_tables(fed)) == 7  # 6 tables of the decision, 1 more
+    assert {p.name for p in fed.iterdir()} == {p.name for p in whole.iterdir()}
+    manifests = [json.loads((folder / "manifest.json").read_text()) for folder in (whole, fed)]
+    assert manifests[0]["results"] == manifests[1]["results"] and manifests[0]["seed"] == manifests[1]["seed"] == 4
+    assert set(manifests[0]["files"]) == set(manifests[1]["files"])
+
+
+def test_an_analysis_failing_after_a_result_was_added_leaves_out_as_it_was(tmp_path):
+    out = write(tmp_path / "out", "psa-file", decision_result(), command="test")
+    before = _tables(out)
+    with pytest.raises(RuntimeError, match="the analysis failed"), \
+            results_writer(out, "psa-file", command="test") as writer:
+        writer.add(Result("extra", {"extra": pd.DataFrame({"a": [1, 2], "b": [3, 4]})}))
+        raise RuntimeError("the analysis failed")
+    assert _tables(out) == before and "extra.csv" not in before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left
+
+
+def test_a_table_that_cannot_be_written_fails_the_folder(tmp_path):
+    unwritable = Result("bad", {"no/such/folder": pd.DataFrame({"a": [1, 2], "b": [3, 4]})})
+    with pytest.raises(OSError):
+        write(tmp_path / "out", "psa-file", decision_result(), unwritable, command="test")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writing_leaves_plotly_s_default_template_as_it_found_it(tmp_path):
+    before = pio.templates.default
+    write(tmp_path / "out", "psa-file", decision_result(), command="test")
+    assert pio.templates.default == before
