@@ -48,14 +48,40 @@ def _loaded(model: str, inputs, parameters, sets, prior: str | None = None):
     return loaded, options, parameter_table(loaded, options, sets)
 
 
-@contextlib.contextmanager
-def browser_started(static: bool) -> Iterator[None]:
-    """The browser of the PNG and SVG figures started now, while the analysis runs, and closed
-    after the figures are written (:func:`hecon.results.plots.io.browser_session`)."""
-    from hecon.results.plots.io import browser_session  # plotly: not for --help
+class _BrowserAtFirstBatch:
+    """An engine (:mod:`hecon.analysis.batch`) that starts the browser of the PNG and SVG
+    figures (:func:`hecon.results.plots.io.open_browser`) as the analysis's first batch starts:
+    the browser starts beside the batches, and only once the analysis has checked its inputs
+    (a refused command starts none)."""
 
-    with browser_session(static):
-        yield
+    def __init__(self, engine) -> None:
+        self._engine = engine
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+    def run(self, *args, **kwargs):
+        from hecon.results.plots import io  # plotly: not for --help
+
+        io.open_browser()
+        return self._engine.run(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def engine_and_browser(static: bool, workers: int | None, scheduler: str | None) -> Iterator:
+    """The analysis's engine (:func:`hecon.cli.inputs.cluster`); with ``static``, one that
+    starts the browser of the PNG and SVG figures as its first batch starts
+    (:class:`_BrowserAtFirstBatch`); the browser is closed after the figures are written."""
+    with cluster(workers, scheduler) as engine:
+        if not static:
+            yield engine
+            return
+        try:
+            yield _BrowserAtFirstBatch(engine)
+        finally:
+            from hecon.results.plots import io
+
+            io.close_browser()
 
 
 def _write(out, model, command: str, options, result, extra: dict | None = None,
@@ -85,7 +111,7 @@ def dsa_command(model: ModelArg, out: OutOpt = None, wtp: WtpOpt = DEFAULT_WTP, 
     from hecon.analysis.sensitivity import Measure, one_way
 
     loaded, options, table = _loaded(model, inputs, parameters, set_, prior)
-    with browser_started(static), cluster(workers, scheduler) as engine:
+    with engine_and_browser(static, workers, scheduler) as engine:
         result = one_way(loaded, table, options, Measure(loaded, outcome, wtp, strategy), range_, memory_gb=memory,
                          engine=engine)
         shown = replace(result, meta={**result.meta, "top": top})
@@ -111,7 +137,7 @@ def twoway_command(model: ModelArg, x: Annotated[str, typer.Option("--x", help="
     from hecon.analysis.sensitivity import Measure, two_way
 
     loaded, options, table = _loaded(model, inputs, parameters, set_, prior)
-    with browser_started(static), cluster(workers, scheduler) as engine:
+    with engine_and_browser(static, workers, scheduler) as engine:
         result = two_way(loaded, table, x, y, options, Measure(loaded, outcome, wtp, strategy), steps, range_, memory,
                          engine=engine)
         out = default_out(model, "twoway", out)
@@ -139,7 +165,7 @@ def threshold_command(model: ModelArg, param: Annotated[str, typer.Option("--par
     from hecon.analysis.wtp import REPORT_WTP
 
     loaded, options, table = _loaded(model, inputs, parameters, set_, prior)
-    with browser_started(static), cluster(workers, scheduler) as engine:
+    with engine_and_browser(static, workers, scheduler) as engine:
         result = threshold(loaded, table, param, wtp or REPORT_WTP, options, strategy, (low, high), memory_gb=memory,
                            engine=engine)
         out = default_out(model, "threshold", out)
@@ -196,7 +222,7 @@ def gsa_command(model: ModelArg,
     loaded, options, table = _loaded(model, inputs, parameters, set_, prior)
     measure = Measure(loaded, outcome, wtp, strategy)
     points = design_points(problem(table), method, n) if method in METHODS else 0
-    with browser_started(static), cluster(workers, scheduler) as engine, progress_bar(points, method, quiet) as advance:
+    with engine_and_browser(static, workers, scheduler) as engine, progress_bar(points, method, quiet) as advance:
         result = global_sensitivity(loaded, table, measure, method, n, seed, options, memory, engine=engine,
                                     progress=advance)
         out = default_out(model, "gsa", out)

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from hecon.cli import app
 from hecon.model import Model
+from hecon.results.plots import io
 from hecon.results.plots.io import browser
 
 runner = CliRunner()
@@ -120,8 +121,25 @@ def test_scenarios_command_with_psa(folder):
     (("dsa", "example_sick", "--strategy", "drug_c"), "--strategy: unknown strategy 'drug_c' (fix: choose one of drug_a, drug_b"),
     (("scenarios", "example_sick", "--scenarios", "nothing"), "no scenario named 'nothing'"),
 ])
-def test_user_mistakes_are_one_line_and_exit_2(folder, arguments, message):
+def test_user_mistakes_are_one_line_and_exit_2(folder, arguments, message, browsers_started):
     result = run(*arguments, "--out", folder / "never")
     assert result.exit_code == 2, result.output
     assert message in result.output and result.output.strip().count("\n") == 0
     assert not (folder / "never").exists()
+    assert browsers_started == []  # the browser of the PNG and SVG figures starts with the first batch
+
+
+@pytest.fixture
+def browsers_started(monkeypatch) -> list[None]:
+    """Each start of the browser of the PNG and SVG figures, recorded and not done."""
+    started = []
+    monkeypatch.setattr(io, "open_browser", lambda: started.append(None))
+    return started
+
+
+def test_the_browser_starts_as_the_analysis_s_batches_start(folder, browsers_started, monkeypatch):
+    monkeypatch.setattr(io, "browser", lambda: None)  # no image drawn: the folder says why
+    result = run("dsa", "example_sick", "--out", folder / "dsa_static")
+    assert result.exit_code == 0, result.output
+    assert browsers_started and not io.session_open()
+    assert "no Chromium browser found" in result.output
