@@ -80,7 +80,7 @@ def draw_ahead(*results: Result) -> None:
 
 class ResultsWriter:
     """A results folder being written (:func:`results_writer`): the tables of each Result are
-    written as soon as it is :meth:`add`-ed, in a thread of their own (numpy and zlib, mostly
+    written as soon as it is :meth:`add`-ed, in a thread of their own (numpy and ISA-L, mostly
     without the GIL), while the caller computes the next Result; :meth:`close` draws the
     figures, waits for the tables and writes the manifest."""
 
@@ -90,6 +90,7 @@ class ResultsWriter:
         self.results: list[Result] = []
         self.timings: dict[str, float] = {}
         self._tables, self._written, self._note = tables, [], note
+        self.closed = False
 
     def add(self, *results: Result) -> None:
         """Start writing the tables of ``results`` (a table of a later Result replaces one of
@@ -125,6 +126,7 @@ class ResultsWriter:
         if finish is not None:
             timed(extra["timings_seconds"], "report and workbook", lambda: finish(folder, figures))
             write_manifest(folder, contents)  # with the time the finish took
+        self.closed = True
 
 
 @contextlib.contextmanager
@@ -139,7 +141,10 @@ def results_writer(out: str | Path, model: str, *, command: str,
     # plotly's default template set once for every figure of the folder, those drawn ahead too
     with (results_folder(out, inputs=[*inputs.values(), *also_inputs], note=note) as folder,
           house_template(), ThreadPoolExecutor(1, thread_name_prefix="tables") as tables):
-        yield ResultsWriter(folder, model, command, inputs, tables, note)
+        writer = ResultsWriter(folder, model, command, inputs, tables, note)
+        yield writer
+        if not writer.closed:
+            raise RuntimeError("a results folder was left without its manifest: call close() in the block")
 
 
 def write(out: str | Path, model: str, *results: Result, command: str,
