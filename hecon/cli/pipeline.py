@@ -32,7 +32,7 @@ from hecon.results.folder import check_out
 from hecon.results.plots.io import browser_session
 from hecon.results.report import build_report
 from hecon.results.workbook import write_workbook
-from hecon.results.write import draw_ahead, results_writer, timed
+from hecon.results.write import results_writer, timed
 
 
 def psa_draws(psa: PSA, table, notes: list[str]) -> Result:
@@ -162,7 +162,7 @@ def run_all(model: Model, out: str | Path, *, n: int | None = None, seed: int = 
             """Each analysis's tables written, and its PNG and SVG figures drawn by the browser,
             beside the next analyses."""
             writer.add(result)
-            draw_ahead(result)
+            writer.draw_ahead(result)
             return result
 
         results = _analyses(model, table, options, chosen, price, n=n, seed=seed, quick=quick,

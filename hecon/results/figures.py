@@ -17,6 +17,7 @@ import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -55,9 +56,9 @@ def _first_wtp(meta: Mapping[str, Any]) -> float:
 
 
 def _ce_plane(table: pd.DataFrame, meta: Mapping[str, Any]) -> go.Figure:
-    strategies = list(dict.fromkeys(table["strategy"]))
-    costs = table.pivot(index="draw", columns="strategy", values="cost")[strategies].to_numpy()
-    effects = table.pivot(index="draw", columns="strategy", values="effect")[strategies].to_numpy()
+    strategies = list(pd.unique(table["strategy"]))  # in their order in the table
+    wide = table.pivot(index="draw", columns="strategy", values=["cost", "effect"])
+    costs, effects = (wide[value][strategies].to_numpy() for value in ("cost", "effect"))
     comparator = meta.get("comparator")
     return plots.ce_plane(costs, effects, strategies,
                           comparator=comparator if comparator in strategies else 0,
@@ -123,8 +124,17 @@ def escaped(table: pd.DataFrame) -> pd.DataFrame:
     shown as written, never read as markup)."""
     table = table.copy()
     for column in table.select_dtypes(include=["object", "string"]):
-        table[column] = table[column].map(lambda v: html.escape(v) if isinstance(v, str) else v)
+        table[column] = _escaped_cells(table[column])
     return table
+
+
+def _escaped_cells(cells: pd.Series) -> pd.Series:
+    """``cells`` with each distinct text escaped once (a CE plane repeats each strategy's name
+    on thousands of rows); missing and non-text cells as they are."""
+    codes, distinct = pd.factorize(cells)  # a missing cell's code, −1, takes the last entries
+    text = np.array([isinstance(v, str) for v in distinct] + [False])
+    shown = np.array([html.escape(v) if isinstance(v, str) else v for v in distinct] + [None], dtype=object)
+    return cells.where(~text[codes], shown[codes])
 
 
 def _escaped_value(value: Any) -> Any:

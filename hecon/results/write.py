@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -69,36 +69,55 @@ def _tables_and_meta(results) -> tuple[dict[str, Any], dict[str, Any]]:
             merged_meta(result.meta for result in results))
 
 
-def draw_ahead(*results: Result) -> None:
-    """Start drawing the PNG and SVG figures of ``results`` in the open browser session
-    (:func:`hecon.results.plots.io.draw_ahead`), on another core, while the caller computes the
-    rest; :func:`write` takes each image whose figure comes out the same. Without a session,
-    nothing."""
-    if io.session_open():
-        io.draw_ahead(figures_of(*_tables_and_meta(results)))
-
-
 class ResultsWriter:
     """A results folder being written (:func:`results_writer`): the tables of each Result are
     written as soon as it is :meth:`add`-ed, in a thread of their own (numpy and ISA-L, mostly
     without the GIL), while the caller computes the next Result; :meth:`close` draws the
-    figures, waits for the tables and writes the manifest."""
+    figures, waits for the tables and writes the manifest.
+
+    plotly's house template (:func:`~hecon.results.plots.style.house_template`) is made the
+    default once for the folder's figures, by the tables' thread as the first Result comes: its
+    first validation builds the defaults of every trace type (0.1–0.2 s), which would otherwise
+    hold up the start of the analyses."""
 
     def __init__(self, folder: Path, model: str, command: str, inputs: Mapping[str, str | Path],
-                 tables: ThreadPoolExecutor, note: Callable[[str], None] | None) -> None:
+                 tables: ThreadPoolExecutor, scope: contextlib.ExitStack,
+                 note: Callable[[str], None] | None) -> None:
         self.folder, self.model, self.command, self.inputs = folder, model, command, dict(inputs)
         self.results: list[Result] = []
         self.timings: dict[str, float] = {}
         self._tables, self._written, self._note = tables, [], note
+        self._scope, self._look = scope, None
         self.closed = False
+
+    def _house_look(self) -> Future:
+        """The house template set as plotly's default in the tables' thread (until the block
+        ends), started once."""
+        if self._look is None:
+            self._look = self._tables.submit(self._scope.enter_context, house_template())
+        return self._look
+
+    def figures(self, results: Iterable[Result]) -> dict[str, Any]:
+        """Figure stem → figure of ``results`` in the house template."""
+        self._house_look().result()
+        return figures_of(*_tables_and_meta(results))
 
     def add(self, *results: Result) -> None:
         """Start writing the tables of ``results`` (a table of a later Result replaces one of
         the same stem, as in :func:`write`)."""
+        self._house_look()
         self.results += results
         tables, _ = _tables_and_meta(results)
         self._written.append(self._tables.submit(timed, self.timings, BESIDE_STEP,
                                                  lambda: _write_tables(tables, self.folder)))
+
+    def draw_ahead(self, *results: Result) -> None:
+        """Start drawing the PNG and SVG figures of ``results`` in the open browser session
+        (:func:`hecon.results.plots.io.draw_ahead`), on another core, while the caller computes
+        the rest; :meth:`close` takes each image whose figure comes out the same. Without a
+        session, nothing."""
+        if io.session_open():
+            io.draw_ahead(self.figures(results))
 
     def close(self, *, seed: int | None = None, options: Mapping[str, Any] | None = None,
               static: bool = False, extra: Mapping[str, Any] | None = None,
@@ -106,10 +125,9 @@ class ResultsWriter:
         """Draw the figures of every Result added (HTML; PNG and SVG too if ``static``), wait for
         the tables, write the manifest; then ``finish(folder, figures)`` (see :func:`write`)."""
         timings, folder = self.timings, self.folder
-        tables, meta = _tables_and_meta(self.results)
         with ThreadPoolExecutor(1, thread_name_prefix="images") as beside:
             # the browser draws PNG and SVG on another core while HTML is written
-            figures = timed(timings, "figures", lambda: figures_of(tables, meta))
+            figures = timed(timings, "figures", lambda: self.figures(self.results))
             images = beside.submit(write_static, figures, folder) if static else None
             timed(timings, "figures as HTML", lambda: [write_html(figure, folder / f"{stem}.html")
                                                        for stem, figure in figures.items()])
@@ -138,10 +156,10 @@ def results_writer(out: str | Path, model: str, *, command: str,
     without an error, after :meth:`ResultsWriter.close`). ``inputs`` (role → file) are hashed
     into the manifest; with ``also_inputs`` (folders) they may not lie in ``out``."""
     inputs = dict(inputs or {})
-    # plotly's default template set once for every figure of the folder, those drawn ahead too
+    # the house template, set by the tables' thread, is plotly's default until the block ends
     with (results_folder(out, inputs=[*inputs.values(), *also_inputs], note=note) as folder,
-          house_template(), ThreadPoolExecutor(1, thread_name_prefix="tables") as tables):
-        writer = ResultsWriter(folder, model, command, inputs, tables, note)
+          contextlib.ExitStack() as scope, ThreadPoolExecutor(1, thread_name_prefix="tables") as tables):
+        writer = ResultsWriter(folder, model, command, inputs, tables, scope, note)
         yield writer
         if not writer.closed:
             raise RuntimeError("a results folder was left without its manifest: call close() in the block")

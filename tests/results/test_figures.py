@@ -4,14 +4,17 @@ figure drawn from memory, for every stem (tests/results/test_write.py checks the
 tables through the writer); parameters and strategies appear by their labels, escaped, and
 money with its currency."""
 
+import html
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hecon.analysis.result import Result
-from hecon.results.figures import FIGURES, figures, figures_of
+from hecon.results.figures import FIGURES, escaped, figures, figures_of
 from hecon.results.write import table_file, write
 
 STRATEGIES = {"arm_old": "Usual care", "arm_new": "New drug"}
@@ -182,3 +185,21 @@ def test_labels_and_names_with_markup_are_escaped():
     assert {row.split("<br>")[0] for row in rows} == {"Price &lt;b&gt;per&lt;/b&gt; vial", "&lt;script&gt;alert(1)&lt;/script&gt;",
                                                       "&lt;script&gt;alert(1)&lt;/script&gt;_code"}
     assert figures["ce_plane"].layout.title.text == "Cost-effectiveness plane: &lt;script&gt;alert(1)&lt;/script&gt; versus Usual care"
+
+
+CELLS = st.one_of(st.text(alphabet="ab<>&\"' ", max_size=4), st.none(), st.just(np.nan),
+                  st.integers(-3, 3), st.floats(allow_nan=False, width=16))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(CELLS, max_size=12), st.booleans())
+def test_a_table_s_text_is_escaped_as_cell_by_cell(cells, as_string):
+    column = pd.Series(cells, dtype=object)
+    if as_string:
+        column = pd.Series([c for c in cells if isinstance(c, str)], dtype="string")
+    table = pd.DataFrame({"text": column, "x": np.arange(len(column))})
+    expected = [html.escape(v) if isinstance(v, str) else v for v in column.tolist()]
+    shown = escaped(table)
+    assert [repr(v) for v in shown["text"].tolist()] == [repr(v) for v in expected]
+    pd.testing.assert_series_equal(shown["x"], table["x"])
+    assert table["text"].equals(column)  # the caller's table is left as it was

@@ -12,6 +12,7 @@ from hecon.analysis.decision import decision_analysis, wtp_grid
 from hecon.analysis.result import Result
 from hecon.results.figures import FIGURES, figures_of
 from hecon.results.folder import is_results_folder
+from hecon.results.plots.style import TEMPLATE
 from hecon.results.write import results_writer, table_file, write
 
 
@@ -95,3 +96,15 @@ def test_writing_leaves_plotly_s_default_template_as_it_found_it(tmp_path):
     before = pio.templates.default
     write(tmp_path / "out", "psa-file", decision_result(), command="test")
     assert pio.templates.default == before
+
+
+def test_the_writer_s_figures_wear_the_house_template_set_beside_and_then_undone(tmp_path):
+    before = pio.templates.default
+    with results_writer(tmp_path / "out", "psa-file", command="test") as writer:
+        writer.add(decision_result())  # the tables' thread makes the house template the default
+        figures = writer.figures(writer.results)
+        assert pio.templates.default == TEMPLATE != before
+        writer.close()
+    assert pio.templates.default == before
+    assert figures and all(figure.layout.template.layout.plot_bgcolor == "white" for figure in figures.values())
+    assert pio.templates[before].layout.plot_bgcolor != "white"  # the check could fail
