@@ -80,7 +80,7 @@ def house_template() -> Iterator[None]:
     """Within the block, every new figure starts with :data:`TEMPLATE` (plotly's
     ``templates.default``, restored on leaving). plotly applies its default template without
     validating it again: ≈ 3 ms a figure, where setting ``template=`` on each costs ≈ 27 ms;
-    but it validates a template set as the default (≈ 0.08 s the first time, 0.01 s after), so
+    but it validates a template set as the default (0.08–0.2 s the first time, 0.01 s after), so
     a block inside another one (or with :data:`TEMPLATE` already the default) leaves it as it is."""
     previous = pio.templates.default
     if previous == TEMPLATE:
